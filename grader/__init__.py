@@ -1,0 +1,25 @@
+"""Checks and scores answers to the course's optimisation exercises.
+
+In a notebook::
+
+    import grader
+    grader.check("fp.1.1", z)      # explained feedback while you work
+    grader.score("fp.1.1", z)      # a float in [0, points] (nbgrader test cells)
+
+Rooms, by who uses them: `grader.student` (local checks), `grader.assign` (authoring and
+release), `grader.grade` (batch grading), `grader.export` (gradebook, feedback, reports);
+`grader.bank` is the question bank and `grader.compare` the comparison engine they share.
+"""
+
+from typing import Any
+
+__all__ = ["check", "score"]
+
+
+def __getattr__(name: str) -> Any:
+    # `import grader` stays cheap for the bank and the CLI; the engine loads on first use
+    if name in __all__:
+        from grader.student import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'grader' has no attribute {name!r}")
