@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,7 @@ def _dense(qid: str, X: list, w: list, b: list, points: float, practice: bool = 
         title="z = Xw + b",
         variable="z_" + qid.split(".", 1)[1].replace(".", "_"),
         inputs=inputs,
+        given=("X", "w", "b"),
         parts=(
             Numeric(
                 "z",
@@ -128,18 +130,21 @@ def _apply(name: str, z: np.ndarray) -> np.ndarray:
     return act.ELEMENTWISE[name][0](z)
 
 
-def _activation_mistakes(name: str, z_of: Any) -> tuple[m.Mistake, ...]:
+ZOf = Callable[[Inputs, Prior], np.ndarray]
+
+
+def _activation_mistakes(name: str, z_of: ZOf) -> tuple[m.Mistake, ...]:
     if name == "sigmoid":
         return (
             m.Mistake(
                 "sigmoid-sign",
                 "σ(z) = 1/(1 + e^(−z)): the exponent's sign looks flipped.",
-                lambda i, p: act.sigmoid(-z_of(i)),
+                lambda i, p: act.sigmoid(-z_of(i, p)),
             ),
             m.Mistake(
                 "sigmoid-prime-for-sigmoid",
                 "This is σ'(z) = σ(z)(1 − σ(z)), not σ(z).",
-                lambda i, p: act.sigmoid_prime(z_of(i)),
+                lambda i, p: act.sigmoid_prime(z_of(i, p)),
             ),
         )
     if name == "tanh":
@@ -147,7 +152,7 @@ def _activation_mistakes(name: str, z_of: Any) -> tuple[m.Mistake, ...]:
             m.Mistake(
                 "tanh-as-sigmoid",
                 "This is σ(z); tanh(z) = (e^z − e^(−z))/(e^z + e^(−z)) ranges over (−1, 1).",
-                lambda i, p: act.sigmoid(z_of(i)),
+                lambda i, p: act.sigmoid(z_of(i, p)),
             ),
         )
     if name == "relu":
@@ -155,38 +160,37 @@ def _activation_mistakes(name: str, z_of: Any) -> tuple[m.Mistake, ...]:
             m.Mistake(
                 "relu-min",
                 "ReLU keeps positive values and zeroes negative ones: max(0, z).",
-                lambda i, p: np.minimum(z_of(i), 0.0),
+                lambda i, p: np.minimum(z_of(i, p), 0.0),
             ),
         )
     return (
         m.Mistake(
             "softmax-unnormalised",
             "These are e^(z_j) without dividing by their sum, so they do not add up to 1.",
-            lambda i, p: np.exp(z_of(i)),
+            lambda i, p: np.exp(z_of(i, p)),
         ),
         m.Mistake(
             "softmax-per-element",
             "Softmax normalises over the whole vector z, not over each "
             "element on its own (that gives all ones).",
-            lambda i, p: np.ones_like(z_of(i)),
+            lambda i, p: np.ones_like(z_of(i, p)),
         ),
         m.Mistake(
             "softmax-linear-normalisation",
             "Softmax divides e^(z_j) by Σ e^(z_k), not z_j by Σ z_k.",
-            lambda i, p: z_of(i) / z_of(i).sum(),
+            lambda i, p: z_of(i, p) / z_of(i, p).sum(),
         ),
     )
 
 
-def _activation_parts(key: str, points: float, prefix: str = "") -> tuple[Part, ...]:
-    def z_of(inputs: Inputs) -> np.ndarray:
-        return np.asarray(inputs[key], dtype=np.float64)
-
+def _activation_parts(
+    z_of: ZOf, points: float, prefix: str = "", follows: tuple[str, ...] = ()
+) -> tuple[Part, ...]:
     parts = []
     for name in ACTIVATIONS:
 
         def compute(inputs: Inputs, prior: Prior, name: str = name) -> np.ndarray:
-            return _apply(name, z_of(inputs))
+            return _apply(name, z_of(inputs, prior))
 
         parts.append(
             Numeric(
@@ -194,11 +198,16 @@ def _activation_parts(key: str, points: float, prefix: str = "") -> tuple[Part, 
                 points,
                 compute,
                 mistakes=_activation_mistakes(name, z_of),
+                follows=follows,
                 shape_policy="column_ok",
                 label=f"{name}({prefix.rstrip('/') or 'z'})",
             )
         )
     return tuple(parts)
+
+
+def _given_z(inputs: Inputs, prior: Prior) -> np.ndarray:
+    return np.asarray(inputs["z"], dtype=np.float64)
 
 
 def _activations(qid: str, z: list[float], points: float, practice: bool = False) -> Question:
@@ -208,10 +217,32 @@ def _activations(qid: str, z: list[float], points: float, practice: bool = False
         title="The four activations of z",
         variable="a_" + qid.split(".", 1)[1],
         inputs={"z": _column(z)},
+        given=("z",),
         layout="parts",
-        parts=_activation_parts("z", points),
+        parts=_activation_parts(_given_z, points),
         practice=practice,
     )
+
+
+def _own_z_parts(dense: Question) -> tuple[Part, ...]:
+    """act.3 takes the student's own z of an fp question (worth nothing here: it is graded
+    there) so that activations of a wrong z still earn their credit (follow-through)."""
+    z_name = f"{dense.id}/z"
+
+    def reference_z(inputs: Inputs, prior: Prior) -> np.ndarray:
+        return np.asarray(inputs[dense.id], dtype=np.float64)
+
+    def own_z(inputs: Inputs, prior: Prior) -> np.ndarray:
+        return np.asarray(prior[z_name], dtype=np.float64)
+
+    z_part = Numeric(
+        z_name,
+        0,
+        reference_z,
+        shape_policy="column_ok",
+        label=f"your z of {dense.id} (graded there)",
+    )
+    return (z_part, *_activation_parts(own_z, 0.125, dense.id + "/", follows=(z_name,)))
 
 
 ACTIVATION_QUESTIONS: tuple[Question, ...] = (
@@ -225,9 +256,7 @@ ACTIVATION_QUESTIONS: tuple[Question, ...] = (
         variable="a_3",
         inputs={q.id: q.answer["z"] for q in DENSE if not q.practice},
         layout="parts",
-        parts=tuple(
-            p for q in DENSE if not q.practice for p in _activation_parts(q.id, 0.125, q.id + "/")
-        ),
+        parts=tuple(p for q in DENSE if not q.practice for p in _own_z_parts(q)),
     ),
 )
 
@@ -309,6 +338,7 @@ NETWORK = Question(
     title="Forward pass through a small network",
     variable="nodes",
     inputs=NETWORK_INPUTS,
+    given=tuple(NETWORK_INPUTS),
     layout="parts",
     parts=(
         Numeric(

@@ -186,6 +186,9 @@ class Question:
     inputs: Inputs = field(default_factory=dict)
     layout: Layout = "single"
     practice: bool = False  # worked example: worth 0, and its check may show the answer
+    #: Inputs written into the notebook (as NumPy literals, by `grader assign sync`) for
+    #: the student to compute with; inputs not listed stay inside the grader.
+    given: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parts]
@@ -197,6 +200,9 @@ class Question:
             unknown = set(part.follows) - set(names[: names.index(part.name)])
             if unknown:
                 raise ValueError(f"{self.id}.{part.name} follows unknown or later parts {unknown}")
+        missing = set(self.given) - set(self.inputs)
+        if missing:
+            raise ValueError(f"{self.id}: given names {missing} are not inputs")
         if self.practice and self.points:
             raise ValueError(f"{self.id}: a practice question is worth 0 points")
 

@@ -1,0 +1,142 @@
+"""The `grader` command: one entry point, subcommands grouped by who uses them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from grader.bank import UnknownQuestion
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _key(args: argparse.Namespace) -> int:
+    from grader.assign import key
+
+    if args.format == "json":
+        print(key.to_json(args.assignment))
+    else:
+        from rich.console import Console
+
+        Console().print(key.render_table(args.assignment))
+    return 0
+
+
+def _assignments(args: argparse.Namespace) -> list[str]:
+    from grader import bank
+
+    chosen = args.assignments or list(bank.ASSIGNMENTS)
+    for assignment in chosen:
+        bank.questions(assignment)  # an unknown id fails here, with the list of known ones
+    return chosen
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from grader.assign import figures, sync
+
+    for assignment in _assignments(args):
+        drawn = figures.draw(args.course, assignment)
+        changed = sync.sync(args.course, assignment)
+        state = "updated" if changed else "already in sync"
+        print(f"{assignment}: source notebook {state}; {len(drawn)} figure(s) drawn")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from grader.assign import leaks, release, sync
+
+    status = 0
+    for assignment in _assignments(args):
+        sync.sync(args.course, assignment)
+        release.generate(args.course, assignment)
+        problems = leaks.scan(args.course, assignment)
+        for problem in problems:
+            print(f"LEAK {problem}", file=sys.stderr)
+        status |= bool(problems)
+        print(
+            f"{assignment}: release/ and solutions/ generated" + (" WITH LEAKS" if problems else "")
+        )
+    return status
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from grader.assign import verify
+
+    console = Console(stderr=True)
+    checks = tuple(c for c in verify.CHECKS if c not in args.skip)
+    with console.status("verifying") as status:
+        found = verify.run_checks(
+            args.course,
+            _assignments(args),
+            checks,
+            progress=lambda m: status.update(f"checking {m}"),
+        )
+    for name, problems in found.items():
+        console.print(
+            f"[{'green' if not problems else 'red'}]{'ok  ' if not problems else 'FAIL'}[/] {name}"
+        )
+        for problem in problems:
+            console.print(f"     {problem}", markup=False)
+    return 1 if any(found.values()) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="grader", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    key = commands.add_parser("key", help="print the answer key of an assignment")
+    key.add_argument("assignment", help="assignment id, e.g. forward-pass")
+    key.add_argument("--format", choices=("table", "json"), default="table")
+    key.set_defaults(run=_key)
+
+    assign = commands.add_parser("assign", help="authoring and release (instructors)")
+    steps = assign.add_subparsers(dest="step", required=True, parser_class=_Parser)
+    for name, run, text in (
+        ("sync", _sync, "write the bank's cells, metadata and figures into the source notebooks"),
+        ("release", _release, "sync, then generate release/ and solutions/ with nbgrader"),
+        ("verify", _verify, "release checks: bank, execution, leaks, drift"),
+    ):
+        step = steps.add_parser(name, help=text, description=text)
+        step.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+        step.add_argument(
+            "--course", type=Path, default=Path.cwd(), help="course root (default: .)"
+        )
+        step.set_defaults(run=run)
+        if name == "verify":
+            step.add_argument(
+                "--skip",
+                action="append",
+                default=[],
+                choices=("bank", "execute", "leaks", "drift"),
+                help="skip a check (repeatable)",
+            )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # nbformat imports jsonschema, whose optional IRI format checker compiles a grammar for
+    # ~3 s at import; notebooks never use that format, so the command does without it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except UnknownQuestion as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
