@@ -22,7 +22,7 @@ def sigmoid(z: ArrayLike) -> Array:
     """σ(z) = 1 / (1 + e^(−z)), evaluated without overflow for large |z|."""
     z = _z(z)
     e = np.exp(-np.abs(z))  # e^(−|z|) ≤ 1 never overflows
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(z >= 0, 1.0, e) / (1 + e)  # 1/(1+e) for z ≥ 0, e/(1+e) below
 
 
 def sigmoid_prime(z: ArrayLike) -> Array:

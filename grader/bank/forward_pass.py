@@ -26,7 +26,8 @@ def _z(inputs: Inputs, prior: Prior) -> np.ndarray:
     return dense(inputs["X"], inputs["w"], inputs["b"])
 
 
-def _dense_mistakes(X: np.ndarray) -> tuple[m.Mistake, ...]:
+def _dense_mistakes(inputs: Inputs) -> tuple[m.Mistake, ...]:
+    X = inputs["X"]
     found = [
         m.with_inputs(_z, "no-bias", "It looks like the bias b was left out: z = Xw + b.", b=0.0),
         m.with_inputs(
@@ -46,7 +47,7 @@ def _dense_mistakes(X: np.ndarray) -> tuple[m.Mistake, ...]:
                 X=lambda i: i["X"].T,
             )
         )
-    return tuple(found)
+    return m.differing(_z, inputs, tuple(found))
 
 
 def _dense(qid: str, X: list, w: list, b: list, points: float, practice: bool = False) -> Question:
@@ -63,7 +64,7 @@ def _dense(qid: str, X: list, w: list, b: list, points: float, practice: bool = 
                 "z",
                 points,
                 _z,
-                mistakes=_dense_mistakes(inputs["X"]),
+                mistakes=_dense_mistakes(inputs),
                 shape_policy="column_ok",
                 label="z",
             ),
@@ -184,8 +185,15 @@ def _activation_mistakes(name: str, z_of: ZOf) -> tuple[m.Mistake, ...]:
 
 
 def _activation_parts(
-    z_of: ZOf, points: float, prefix: str = "", follows: tuple[str, ...] = ()
+    z_of: ZOf,
+    points: float,
+    inputs: Inputs,
+    prefix: str = "",
+    follows: tuple[str, ...] = (),
+    prior: Prior | None = None,
 ) -> tuple[Part, ...]:
+    """The four activation parts of one z; `inputs` and `prior` are those the question
+    computes with, used to drop slips that give the right answer on this z."""
     parts = []
     for name in ACTIVATIONS:
 
@@ -197,7 +205,7 @@ def _activation_parts(
                 prefix + name,
                 points,
                 compute,
-                mistakes=_activation_mistakes(name, z_of),
+                mistakes=m.differing(compute, inputs, _activation_mistakes(name, z_of), prior),
                 follows=follows,
                 shape_policy="column_ok",
                 label=f"{name}({prefix.rstrip('/') or 'z'})",
@@ -211,15 +219,16 @@ def _given_z(inputs: Inputs, prior: Prior) -> np.ndarray:
 
 
 def _activations(qid: str, z: list[float], points: float, practice: bool = False) -> Question:
+    inputs = {"z": _column(z)}
     return Question(
         id=qid,
         assignment=ASSIGNMENT,
         title="The four activations of z",
         variable="a_" + qid.split(".", 1)[1],
-        inputs={"z": _column(z)},
+        inputs=inputs,
         given=("z",),
         layout="parts",
-        parts=_activation_parts(_given_z, points),
+        parts=_activation_parts(_given_z, points, inputs),
         practice=practice,
     )
 
@@ -242,7 +251,9 @@ def _own_z_parts(dense: Question) -> tuple[Part, ...]:
         shape_policy="column_ok",
         label=f"your z of {dense.id} (graded there)",
     )
-    return (z_part, *_activation_parts(own_z, 0.125, dense.id + "/", follows=(z_name,)))
+    inputs, prior = {dense.id: dense.answer["z"]}, {z_name: dense.answer["z"]}
+    activations = _activation_parts(own_z, 0.125, inputs, dense.id + "/", (z_name,), prior)
+    return (z_part, *activations)
 
 
 ACTIVATION_QUESTIONS: tuple[Question, ...] = (
@@ -290,26 +301,28 @@ def _node(index: int, layer: str) -> Any:
 
 
 def _output_mistakes(index: int) -> tuple[m.Mistake, ...]:
-    def without_relu(inputs: Inputs, prior: Prior) -> float:
-        h = dense(inputs["x"], inputs["W1"], inputs["b1"])
-        return float(act.softmax(dense(h, inputs["W2"], inputs["b2"]))[0, index])
+    """Slips in the output layer, computed from the hidden values in `prior` (the
+    reference's, or the student's own A and B when follow-through applies)."""
 
-    def no_bias(inputs: Inputs, prior: Prior) -> float:
-        h = act.relu(dense(inputs["x"], inputs["W1"], 0.0))
-        return float(act.softmax(dense(h, inputs["W2"], 0.0))[0, index])
+    def hidden(prior: Prior) -> np.ndarray:
+        return np.array([[prior["A"], prior["B"]]], dtype=np.float64)
 
     def sigmoid_output(inputs: Inputs, prior: Prior) -> float:
-        return float(act.sigmoid(dense(_hidden(inputs), inputs["W2"], inputs["b2"]))[0, index])
+        return float(act.sigmoid(dense(hidden(prior), inputs["W2"], inputs["b2"]))[0, index])
 
+    def transposed(inputs: Inputs, prior: Prior) -> float:
+        return float(act.softmax(dense(hidden(prior), inputs["W2"].T, inputs["b2"]))[0, index])
+
+    # (A bias left out of C and D changes nothing: softmax ignores a shift shared by both.)
     return (
-        m.Mistake("no-bias", "Every node has a bias of 1: add it before the activation.", no_bias),
         m.Mistake(
             "sigmoid-output", "The output nodes use softmax, not the sigmoid.", sigmoid_output
         ),
         m.Mistake(
-            "hidden-without-relu",
-            "Apply ReLU to the hidden nodes before the output layer.",
-            without_relu,
+            "transposed-weights",
+            "Node C's weights are the first column of W2 (one weight per hidden node), "
+            "not its first row.",
+            transposed,
         ),
     )
 

@@ -47,3 +47,19 @@ def scaled(
 def negated(compute: Compute, key: str, hint: str) -> Mistake:
     """The right value with its sign flipped."""
     return scaled(compute, key, hint, -1.0)
+
+
+def differing(
+    compute: Compute, inputs: Inputs, mistakes: tuple[Mistake, ...], prior: Prior | None = None
+) -> tuple[Mistake, ...]:
+    """The mistakes whose value differs from the right one on these inputs: a slip that
+    happens to give the right answer (a bias left out where b = 0) cannot be diagnosed,
+    so a question built generically drops it rather than list it."""
+    right = np.asarray(compute(inputs, prior or {}), dtype=np.float64)
+    return tuple(
+        mistake
+        for mistake in mistakes
+        if not np.allclose(
+            np.asarray(mistake.compute(inputs, prior or {}), dtype=np.float64), right
+        )
+    )

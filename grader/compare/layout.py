@@ -1,0 +1,149 @@
+"""How a student's one answer object splits into a question's parts, and back.
+
+Layouts (`grader.bank.model.Layout`): "single" (the answer is the part), "parts" (a
+mapping; part "a/b" is ``answer["a"]["b"]``), "rows" (a sequence or array; row i is
+part i). `split` runs on the untrusted side: it only reads the student's object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from grader.bank.model import Question
+from grader.compare.arraylike import to_numpy, type_name
+
+NO_ANSWER = "no answer (None): did you assign the variable?"
+_MAX_KEYS = 1000  # keys read from a student's mapping
+
+
+@dataclass(frozen=True)
+class Absent:
+    """A part the answer does not provide, and why."""
+
+    message: str
+    status: str = "missing"  # or "invalid" when the answer has the wrong structure
+
+
+def split(question: Question, answer: Any) -> tuple[dict[str, Any], list[str]]:
+    """Each part's value (or `Absent`) and notes about the whole answer."""
+    names = [p.name for p in question.parts]
+    if question.layout == "single":
+        return {names[0]: answer}, []
+    if answer is None:
+        return dict.fromkeys(names, Absent(NO_ANSWER)), []
+    if question.layout == "parts":
+        return _split_parts(names, answer)
+    return _split_rows(names, answer)
+
+
+def _split_parts(names: list[str], answer: Any) -> tuple[dict[str, Any], list[str]]:
+    if not isinstance(answer, Mapping):
+        keys = ", ".join(repr(n) for n in names)
+        why = f"expected a dict with keys {keys}; got a {type_name(answer)}"
+        return dict.fromkeys(names, Absent(why, "invalid")), []
+    values = {name: _lookup(answer, name.split("/")) for name in names}
+    extra = _extra_keys(answer, _trie(names), [])
+    notes = (
+        [f"extra key{'s' if len(extra) > 1 else ''} ignored: {', '.join(extra)}"] if extra else []
+    )
+    return values, notes
+
+
+def _keyed(mapping: Mapping) -> dict[str, Any]:
+    """The mapping with its keys as strings (a student may use 1 for "1")."""
+    out: dict[str, Any] = {}
+    for i, (k, v) in enumerate(mapping.items()):
+        if i >= _MAX_KEYS:
+            break
+        out.setdefault(k if isinstance(k, str) else str(k), v)
+    return out
+
+
+def _lookup(answer: Mapping, path: list[str]) -> Any:
+    node: Any = answer
+    for depth, key in enumerate(path):
+        where = "".join(f"[{k!r}]" for k in path[:depth])
+        if not isinstance(node, Mapping):
+            why = f"answer{where} should be a dict with key {key!r}; got a {type_name(node)}"
+            return Absent(why, "invalid")
+        try:
+            keyed = node if key in node else _keyed(node)  # a str key, or keys to convert
+            found = key in keyed
+            node = keyed[key] if found else None
+        except Exception as e:
+            return Absent(f"could not read answer{where}: {type(e).__name__}", "invalid")
+        if not found:
+            return Absent(f"the answer has no part {'/'.join(path[: depth + 1])!r}")
+    return node
+
+
+def _trie(names: list[str]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for name in names:
+        node = root
+        for key in name.split("/"):
+            node = node.setdefault(key, {})
+    return root
+
+
+def _extra_keys(answer: Any, trie: dict[str, Any], path: list[str]) -> list[str]:
+    if not trie or not isinstance(answer, Mapping):
+        return []
+    try:
+        keyed = _keyed(answer)
+    except Exception:
+        return []
+    found = []
+    for key, value in keyed.items():
+        if key in trie:
+            found += _extra_keys(value, trie[key], [*path, key])
+        else:
+            found.append(repr("/".join([*path, key])))
+    return found
+
+
+def _rows(answer: Any) -> list[Any] | None:
+    if isinstance(answer, list | tuple):
+        return list(answer)
+    converted = to_numpy(answer)
+    if converted is not None and converted[0].ndim >= 1:
+        return list(converted[0])
+    return None
+
+
+def _split_rows(names: list[str], answer: Any) -> tuple[dict[str, Any], list[str]]:
+    n = len(names)
+    rows = None if isinstance(answer, str | bytes | Mapping) else _rows(answer)
+    if rows is None:
+        why = f"expected a sequence of {n} rows (one per part); got a {type_name(answer)}"
+        return dict.fromkeys(names, Absent(why, "invalid")), []
+    notes = []
+    if len(rows) != n:
+        more = "later rows ignored" if len(rows) > n else "the missing rows score 0"
+        notes.append(f"expected {n} rows (one per part), got {len(rows)}: {more}")
+    values = {
+        name: rows[i]
+        if i < len(rows)
+        else Absent(f"row {i} is missing (the answer has {len(rows)})")
+        for i, name in enumerate(names)
+    }
+    return values, notes
+
+
+def assemble(question: Question, values: Mapping[str, Any]) -> Any:
+    """The answer object a student would give, from each part's value (inverse of split)."""
+    names = [p.name for p in question.parts]
+    if question.layout == "single":
+        return values[names[0]]
+    if question.layout == "rows":
+        return [values[n] for n in names]
+    nested: dict[str, Any] = {}
+    for name in names:
+        *path, leaf = name.split("/")
+        node = nested
+        for key in path:
+            node = node.setdefault(key, {})
+        node[leaf] = values[name]
+    return nested

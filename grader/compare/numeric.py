@@ -1,0 +1,180 @@
+"""Judging `Numeric` parts: a number or array within a tolerance, under a shape policy.
+
+Closeness is `numpy.isclose`'s |a − e| ≤ atol + rtol·|e| per element, with the part's
+tolerance widened for float32 (and float16) answers, which cannot hold more digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from grader.bank.model import Numeric, Part, ShapePolicy, Tolerance
+from grader.compare import diagnose
+from grader.compare.diagnose import close
+from grader.compare.kinds import Context, Unusable, Verdict, mistaken
+from grader.compare.nodes import Numbers, index, numbers
+
+#: Machine epsilon of the float types narrower than float64 that answers arrive in.
+_EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23}
+_ULPS = 100  # how many units of the answer's last place a computation may lose
+
+
+def as_floats(value: Any) -> np.ndarray:
+    return np.asarray(value, dtype=np.float64)
+
+
+def widened(tol: Tolerance, dtype: str, scale: float) -> tuple[Tolerance, str | None]:
+    """The tolerance for an answer of `dtype` (`scale`: the expected values' magnitude)."""
+    eps = _EPS.get(dtype)
+    if eps is None:
+        return tol, None
+    rtol = max(tol.rtol, _ULPS * eps)
+    wide = Tolerance(rtol=rtol, atol=max(tol.atol, rtol * scale))
+    if wide == tol:
+        return tol, None
+    return (
+        wide,
+        f"Your values are {dtype}, so they were compared at {dtype} precision "
+        f"(relative tolerance {rtol:.0e}).",
+    )
+
+
+def scale(e: np.ndarray) -> float:
+    finite = np.abs(e[np.isfinite(e)])
+    return float(finite.max()) if finite.size else 1.0
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    if len(shape) == 2 and shape[1] == 1:
+        return f"a column of {shape[0]} (shape {shape})"
+    if len(shape) == 2 and shape[0] == 1:
+        return f"a row of {shape[1]} (shape {shape})"
+    return "a single number" if shape == () else f"shape {shape}"
+
+
+def shape_problem(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    """Why an answer of shape `got` cannot stand for one of shape `want`."""
+    said = f"got shape {got}, expected {_shape(want)}"
+    size = int(np.prod(got))
+    if len(got) == 2 and got == want[::-1]:
+        return f"{said}: it looks transposed (.T turns it round)"
+    if len(want) == 2 and want[1] == 1 and got == (want[0],):
+        return f"got a flat array of shape {got}, expected {_shape(want)}: use .reshape(-1, 1)"
+    if want == ():
+        return f"got an array of shape {got}, expected a single number"
+    if got == ():
+        return f"got a single number, expected {_shape(want)}"
+    if size == int(np.prod(want)):
+        return f"{said}: the right number of values, arranged differently"
+    return f"{said}: {size} values instead of {int(np.prod(want))}"
+
+
+def _reshaped(
+    a: np.ndarray, want: tuple[int, ...], policy: ShapePolicy
+) -> tuple[np.ndarray, str | None]:
+    if want == () and a.size == 1:
+        return a.reshape(()), f"Your array of shape {a.shape} was read as the number it holds."
+    if policy == "size" and a.size == int(np.prod(want)):
+        return a.reshape(want), None
+    if policy == "column_ok" and a.size == int(np.prod(want)):
+        if len(want) == 2 and want[1] == 1 and a.shape == (want[0],):
+            note = f"Your flat array of shape {a.shape} was read as {_shape(want)}."
+            return a.reshape(want), note
+        if len(want) == 1 and a.shape == (want[0], 1):
+            return a.reshape(want), f"Your column of shape {a.shape} was read as a flat array."
+    raise Unusable(shape_problem(a.shape, want))
+
+
+def fit(
+    nums: Numbers, e: np.ndarray, policy: ShapePolicy, integer: bool = False
+) -> tuple[np.ndarray, list[str]]:
+    """The answer in the expected shape, ready to compare, and notes on what was accepted.
+    Raises `Unusable` for a shape that does not fit, NaN/inf, or a non-whole integer."""
+    a, notes = nums.values, []
+    if a.shape != e.shape:
+        a, note = _reshaped(a, e.shape, policy)
+        notes += [note] if note else []
+    bad = ~np.isfinite(a) & ~((a == e) | (np.isnan(a) & np.isnan(e)))
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        what = "NaN" if np.isnan(a[tuple(where)]) else "infinite"
+        at = f"element {index(where)} is" if a.ndim else "the value is"
+        raise Unusable(f"{at} {what}: check for a division by zero or an overflow")
+    if nums.dtype == "bool":
+        notes.append("Your True/False values were read as 1/0.")
+    if integer:
+        if not np.all(a == np.round(a)):
+            shown = f"{a.item():g}" if a.ndim == 0 else "non-whole values"
+            raise Unusable(f"expected a whole number, got {shown}")
+        if nums.dtype.startswith(("float", "bfloat")):
+            notes.append("Whole numbers written as floats (like 3.0) were accepted.")
+    return a, notes
+
+
+def matches(nums: Numbers, value: Any, tol: Tolerance, policy: ShapePolicy) -> bool:
+    """Whether the answer equals `value` within `tol` (for mistakes and probes)."""
+    try:
+        e = as_floats(value)
+        a, _ = fit(nums, e, policy)
+    except (Unusable, TypeError, ValueError):
+        return False
+    return bool(close(a, e, widened(tol, nums.dtype, scale(e))[0]).all())
+
+
+def usable(a: np.ndarray, reference: Any) -> Any:
+    """The student's value in the reference's form, for follow-through (None if NaN/inf)."""
+    if not np.isfinite(a).all():
+        return None
+    if isinstance(reference, np.ndarray):
+        return a.reshape(reference.shape).copy()
+    if isinstance(reference, int | np.integer) and not isinstance(reference, bool):
+        return round(float(a))
+    if isinstance(reference, float | np.floating):
+        return float(a)
+    return a.copy()
+
+
+def sentence(*parts: str | None) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def judge(node: Any, ctx: Context) -> Verdict:
+    part = ctx.part
+    assert isinstance(part, Numeric)
+    e = as_floats(ctx.expected)
+    try:
+        nums = numbers(node, ctx.wire)
+    except Unusable as u:
+        return u.verdict
+
+    def same_mistake(value: Any) -> bool:
+        return matches(nums, value, part.tol, part.shape_policy)
+
+    try:
+        a, notes = fit(nums, e, part.shape_policy, part.integer)
+    except Unusable as u:
+        return mistaken(ctx, same_mistake) or u.verdict
+    tol, note = widened(part.tol, nums.dtype, scale(e))
+    ok = close(a, e, tol)
+    value = usable(a, ctx.expected)
+    if ok.all():
+        return Verdict("correct", 1.0, sentence("Correct.", *notes, note), value=value)
+    found = mistaken(ctx, same_mistake, diagnose.factor(a, e, tol) or "")
+    if found:
+        return replace(found, value=value)
+    return Verdict(
+        "incorrect", 0.0, sentence(diagnose.explain(a, e, ok, tol), *notes, note), value=value
+    )
+
+
+def same(a: Any, b: Any, part: Part) -> bool:
+    """Whether two reference values coincide within the part's tolerance."""
+    tol = getattr(part, "tol", Tolerance())
+    try:
+        x, y = as_floats(a), as_floats(b)
+    except (TypeError, ValueError):
+        return False
+    return x.shape == y.shape and bool(close(x, y, tol).all())

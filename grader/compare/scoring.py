@@ -1,0 +1,163 @@
+"""Grading an encoded answer on the trusted side: the same code for checks and batches.
+
+Per part: judge the answer against the reference value; if it is wrong and the part
+follows earlier parts the student got wrong, judge it again against the value recomputed
+from the student's own earlier values (follow-through: "correct given your theta1");
+judges try the catalogued mistakes, then generic diagnoses. Reference values and mistake
+values do not depend on the student and are cached per question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import ModuleType
+from typing import Any
+
+from grader.bank.model import Inputs, Mistake, Part, Prior, Question
+from grader.compare import kinds
+from grader.compare.diagnose import shown
+from grader.compare.kinds import Context, Verdict
+from grader.compare.result import PartResult, Result
+from grader.compare.wire import Node, Wire, describe_exception
+
+Mistakes = tuple[tuple[Mistake, Any], ...]
+
+
+def _distinct(
+    kind: ModuleType, part: Part, inputs: Inputs, prior: Prior, expected: Any, strict: bool
+) -> Mistakes:
+    """The part's mistakes with their values, leaving out those that coincide with
+    `expected` (they cannot be told apart from a right answer). With `strict`, a mistake
+    that fails to compute raises (a bank bug); otherwise it is skipped (a student's odd
+    earlier values can make it fail)."""
+    same = getattr(kind, "same", None)
+    found = []
+    for mistake in part.mistakes:
+        try:
+            value = mistake.compute(inputs, prior)
+        except Exception:
+            if strict:
+                raise
+            continue
+        if same is None or not same(value, expected, part):
+            found.append((mistake, value))
+    return tuple(found)
+
+
+class _Reference:
+    """What grading one question needs that does not depend on the student."""
+
+    def __init__(self, question: Question) -> None:
+        self.question = question
+        self.answer = question.answer
+        self.memos: dict[str, dict[str, Any]] = {p.name: {} for p in question.parts}
+        self._mistakes: dict[str, Mistakes] = {}
+
+    def mistakes(self, part: Part, kind: ModuleType) -> Mistakes:
+        if part.name not in self._mistakes:
+            q = self.question
+            self._mistakes[part.name] = _distinct(
+                kind, part, q.inputs, self.answer, self.answer[part.name], True
+            )
+        return self._mistakes[part.name]
+
+
+_CACHE: dict[int, tuple[Question, _Reference]] = {}
+
+
+def reference(question: Question) -> _Reference:
+    hit = _CACHE.get(id(question))
+    if hit is None or hit[0] is not question:
+        hit = _CACHE[id(question)] = (question, _Reference(question))
+    return hit[1]
+
+
+def diagnosable(question: Question, part: Part) -> tuple[Mistake, ...]:
+    """The part's mistakes that differ from the right answer (the others are ignored)."""
+    return tuple(m for m, _ in reference(question).mistakes(part, kinds.kind_of(part)))
+
+
+def _names(question: Question, names: list[str]) -> str:
+    titles = [question.part(n).label or n for n in names]
+    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+
+
+def _judge(ctx: Context, node: Node, kind: ModuleType, earlier: dict[str, Verdict]) -> Verdict:
+    verdict: Verdict = kind.judge(node, ctx)
+    part, question = ctx.part, ctx.question
+    if verdict.status == "correct" or not part.follows:
+        return verdict
+    wrong = [
+        n for n in part.follows if earlier[n].status != "correct" and earlier[n].value is not None
+    ]
+    if not wrong:
+        return verdict
+    prior = {**ctx.prior, **{n: earlier[n].value for n in wrong}}
+    try:
+        expected = part.compute(question.inputs, prior)
+    except Exception:  # the student's earlier values make the step meaningless
+        return verdict
+    mistakes = _distinct(kind, part, question.inputs, prior, expected, False)
+    carried: Verdict = kind.judge(
+        node, replace(ctx, expected=expected, prior=prior, mistakes=mistakes)
+    )
+    names = _names(question, wrong)
+    if carried.status == "correct":
+        was = "was" if len(wrong) == 1 else "were"
+        message = (
+            f"Correct given your {names}, which {was} wrong: "
+            "the error was carried forward, not repeated."
+        )
+        return Verdict("carried", 1.0, message, value=carried.value)
+    if carried.mistake and not verdict.mistake:
+        return replace(carried, message=f"Given your {names}: {carried.message}")
+    return verdict
+
+
+def grade(question: Question, wire: Wire, hidden: bool = False) -> Result:
+    """The result of an encoded answer (trusted side). Never raises for a bad answer:
+    a part that cannot be judged is `invalid` with the reason."""
+    ref = reference(question)
+    verdicts: dict[str, Verdict] = {}
+    parts = []
+    for part in question.parts:
+        try:
+            kind = kinds.kind_of(part)
+            ctx = Context(
+                question=question,
+                part=part,
+                wire=wire,
+                expected=ref.answer[part.name],
+                prior=ref.answer,
+                mistakes=ref.mistakes(part, kind),
+                hidden=hidden,
+                memo=ref.memos[part.name],
+            )
+            verdict = _judge(ctx, wire.part(part.name), kind, verdicts)
+            if question.practice and verdict.status != "correct" and not callable(ctx.expected):
+                said = f"{verdict.message} Expected {shown(ctx.expected)}."  # a worked example
+                verdict = replace(verdict, message=said)
+        except kinds.KindUnavailable as e:
+            verdict = Verdict("invalid", 0.0, str(e))
+        except Exception as e:  # a grader bug must not cost the rest of the batch
+            verdict = Verdict(
+                "invalid",
+                0.0,
+                f"the grader failed on this part ({describe_exception(e)}); please report it",
+            )
+        verdicts[part.name] = verdict
+        fraction = min(max(float(verdict.fraction), 0.0), 1.0)
+        parts.append(
+            PartResult(
+                name=part.name,
+                label=part.label,
+                points=float(part.points),
+                score=float(part.points) * fraction,
+                status=verdict.status,
+                message=verdict.message,
+                mistake=verdict.mistake,
+            )
+        )
+    return Result(
+        question.id, question.title, tuple(parts), tuple(wire.notes), question.practice, hidden
+    )

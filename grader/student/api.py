@@ -1,0 +1,109 @@
+"""What a notebook calls: `check` for explained feedback, `score` for autograder test cells.
+
+Both run ``grade(question, encode(question, answer))`` in-process: the code the batch
+grader runs on recorded answers, so a student sees what the instructor will compute.
+In *recording mode* (`start_recording`, set by the batch-grading sandbox) `score` only
+writes the encoded answer for the trusted grader and returns 0.0, and `check` does
+nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import io
+import math
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader import bank
+from grader.compare.result import Result
+from grader.compare.scoring import grade
+from grader.compare.wire import dump, encode
+
+#: Where `score` records answers; None outside the batch-grading sandbox.
+_recording: Path | None = None
+
+
+def start_recording(directory: str | os.PathLike[str]) -> None:
+    """From now on `score` records answers in `directory` and `check` is silent."""
+    global _recording
+    _recording = Path(directory)
+
+
+def stop_recording() -> None:
+    global _recording
+    _recording = None
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """No warnings, no NumPy floating-point messages, nothing on stderr."""
+    with (
+        warnings.catch_warnings(),
+        np.errstate(all="ignore"),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _unknown(qid: object) -> Result:
+    known = [q.id for a in bank.ASSIGNMENTS for q in _loaded(a)]
+    close = difflib.get_close_matches(str(qid), known, n=3) if isinstance(qid, str) else []
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return Result(str(qid), "unknown question", (), (f"There is no question {qid!r}.{hint}",))
+
+
+def _loaded(assignment: str) -> tuple[Any, ...]:
+    """An assignment's questions, or none if its module is not written yet."""
+    try:
+        return bank.questions(assignment)
+    except ModuleNotFoundError:
+        return ()
+
+
+def _in_ipython() -> bool:
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
+
+
+def check(qid: str, answer: Any) -> Result | None:
+    """Check an answer and explain the verdict. In Jupyter the returned result shows as
+    HTML when it is the cell's last expression; elsewhere it is also printed."""
+    if _recording is not None:
+        return None
+    try:
+        question = bank.get(qid)
+    except (bank.UnknownQuestion, ModuleNotFoundError, TypeError, AttributeError):
+        result = _unknown(qid)  # not a question, or its assignment is not written yet
+    else:
+        with _quiet():
+            result = grade(question, encode(question, answer))
+    if not _in_ipython():
+        print(result.text())
+    return result
+
+
+def score(qid: str, answer: Any, hidden: bool = False) -> float:
+    """The points an answer earns, for an nbgrader autograder test cell: a plain float in
+    [0, points]; never raises and never writes to stderr (nbgrader would score 0)."""
+    try:
+        with _quiet():
+            question = bank.get(qid)
+            wire = encode(question, answer, hidden)
+            if _recording is not None:
+                dump(wire, _recording, qid)
+                return 0.0
+            points = grade(question, wire, hidden).score
+        if not math.isfinite(points):
+            return 0.0
+        return float(min(max(points, 0.0), question.points))
+    except Exception:
+        return 0.0
