@@ -28,8 +28,8 @@ MARKERS = (
 _REGIONS = (("### BEGIN SOLUTION", "### END SOLUTION"), (HIDDEN_BEGIN, HIDDEN_END))
 
 
-def _region_lines(source: str) -> Iterator[str]:
-    """Meaningful lines inside solution and hidden-test regions of a source cell."""
+def _lines(source: str) -> Iterator[tuple[bool, str]]:
+    """(inside a solution or hidden-test region?, stripped line) for a source cell."""
     inside = False
     for line in source.splitlines():
         stripped = line.strip()
@@ -37,8 +37,20 @@ def _region_lines(source: str) -> Iterator[str]:
             inside = True
         elif any(stripped.startswith(end) for _, end in _REGIONS):
             inside = False
-        elif inside and len(stripped) >= 12 and not stripped.startswith("#"):
-            yield stripped
+        else:
+            yield inside, stripped
+
+
+def _secret_lines(source: nbformat.NotebookNode) -> set[str]:
+    """Meaningful lines of solution and hidden-test regions that the source does not also
+    show openly (a worked example may legitimately share a line with a solution)."""
+    lines = [pair for cell in source.cells for pair in _lines(cell.source)]
+    public = {line for inside, line in lines if not inside}
+    return {
+        line
+        for inside, line in lines
+        if inside and len(line) >= 12 and not line.startswith("#") and line not in public
+    }
 
 
 def _distinctive_floats(question: Question) -> Iterator[float]:
@@ -79,7 +91,7 @@ def scan_notebook(
         for marker in MARKERS:
             if marker in text:
                 problems.append(f"cell {index}: nbgrader marker '{marker}'")
-    secret_lines = {line for cell in source.cells for line in _region_lines(cell.source)}
+    secret_lines = _secret_lines(source)
     for index, text in _texts(release):
         for line in secret_lines:
             if line in text:

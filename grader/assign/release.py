@@ -7,6 +7,7 @@ runs in a temporary copy of the course so the instructor's gradebook is never to
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
@@ -18,12 +19,18 @@ OUTPUTS = ("release", "solutions")
 
 def nbgrader(course: Path, *args: str) -> None:
     """Run one nbgrader command in the course directory; raise with its log on failure."""
+    # nbgrader runs the `alembic` executable installed beside it, found through PATH
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=course,
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
