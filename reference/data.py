@@ -259,6 +259,26 @@ def stroke_splits(
     return tuple(frame.reset_index(drop=True) for frame in (*Xs, y_train, y_val, y_test))
 
 
+# --- the classification lab's confusion matrices -------------------------------------------
+
+#: The first seed of `confusion_example` whose rounded probabilities include both
+#: thresholds of the exercise, 0.5 and 0.3, exactly: there `p > t` and `p >= t` differ.
+CONFUSION_SEED = 27
+
+
+def confusion_example(seed: int = CONFUSION_SEED, n: int = 40) -> tuple[Array, Array]:
+    """Labels y (n,), about 30% ones, and a classifier's probabilities p (n,):
+    p = σ(N(2y − 1, 1.2²)) rounded to 2 decimals, higher for the ones, with overlap."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(np.float64)
+    p = np.round(sigmoid(rng.normal(2.0 * y - 1.0, 1.2)), 2)
+    return _frozen(y), _frozen(p)
+
+
+#: The exercise's labels and probabilities (40 rows).
+CONFUSION_Y, CONFUSION_P = confusion_example()
+
+
 def _write_shipped_csvs() -> None:
     """Write reference/data/iris.csv (from scikit-learn's copy) and stroke.csv."""
     import pandas as pd

@@ -23,7 +23,27 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from reference.optimisers import Array, GradientFn, Run, State, _run, _zero
+from reference.optimisers import Array, GradientFn, Rule, Run, State, previous, run_rule
+
+
+def keras_adam_rule(
+    learning_rate: float = 0.001,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-7,
+) -> Rule:
+    """m += (g − m)(1 − β1), v += (g² − v)(1 − β2), θ −= α_t m / (√v + ε),
+    α_t = lr √(1 − β2^t) / (1 − β1^t); one update from any state {"momentum", "velocity"}."""
+
+    def rule(g: Array, state: State, t: int) -> tuple[Array, State]:
+        alpha = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        m = previous(state, "momentum", g)
+        v = previous(state, "velocity", g)
+        m = m + (g - m) * (1 - beta_1)
+        v = v + (g**2 - v) * (1 - beta_2)
+        return m * alpha / (np.sqrt(v) + epsilon), {"momentum": m, "velocity": v}
+
+    return rule
 
 
 def keras_adam(
@@ -35,18 +55,8 @@ def keras_adam(
     beta_2: float = 0.999,
     epsilon: float = 1e-7,
 ) -> Run:
-    """m += (g − m)(1 − β1), v += (g² − v)(1 − β2), θ −= α_t m / (√v + ε),
-    α_t = lr √(1 − β2^t) / (1 − β1^t)."""
-
-    def rule(g: Array, state: State, t: int) -> tuple[Array, State]:
-        alpha = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-        m = _zero(state, "momentum", g)
-        v = _zero(state, "velocity", g)
-        m = m + (g - m) * (1 - beta_1)
-        v = v + (g**2 - v) * (1 - beta_2)
-        return m * alpha / (np.sqrt(v) + epsilon), {"momentum": m, "velocity": v}
-
-    return _run(theta0, grad, steps, rule)
+    """Keras's Adam run: `keras_adam_rule` from m = v = 0."""
+    return run_rule(theta0, grad, steps, keras_adam_rule(learning_rate, beta_1, beta_2, epsilon))
 
 
 def keras_rmsprop(
@@ -63,20 +73,20 @@ def keras_rmsprop(
     θ −= Δ, or with momentum μ: p = μ p + Δ, θ −= p."""
 
     def rule(g: Array, state: State, t: int) -> tuple[Array, State]:
-        v = rho * _zero(state, "velocity", g) + (1 - rho) * g**2
+        v = rho * previous(state, "velocity", g) + (1 - rho) * g**2
         new: State = {"velocity": v}
         denominator = v + epsilon
         if centered:
             new["average_gradient"] = g_bar = (
-                rho * _zero(state, "average_gradient", g) + (1 - rho) * g
+                rho * previous(state, "average_gradient", g) + (1 - rho) * g
             )
             denominator = v - g_bar**2 + epsilon
         increment = learning_rate * g / np.sqrt(denominator)
         if momentum > 0:
-            new["momentum"] = increment = momentum * _zero(state, "momentum", g) + increment
+            new["momentum"] = increment = momentum * previous(state, "momentum", g) + increment
         return increment, new
 
-    return _run(theta0, grad, steps, rule)
+    return run_rule(theta0, grad, steps, rule)
 
 
 def keras_adagrad(
@@ -93,7 +103,7 @@ def keras_adagrad(
         G = state.get("accumulator", np.full_like(g, initial_accumulator_value)) + g**2
         return learning_rate * g / np.sqrt(G + epsilon), {"accumulator": G}
 
-    return _run(theta0, grad, steps, rule)
+    return run_rule(theta0, grad, steps, rule)
 
 
 def keras_sgd_momentum(
@@ -106,7 +116,7 @@ def keras_sgd_momentum(
     """m = μ m − lr g, θ += m (Keras's SGD(momentum=μ); its own default μ = 0 is plain SGD)."""
 
     def rule(g: Array, state: State, t: int) -> tuple[Array, State]:
-        m = _zero(state, "momentum", g) * momentum - g * learning_rate
+        m = previous(state, "momentum", g) * momentum - g * learning_rate
         return -m, {"momentum": m}
 
-    return _run(theta0, grad, steps, rule)
+    return run_rule(theta0, grad, steps, rule)

@@ -35,7 +35,8 @@ class Run:
         return -np.diff(self.theta, axis=0)
 
 
-def _run(theta0: ArrayLike, grad: GradientFn, steps: int, rule: Rule) -> Run:
+def run_rule(theta0: ArrayLike, grad: GradientFn, steps: int, rule: Rule) -> Run:
+    """`steps` updates of `rule` from θ_0 and an empty state, g_t = ∇L(θ_{t−1})."""
     theta = np.atleast_1d(np.asarray(theta0, dtype=np.float64))
     thetas, grads, states = [theta], [], []
     state: State = {}
@@ -53,34 +54,34 @@ def _run(theta0: ArrayLike, grad: GradientFn, steps: int, rule: Rule) -> Run:
     )
 
 
-def _zero(state: State, name: str, g: Array) -> Array:
-    """A state's previous value, 0 before the first step."""
+def previous(state: State, name: str, g: Array) -> Array:
+    """A state's previous value, 0 (shaped like g) before the first step."""
     return state.get(name, np.zeros_like(g))
 
 
 def gradient_descent(theta0: ArrayLike, grad: GradientFn, lr: float, steps: int) -> Run:
     """θ_t = θ_{t−1} − lr g_t."""
-    return _run(theta0, grad, steps, lambda g, state, t: (lr * g, {}))
+    return run_rule(theta0, grad, steps, lambda g, state, t: (lr * g, {}))
 
 
 def momentum(theta0: ArrayLike, grad: GradientFn, lr: float, beta: float, steps: int) -> Run:
     """v_t = β v_{t−1} + (1 − β) g_t, θ_t = θ_{t−1} − lr v_t, v_0 = 0."""
 
     def rule(g: Array, state: State, t: int) -> tuple[Array, State]:
-        v = beta * _zero(state, "v", g) + (1 - beta) * g
+        v = beta * previous(state, "v", g) + (1 - beta) * g
         return lr * v, {"v": v}
 
-    return _run(theta0, grad, steps, rule)
+    return run_rule(theta0, grad, steps, rule)
 
 
 def adagrad(theta0: ArrayLike, grad: GradientFn, lr: float, eps: float, steps: int) -> Run:
     """G_t = Σ_{k≤t} g_k², θ_t = θ_{t−1} − g_t lr / √(ε + G_t)."""
 
     def rule(g: Array, state: State, t: int) -> tuple[Array, State]:
-        G = _zero(state, "G", g) + g**2
+        G = previous(state, "G", g) + g**2
         return g * lr / np.sqrt(eps + G), {"G": G}
 
-    return _run(theta0, grad, steps, rule)
+    return run_rule(theta0, grad, steps, rule)
 
 
 def rmsprop(
@@ -89,10 +90,10 @@ def rmsprop(
     """s_t = β s_{t−1} + (1 − β) g_t², θ_t = θ_{t−1} − g_t lr / √(ε + s_t), s_0 = 0."""
 
     def rule(g: Array, state: State, t: int) -> tuple[Array, State]:
-        s = beta * _zero(state, "s", g) + (1 - beta) * g**2
+        s = beta * previous(state, "s", g) + (1 - beta) * g**2
         return g * lr / np.sqrt(eps + s), {"s": s}
 
-    return _run(theta0, grad, steps, rule)
+    return run_rule(theta0, grad, steps, rule)
 
 
 def adam(
@@ -112,12 +113,12 @@ def adam(
     """
 
     def rule(g: Array, state: State, t: int) -> tuple[Array, State]:
-        m = beta1 * _zero(state, "m", g) + (1 - beta1) * g
-        v = beta2 * _zero(state, "v", g) + (1 - beta2) * g**2
+        m = beta1 * previous(state, "m", g) + (1 - beta1) * g
+        v = beta2 * previous(state, "v", g) + (1 - beta2) * g**2
         m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
         return lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat}
 
-    return _run(theta0, grad, steps, rule)
+    return run_rule(theta0, grad, steps, rule)
 
 
 # --- exponentially weighted averages ---------------------------------------------------
@@ -127,13 +128,17 @@ def ewa(series: ArrayLike, beta: float, bias_correction: bool = False) -> Array:
     """V_1..V_T of V_t = β V_{t−1} + (1 − β) θ_t, V_0 = 0; corrected V̂_t = V_t / (1 − β^t)."""
     theta = np.asarray(series, dtype=np.float64)
     V = np.empty_like(theta)
-    previous = np.zeros_like(theta[0])
+    V_t = np.zeros_like(theta[0])  # V_0
     for t, theta_t in enumerate(theta):
-        V[t] = previous = beta * previous + (1 - beta) * theta_t
-    if bias_correction:
-        t = np.arange(1, len(theta) + 1).reshape(-1, *[1] * (theta.ndim - 1))
-        V = V / (1 - beta**t)
-    return V
+        V[t] = V_t = beta * V_t + (1 - beta) * theta_t
+    return bias_corrected(V, beta) if bias_correction else V
+
+
+def bias_corrected(V: ArrayLike, beta: float) -> Array:
+    """V̂_t = V_t / (1 − β^t) for the rows t = 1..T of V."""
+    V = np.asarray(V, dtype=np.float64)
+    t = np.arange(1, len(V) + 1).reshape(-1, *[1] * (V.ndim - 1))
+    return V / (1 - beta**t)
 
 
 def ewa_weights(beta: float, lags: int) -> Array:
