@@ -10,6 +10,7 @@ import numpy as np
 
 from grader import bank
 from grader.bank.model import Expression, Function, Model, NumberSet, Question
+from grader.compare.layout import assemble
 
 
 def _plain(value: Any) -> Any:
@@ -45,19 +46,7 @@ def _part_answer(question: Question, name: str) -> Any:
 
 def answer_of(question: Question) -> Any:
     """The reference answer shaped as the student gives it (see `Question.layout`)."""
-    names = [p.name for p in question.parts]
-    if question.layout == "single":
-        return _part_answer(question, names[0])
-    if question.layout == "rows":
-        return [_part_answer(question, n) for n in names]
-    nested: dict[str, Any] = {}
-    for name in names:
-        *path, leaf = name.split("/")
-        node = nested
-        for key in path:
-            node = node.setdefault(key, {})
-        node[leaf] = _part_answer(question, name)
-    return nested
+    return assemble(question, {p.name: _part_answer(question, p.name) for p in question.parts})
 
 
 def key(assignment: str) -> dict[str, Any]:
@@ -87,6 +76,7 @@ def _short(value: Any, digits: int = 6) -> str:
 
 def render_table(assignment: str) -> Any:
     """A rich Table of the key, one row per question."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"Answer key: {assignment}", show_lines=True)
@@ -94,5 +84,5 @@ def render_table(assignment: str) -> Any:
     table.add_column("points", justify="right")
     table.add_column("answer")
     for qid, entry in key(assignment)["questions"].items():
-        table.add_row(qid, f"{entry['points']:g}", _short(entry["answer"]))
+        table.add_row(qid, f"{entry['points']:g}", escape(_short(entry["answer"])))
     return table

@@ -195,7 +195,7 @@ def judge(node: Any, ctx: Context) -> Verdict:
             fd.append(agrees)
         if problem:
             name = f"hidden test ({probe.describe})" if probe.hidden else probe.describe
-            failures.append(f"{name}: {problem}.")
+            failures.append(f"{name}: {problem.rstrip('.')}.")
     passed = len(probes) - len(failures)
     fd_note = (
         f"Your gradients were also compared with central finite differences of the loss: "

@@ -6,7 +6,7 @@ A kind module (registered for a `Part` subclass) exposes:
   raise): turns the student's object into a JSON node, with arrays stored through
   ``enc.value(...)``. Without it the answer is encoded as a plain value.
 - ``judge(node, ctx) -> Verdict`` (trusted side): compares the node with
-  ``ctx.expected``, tries ``ctx.mistakes`` (see `mistaken`) and explains what is wrong
+  ``ctx.expected``, tries ``ctx.mistakes()`` (see `mistaken`) and explains what is wrong
   without stating the expected value (the scorer adds it for practice questions). It
   reads the node defensively: the node comes from an untrusted process.
 - ``same(a, b, part) -> bool`` (optional): whether two reference-side values coincide,
@@ -107,7 +107,9 @@ class Context:
     wire: Wire
     expected: Any  # the value to match (reference, or recomputed for follow-through)
     prior: Mapping[str, Any]  # the earlier parts' values `expected` was computed from
-    mistakes: tuple[tuple[Mistake, Any], ...]  # catalogued mistakes and their values
+    #: The catalogued mistakes and their values, computed on first call: only a wrong
+    #: answer needs them, and some (a whole training run) take seconds.
+    mistakes: Callable[[], tuple[tuple[Mistake, Any], ...]]
     hidden: bool = False  # run hidden probes
     memo: dict[str, Any] = field(default_factory=dict)  # the kind's per-part cache
 
@@ -115,7 +117,7 @@ class Context:
 def mistaken(ctx: Context, matches: Callable[[Any], bool], lead: str = "") -> Verdict | None:
     """The verdict of the first catalogued mistake whose value the answer `matches`
     (its hint, after `lead`), or None."""
-    for mistake, value in ctx.mistakes:
+    for mistake, value in ctx.mistakes():
         if matches(value):
             status: Status = "partial" if mistake.credit > 0 else "incorrect"
             message = f"{lead} {mistake.hint}".strip()

@@ -4,12 +4,14 @@ Per part: judge the answer against the reference value; if it is wrong and the p
 follows earlier parts the student got wrong, judge it again against the value recomputed
 from the student's own earlier values (follow-through: "correct given your theta1");
 judges try the catalogued mistakes, then generic diagnoses. Reference values and mistake
-values do not depend on the student and are cached per question.
+values do not depend on the student and are cached per question; mistake values are only
+computed when an answer is wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache, partial
 from types import ModuleType
 from typing import Any
 
@@ -97,9 +99,12 @@ def _judge(ctx: Context, node: Node, kind: ModuleType, earlier: dict[str, Verdic
         expected = part.compute(question.inputs, prior)
     except Exception:  # the student's earlier values make the step meaningless
         return verdict
-    mistakes = _distinct(kind, part, question.inputs, prior, expected, False)
+
+    def mistakes() -> Mistakes:
+        return _distinct(kind, part, question.inputs, prior, expected, False)
+
     carried: Verdict = kind.judge(
-        node, replace(ctx, expected=expected, prior=prior, mistakes=mistakes)
+        node, replace(ctx, expected=expected, prior=prior, mistakes=cache(mistakes))
     )
     names = _names(question, wrong)
     if carried.status == "correct":
@@ -129,7 +134,7 @@ def grade(question: Question, wire: Wire, hidden: bool = False) -> Result:
                 wire=wire,
                 expected=ref.answer[part.name],
                 prior=ref.answer,
-                mistakes=ref.mistakes(part, kind),
+                mistakes=partial(ref.mistakes, part, kind),
                 hidden=hidden,
                 memo=ref.memos[part.name],
             )

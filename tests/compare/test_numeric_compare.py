@@ -121,14 +121,19 @@ def test_tensors_and_frames_are_read_with_their_dtype(judge) -> None:
     jnp = pytest.importorskip("jax.numpy")
     e = np.array([[0.1234567], [2.345678]])
     q = single(Numeric("x", 1, None), e)
-    for answer in (
-        torch.tensor(e, dtype=torch.float32, requires_grad=True),
-        jnp.asarray(e, dtype=jnp.float32),
-        pd.DataFrame(e.astype(np.float32)),
+    drifted = e * (1 + 5e-6)  # beyond rtol 1e-6, within what float32 arithmetic may lose
+    for convert in (
+        lambda v: torch.tensor(v, dtype=torch.float32, requires_grad=True),
+        lambda v: jnp.asarray(v, dtype=jnp.float32),
+        lambda v: pd.DataFrame(v.astype(np.float32)),
     ):
-        verdict = part_of(judge, q, answer)
-        assert verdict.status == "correct", type(answer)
+        exact = part_of(judge, q, convert(e))
+        assert exact.status == "correct"
+        assert "float32" not in exact.message  # the allowance made no difference
+        verdict = part_of(judge, q, convert(drifted))
+        assert verdict.status == "correct"
         assert "float32 precision" in verdict.message
+    assert part_of(judge, q, drifted).status == "incorrect"  # float64 gets no allowance
     assert (
         part_of(judge, q, pd.Series(e.ravel())).status == "invalid"
     )  # a flat Series: strict shape
