@@ -105,9 +105,11 @@ class Wire:
 
 
 class Encoder:
-    """Turns Python objects into nodes, keeping arrays aside; counts what it stores."""
+    """Turns Python objects into nodes, keeping arrays aside; counts what it stores.
+    `inputs` are the question's, for kinds that evaluate the answer on them (models)."""
 
-    def __init__(self) -> None:
+    def __init__(self, inputs: Mapping[str, Any] | None = None) -> None:
+        self.inputs: Mapping[str, Any] = inputs or {}
         self.arrays: dict[str, np.ndarray] = {}
         self._nodes = 0
         self._bytes = 0
@@ -232,7 +234,7 @@ def encode(question: Question, answer: Any, hidden: bool = False) -> Wire:
 
     With `hidden`, function parts are also called on their hidden probes.
     """
-    enc = Encoder()
+    enc = Encoder(question.inputs)
     tree: dict[str, Any] = {"format": FORMAT, "qid": question.id, "hidden": bool(hidden)}
     try:
         values, tree["notes"] = layout.split(question, answer)
