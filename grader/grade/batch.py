@@ -1,0 +1,332 @@
+"""`grader grade`: grade a whole class, sandboxed, in parallel, resumable.
+
+Each student's result is written atomically (``<out>/results/<student>.json``) as soon as
+it is known; a rerun skips students whose submission and source are unchanged (their
+hashes match), so a killed run resumes where it stopped. ``results.jsonl``,
+``grades.csv`` and ``summary.json`` are then rebuilt from the per-student files alone:
+the same inputs give byte-identical tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader import bank
+from grader.assign.cells import grade_id
+from grader.bank.model import Question
+from grader.grade import results, submissions
+from grader.grade.isolation import Limits
+from grader.grade.pool import WorkerPool
+from grader.grade.restore import grade_id_of, is_test, restore
+
+#: Course folders besides the submissions, the source and the output that student code
+#: must not see (relative to the working directory: nbgrader's gradebook, other students'
+#: graded copies and feedback, the solutions).
+COURSE_PRIVATE = ("gradebook.db", "autograded", "feedback", "solutions")
+
+
+@dataclass
+class BatchSummary:
+    """What a run did; `failed` names every student whose notebook could not be read or
+    did not run to its end, with why (the class report lists them)."""
+
+    assignment: str
+    out: Path
+    questions: list[str]
+    students: list[str]
+    graded: list[str] = field(default_factory=list)  # in this run
+    skipped: list[str] = field(default_factory=list)  # unchanged since an earlier run
+    failed: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Source:
+    assignment: str
+    notebook: nbformat.NotebookNode
+    sha256: str
+    questions: tuple[Question, ...]  # graded questions with a test cell, in bank order
+    warnings: tuple[str, ...]
+
+
+def _source(assignment: str, folder: Path) -> _Source:
+    path = folder / assignment / f"{assignment}.ipynb"
+    if not path.is_file():
+        found = sorted((folder / assignment).glob("*.ipynb"))
+        if len(found) != 1:
+            raise FileNotFoundError(f"no source notebook {path}")
+        path = found[0]
+    data = path.read_bytes()
+    notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+    tests = {grade_id_of(c) for c in notebook.cells if is_test(c)}
+    known = {grade_id(q.id): q for q in bank.questions(assignment) if not q.practice}
+    warnings = [
+        f"source test cell {gid} is not a question of the bank" for gid in tests - set(known)
+    ]
+    warnings += [
+        f"question {q.id} has no test cell in {path}" for g, q in known.items() if g not in tests
+    ]
+    graded = tuple(q for g, q in known.items() if g in tests)
+    digest = hashlib.sha256(data).hexdigest()
+    return _Source(assignment, notebook, digest, graded, tuple(sorted(warnings)))
+
+
+def grade_assignment(
+    assignment: str,
+    submitted: Path = Path("submitted"),
+    source: Path = Path("exercises"),
+    release: Path = Path("release"),
+    out: Path | None = None,
+    jobs: int | None = None,
+    timeout: float = Limits.timeout,
+    cell_timeout: float = Limits.cell_timeout,
+    force: bool = False,
+    progress: bool = True,
+    *,
+    memory_mb: int = Limits.memory_mb,
+    isolate: bool = True,
+    keras_backend: str | None = None,
+    hide: Sequence[Path] = (),
+) -> BatchSummary:
+    """Grade every submission of `assignment` (see the module doc). `jobs` workers (default:
+    the number of cores); `timeout` and `cell_timeout` in seconds of wall-clock time per
+    submission and per cell; `memory_mb` per submission; `hide` adds folders student code
+    must not see; `isolate=False` turns the namespaces off (debugging only)."""
+    started = time.monotonic()
+    out = out if out is not None else Path("graded") / assignment
+    folder = out / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    src = _source(assignment, source)
+    found = submissions.discover(submitted, assignment)
+    summary = BatchSummary(
+        assignment,
+        out,
+        [q.id for q in src.questions],
+        [s.student for s in found.submissions],
+        warnings=[*src.warnings, *found.warnings],
+    )
+    if not (release / assignment).is_dir():
+        summary.warnings.append(f"no release folder {release / assignment}: no data files")
+    log = _Log(len(found.submissions), progress)
+    pending = _pending(found.submissions, src, folder, force, summary, log)
+    if pending:
+        limits = Limits(timeout=timeout, cell_timeout=cell_timeout, memory_mb=memory_mb)
+        private = [submitted, source, out, *hide, *map(Path, COURSE_PRIVATE)]
+        settings = {
+            "assignment": assignment,
+            "limits": asdict(limits),
+            "hidden": sorted({str(p.resolve()) for p in private if p.exists()}),
+            "release": str((release / assignment).resolve()),
+            "keras_backend": keras_backend or os.environ.get("KERAS_BACKEND", "jax"),
+            "isolate": isolate,
+        }
+        size = min(jobs or os.cpu_count() or 1, len(pending))
+        with (
+            log.running(),
+            _scratch(out) as scratch,
+            WorkerPool(size, {**settings, "scratch": str(scratch)}) as pool,
+        ):
+            for job, reply in pool.map(job for job, _ in pending.values()):
+                meta = pending[job["student"]][1]
+                _finish(folder, _merge(meta, reply, src), summary, log)
+    _tables(out, folder, src, found.submissions, summary)
+    summary.seconds = round(time.monotonic() - started, 3)
+    return summary
+
+
+def _pending(
+    found: Sequence[submissions.Submission],
+    src: _Source,
+    folder: Path,
+    force: bool,
+    summary: BatchSummary,
+    log: _Log,
+) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """student -> (job, what the result records besides the run) for every notebook to
+    run; skipped and unreadable ones are dealt with here."""
+    pending = {}
+    for sub in found:
+        earlier = None if force else results.read(folder, sub.student)
+        if earlier is not None and _unchanged(earlier, sub, src):
+            summary.skipped.append(sub.student)
+            log.done(earlier, skipped=True)
+            continue
+        try:
+            job, meta = _prepare(sub, src)
+        except Exception as e:  # a notebook that breaks restoring must not stop the batch
+            reason = f"the notebook could not be prepared: {type(e).__name__}: {e}"
+            job, meta = None, _without_run(sub, src, "invalid", reason, [])
+        if job is None:  # nothing to run: the notebook is missing or unreadable
+            _finish(folder, meta, summary, log)
+        else:
+            pending[sub.student] = (job, meta)
+    return pending
+
+
+@contextmanager
+def _scratch(out: Path) -> Iterator[Path]:
+    """The sandboxes' working folders: inside the output folder, which student code cannot
+    see (each sandbox gets its own folder back), emptied of what a killed run left."""
+    scratch = (out / ".sandbox").resolve()
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(mode=0o711)
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _unchanged(earlier: dict[str, Any], sub: submissions.Submission, src: _Source) -> bool:
+    return (
+        earlier.get("submission", {}).get("sha256") == sub.sha256
+        and earlier.get("source_sha256") == src.sha256
+        and earlier.get("status") not in results.RETRY
+    )
+
+
+def _meta(sub: submissions.Submission, src: _Source, notes: list[str]) -> dict[str, Any]:
+    """What every result records besides the run."""
+    return {
+        "format": results.FORMAT,
+        "student": sub.student,
+        "assignment": src.assignment,
+        "submission": {"origin": sub.origin, "sha256": sub.sha256, "notes": notes},
+        "source_sha256": src.sha256,
+        "max": sum(q.points for q in src.questions),
+    }
+
+
+def _without_run(
+    sub: submissions.Submission, src: _Source, status: str, reason: str, notes: list[str]
+) -> dict[str, Any]:
+    """The finished result of a notebook that cannot run: 0 for every question."""
+    per_question = "invalid" if status == "invalid" else "not run"
+    entries = results.without_run(src.questions, per_question, reason)
+    meta = _meta(sub, src, notes) | {"status": status, "reason": reason}
+    return {**meta, "questions": entries, "score": 0.0}
+
+
+def _prepare(
+    sub: submissions.Submission, src: _Source
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(the job for the workers, what the result records besides the run); without a
+    readable notebook there is no job and the second item is the finished result."""
+    loaded = submissions.load(sub)
+    if loaded.notebook is None:
+        return None, _without_run(sub, src, loaded.status, loaded.message, loaded.notes)
+    restored = restore(src.notebook, loaded.notebook)
+    tests = set(restored.tests.values())
+    code = [(i, c) for i, c in enumerate(restored.notebook.cells) if c.cell_type == "code"]
+    job = {
+        "student": sub.student,
+        "cells": [[i, c.source, i in tests] for i, c in code],
+        "tests": {q.id: restored.tests[grade_id(q.id)] for q in src.questions},
+    }
+    return job, _meta(sub, src, loaded.notes) | {"restore_notes": restored.notes}
+
+
+def _merge(meta: dict[str, Any], reply: dict[str, Any], src: _Source) -> dict[str, Any]:
+    """A worker's reply as a result; an internal error still scores every question."""
+    result = {**meta, **{k: v for k, v in reply.items() if k != "student"}}
+    if "questions" not in reply:
+        why = f"the submission could not be graded: {reply.get('reason')}"
+        result["questions"] = results.without_run(src.questions, "not run", why)
+    result["score"] = sum(q["score"] for q in result["questions"])
+    return result
+
+
+def _finish(folder: Path, result: dict[str, Any], summary: BatchSummary, log: _Log) -> None:
+    results.save(folder, result)
+    summary.graded.append(result["student"])
+    log.done(result)
+
+
+def _failure(result: dict[str, Any]) -> str | None:
+    if result.get("status") == "graded":
+        return None
+    return f"{result.get('status')}: {result.get('reason') or 'no reason given'}"
+
+
+def _tables(
+    out: Path,
+    folder: Path,
+    src: _Source,
+    found: Sequence[submissions.Submission],
+    summary: BatchSummary,
+) -> None:
+    """results.jsonl, grades.csv and summary.json from the per-student files."""
+    stored = []
+    for sub in found:
+        result = results.read(folder, sub.student)
+        if result is None:  # a result that vanished mid-run: say so rather than guess
+            summary.failed[sub.student] = "internal-error: no result was stored"
+            continue
+        stored.append(result)
+        if (why := _failure(result)) is not None:
+            summary.failed[sub.student] = why
+    results.write_atomic(out / "results.jsonl", results.jsonl(stored))
+    results.write_atomic(out / "grades.csv", results.grades_csv(src.questions, stored))
+    report = {
+        "assignment": summary.assignment,
+        "questions": [{"id": q.id, "points": q.points} for q in src.questions],
+        "students": summary.students,
+        "failed": summary.failed,
+        "warnings": summary.warnings,
+    }
+    results.write_atomic(out / "summary.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
+
+
+class _Log:
+    """Progress on stderr: a bar with ETA on a terminal, one line per student otherwise."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled, self.count = total, enabled, 0
+        self.bar: Any = None
+        self.task: Any = None
+        self.tty = enabled and sys.stderr.isatty()
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        if not self.tty:
+            yield
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress("grading", *columns, transient=True) as bar:
+            self.bar = bar
+            self.task = bar.add_task("grading", total=self.total, completed=self.count)
+            try:
+                yield
+            finally:
+                self.bar = None
+
+    def done(self, result: dict[str, Any], skipped: bool = False) -> None:
+        self.count += 1
+        if not self.enabled:
+            return
+        status = result.get("status")
+        line = f"[{self.count}/{self.total}] {result['student']}: "
+        line += f"{result.get('score', 0):g}/{result.get('max', 0):g} "
+        line += "(unchanged, skipped)" if skipped else f"({status})"
+        if not skipped and status != "graded" and result.get("reason"):
+            line += f": {result['reason']}"
+        if self.bar is None:
+            print(line, file=sys.stderr, flush=True)
+            return
+        self.bar.update(self.task, completed=self.count)
+        if status != "graded" and not skipped:  # on a terminal, only what needs a look
+            self.bar.console.print(line, markup=False, highlight=False)

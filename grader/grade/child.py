@@ -1,0 +1,331 @@
+"""The process a worker forks per submission, which runs the student's code cells.
+
+It is PID 1 of a new PID namespace (when the kernel allows): when it ends, the kernel
+kills everything it left behind. Before any student code it enters new network, mount,
+IPC and UTS namespaces, hides the course folders, drops to an unprivileged uid, sets its
+limits and turns recording on; then it runs the code cells with IPython's ``run_cell``
+(so magics and ``display`` work as in Jupyter), one JSON line per cell in the log.
+Scores are never computed here: the worker grades the recorded answers.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from contextlib import redirect_stdout, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+from grader.compare.timelimit import TimeLimitExceeded, time_limit
+from grader.grade import isolation
+from grader.grade.isolation import Limits
+
+EXCERPT_CHARS = 2000  # of each cell's output, kept in the cell log
+MESSAGE_CHARS = 500  # of an exception's message
+
+
+class OutputLimitExceeded(BaseException):
+    """Raised in a cell that prints more than its budget (a BaseException, like the time
+    limit, so ``except Exception`` does not swallow it)."""
+
+
+class SandboxShell(InteractiveShell):
+    """IPython's shell without a terminal or kernel: GUI event loops are not needed for
+    ``%matplotlib inline``, and ``exit()`` is noted rather than obeyed (as ``sys.exit``
+    is in Jupyter), so the autograder cells still run."""
+
+    exit_requested = False
+
+    def enable_gui(self, gui: str | None = None) -> None:
+        pass
+
+    def ask_exit(self) -> None:
+        self.exit_requested = True
+
+
+def make_shell() -> SandboxShell:
+    """Made once per worker, before any fork: each child gets a pristine copy."""
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    config.InteractiveShell.xmode = "Plain"
+    shell = SandboxShell.instance(config=config)
+    with redirect_stdout(io.StringIO()):  # its lazy set-up, paid once per worker
+        shell.run_cell("_ = [0.5]\n_", store_history=True)
+    shell.reset(new_session=True)
+    return shell
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the forked processes need; every path as the worker sees it."""
+
+    #: (notebook index, source, is an autograder test cell) of each code cell
+    cells: tuple[tuple[int, str, bool], ...]
+    scratch: Path  # root-owned; holds work/ (the cwd) and record/ (answers)
+    log_fd: int  # cell log (JSON lines)
+    output_fd: int  # stdout and stderr
+    status_fd: int  # pipe to the worker: the setup report, sent before student code
+    limits: Limits
+    uid: int | None
+    hidden: tuple[Path, ...]
+    private_tmp: tuple[Path, ...]
+    #: What student code must reach despite the hiding mounts (see `isolation.Exposure`)
+    exposure: isolation.Exposure
+    keras_backend: str
+    isolate: bool = True
+
+    @property
+    def work(self) -> Path:
+        return self.scratch / "work"
+
+    @property
+    def record(self) -> Path:
+        return self.scratch / "record"
+
+    def record_of(self, index: int, test: bool) -> Path:
+        """Where a cell's ``grader.score`` calls record: only the autograder test cells'
+        records are graded, so a student's own later call cannot replace them."""
+        return self.record / (record_name(index) if test else "student")
+
+
+def record_name(index: int) -> str:
+    return f"cell-{index}"
+
+
+def _send(fd: int, message: dict[str, Any]) -> None:
+    """One JSON line (its fields are bounded by whoever builds the message)."""
+    with suppress(OSError):  # the reader has gone: nothing left to tell
+        os.write(fd, (json.dumps(message) + "\n").encode())
+
+
+def _close_all_but(keep: set[int]) -> None:
+    """A forked process starts with the worker's descriptors (its pipe to the batch among
+    them); none of them may reach student code."""
+    low = 3
+    for fd in sorted(keep | {max(os.sysconf("SC_OPEN_MAX"), *keep) + 1}):
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
+
+
+# --- the student's process ------------------------------------------------------------
+
+
+class SetupFailed(Exception):
+    """The sandbox could not be prepared; no student code ran."""
+
+
+def _isolate(plan: Plan, entered: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Apply the protections that need root, then drop root: (active, {missing: why})."""
+    active = list(entered)
+    missing: dict[str, str] = {}
+
+    def attempt(name: str, step: Callable[[], object]) -> None:
+        try:
+            step()
+            active.append(name)
+        except OSError as e:
+            missing[name] = str(e)
+
+    if "mount" in entered:
+        # before any mount hides them, and inside the new mount namespace (a bind mount's
+        # source must belong to it)
+        fds = plan.exposure.open()
+        try:
+            if "pid" in entered:
+                attempt("private-proc", isolation.mount_proc)
+            tmp = [p for p in plan.private_tmp if p.is_dir()]
+            attempt(
+                "private-tmp", lambda: [isolation.private_tmp(p, plan.limits.tmp_mb) for p in tmp]
+            )
+            attempt("hidden-folders", lambda: [isolation.hide(p) for p in plan.hidden])
+            plan.exposure.apply(fds)
+            if plan.exposure.blocked:  # e.g. root's home now shows only what Python needs
+                active.append("private-parents")
+        except OSError as e:
+            raise SetupFailed(f"cannot mount the working folder or the interpreter: {e}") from e
+        finally:
+            for fd in fds:
+                os.close(fd)
+    else:
+        missing["hidden-folders"] = "no mount namespace"
+    try:
+        os.chdir(plan.work)
+    except OSError as e:
+        raise SetupFailed(f"cannot enter the working directory: {e}") from e
+    attempt("rlimits", lambda: isolation.set_limits(plan.limits))
+    uid = plan.uid
+    if uid is None:
+        missing["unprivileged-uid"] = "no sandbox uid (the grader is not root, or isolation is off)"
+    else:
+        attempt("unprivileged-uid", lambda: isolation.drop_privileges(uid))
+    active += isolation.harden()
+    return active, missing
+
+
+def start(plan: Plan, shell: SandboxShell, pid_namespace: bool) -> NoReturn:
+    """The forked child's whole life: isolate, report, run the cells, exit. The worker
+    forked it into a new PID namespace when `pid_namespace` (it is then PID 1 there)."""
+    try:
+        os.setsid()  # one process group, for killing where there is no PID namespace
+        _close_all_but({plan.log_fd, plan.output_fd, plan.status_fd})
+        main = os.getpid()
+        if plan.isolate:
+            entered, missing = isolation.unshare(n for n in isolation.NAMESPACES if n != "pid")
+        else:
+            entered, missing = [], dict.fromkeys(isolation.NAMESPACES, "isolation turned off")
+        if pid_namespace:
+            entered.insert(0, "pid")
+        elif plan.isolate:
+            missing["pid"] = "the kernel refused a new PID namespace"
+        try:
+            active, more = _isolate(plan, entered)
+        except SetupFailed as e:
+            _send(plan.status_fd, {"setup-failed": str(e)})
+            os._exit(3)
+        _send(plan.status_fd, {"ready": {"active": active, "missing": {**missing, **more}}})
+        os.close(plan.status_fd)
+        _run(plan, shell, main, count_leftover="pid" in entered)
+    finally:
+        os._exit(0)
+
+
+def _redirect_output(plan: Plan) -> CappedOutput:
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    for fd in (1, 2):  # C-level writes land in the output file (capped by RLIMIT_FSIZE)
+        os.dup2(plan.output_fd, fd)
+    os.close(plan.output_fd)
+    faulthandler.enable(file=2)  # a segfault's traceback, for the instructor
+    out = CappedOutput(1, plan.limits.output_bytes)
+    sys.stdout = sys.stderr = out
+    return out
+
+
+def _run(plan: Plan, shell: SandboxShell, main: int, count_leftover: bool) -> None:
+    from grader.student import api  # loaded by the worker already: no import cost
+
+    os.environ.clear()
+    os.environ.update(isolation.environment(str(plan.work), plan.keras_backend))
+    out = _redirect_output(plan)
+    forks = [0]
+    os.register_at_fork(after_in_parent=lambda: forks.__setitem__(0, forks[0] + 1))
+
+    for index, source, test in plan.cells:
+        _send(plan.log_fd, {"event": "start", "cell": index})
+        api.start_recording(plan.record_of(index, test))
+        out.start_cell()
+        forks[0] = 0
+        shell.exit_requested = False
+        started = time.monotonic()
+        try:
+            with time_limit(plan.limits.cell_timeout):
+                result = shell.run_cell(source, store_history=True)
+            error = result.error_before_exec or result.error_in_exec
+        except BaseException as e:  # a limit that fired outside the cell's own code
+            error = e
+        if os.getpid() != main:
+            os._exit(0)  # a copy the student forked stops here: it must not run more cells
+        entry = {"event": "end", "cell": index, "seconds": round(time.monotonic() - started, 3)}
+        entry.update(_verdict(error, shell.exit_requested, plan.limits))
+        if forks[0]:
+            entry["forks"] = forks[0]
+        if out.excerpt:
+            entry["output"] = out.excerpt
+        _send(plan.log_fd, entry)
+    _send(plan.log_fd, {"event": "done", "leftover": _other_processes() if count_leftover else 0})
+
+
+def _verdict(error: BaseException | None, exit_requested: bool, limits: Limits) -> dict[str, Any]:
+    """A cell's status from how it ended."""
+    if isinstance(error, TimeLimitExceeded):
+        return {"status": "timeout", "message": f"stopped after {limits.cell_timeout:g} s"}
+    if isinstance(error, OutputLimitExceeded):
+        return {"status": "output-limit", "message": str(error)}
+    if isinstance(error, MemoryError):
+        return {
+            "status": "memory",
+            "message": f"MemoryError: the memory limit of {limits.memory_mb} MiB was reached",
+        }
+    if isinstance(error, SystemExit) or exit_requested:
+        code = "" if error is None else f"({error.code!r})"
+        return {
+            "status": "exit",
+            "message": f"exit{code} called: ignored as in Jupyter, later cells still ran",
+        }
+    if error is not None:
+        text = f"{type(error).__name__}: {error}"
+        return {"status": "error", "error": type(error).__name__, "message": text[:MESSAGE_CHARS]}
+    return {"status": "ok"}
+
+
+def _other_processes() -> int:
+    """Processes still alive in the PID namespace besides this one (killed when it ends)."""
+    try:
+        return sum(1 for name in os.listdir("/proc") if name.isdigit() and name != "1")
+    except OSError:
+        return 0
+
+
+class CappedOutput(io.TextIOBase):
+    """stdout/stderr of the student's code: each cell may print `budget` bytes; beyond
+    that the output is cut off with a note and the cell stops with OutputLimitExceeded."""
+
+    def __init__(self, fd: int, budget: int) -> None:
+        self.fd, self.budget = fd, budget
+        self.start_cell()
+
+    def start_cell(self) -> None:
+        self.used = 0
+        self.tripped = False
+        self.excerpt = ""
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if self.tripped:
+            return len(text)
+        if len(self.excerpt) < EXCERPT_CHARS:
+            self.excerpt += text[: EXCERPT_CHARS - len(self.excerpt)]
+        data = text.encode("utf-8", "replace")
+        room = self.budget - self.used
+        self._emit(data[:room])
+        self.used += len(data)
+        if self.used > self.budget:
+            self.tripped = True
+            note = f"\n[output cut off: this cell printed more than {self.budget} bytes]\n"
+            self._emit(note.encode())
+            self.excerpt += note
+            raise OutputLimitExceeded(f"printed more than {self.budget} bytes: cut off")
+        return len(text)
+
+    def _emit(self, data: bytes) -> None:
+        try:
+            while data:
+                data = data[os.write(self.fd, data) :]
+        except OSError:
+            pass  # past RLIMIT_FSIZE: the output file is full, the rest is dropped
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"

@@ -1,0 +1,335 @@
+"""Find every student's notebook and read it without trusting it.
+
+Accepted layouts (`discover`):
+
+- nbgrader: ``submitted/<student_id>/<assignment>/<assignment>.ipynb`` (any single
+  notebook in that folder also does; with several, the one named after the assignment).
+- A folder or a ``.zip`` of LMS downloads, the student id taken from each file name:
+
+  - Moodle: ``<Full Name>_<participant id>_assignsubmission_file_<file>.ipynb`` (also as
+    a folder of that name holding the notebook): the id is the participant id;
+  - Canvas: ``<name>_[LATE_]<user id>_<submission id>_<file>.ipynb``: the id is the
+    Canvas user id;
+  - anything else: ``<id>_<anything>.ipynb``, ``<id>-<assignment>.ipynb`` or
+    ``<id>.ipynb``, where the id is letters, digits and ``.@+-``.
+
+  Zip members are read in memory (size-capped), never extracted.
+
+Every student gets a result: `load` turns a missing, oversized, non-UTF-8, malformed or
+wrong-version notebook into a `Loaded` with a specific message instead of raising.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TypeVar
+
+import nbformat
+
+T = TypeVar("T")
+MAX_NOTEBOOK_BYTES = 32 * 2**20
+MAX_ARCHIVE_MEMBERS = 10_000
+
+_ID = r"[A-Za-z0-9][A-Za-z0-9.@+-]{0,127}"
+_MOODLE = re.compile(r"^.+?_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_")
+_CANVAS = re.compile(r"^[A-Za-z]+_(?:LATE_)?(?P<id>\d+)_\d+_")
+_GENERIC = re.compile(rf"^(?P<id>{_ID}?)(?:_.*)?$")
+STUDENT_ID = re.compile(_ID)
+
+
+@dataclass
+class Submission:
+    """One student's notebook as found: raw bytes (None when there is none)."""
+
+    student: str
+    origin: str  # where it came from, for messages: a path or "archive.zip:member"
+    data: bytes | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        """The identity of a submission for resuming: a hash of its bytes."""
+        if self.data is None:
+            return "missing"
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class Discovery:
+    submissions: list[Submission]  # sorted by student id
+    warnings: list[str]  # files that name no student, and the like
+
+
+def student_of(name: str, assignment: str) -> str | None:
+    """The student id in an LMS download's file name (see module doc)."""
+    for pattern in (_MOODLE, _CANVAS):
+        found = pattern.match(name)
+        if found:
+            return found["id"]
+    stem = name.removesuffix(".ipynb")
+    if stem == assignment:
+        return None
+    found = _GENERIC.match(stem.removesuffix("-" + assignment))
+    return found["id"] if found and found["id"] else None
+
+
+def _student_in(parts: tuple[str, ...], assignment: str) -> str | None:
+    """The id from a Moodle per-student folder on the path, else from the file name."""
+    for folder in reversed(parts[:-1]):
+        found = _MOODLE.match(folder)
+        if found:
+            return found["id"]
+    return student_of(parts[-1], assignment)
+
+
+def discover(submitted: Path, assignment: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Discovery:
+    """Every student's submission in `submitted` (nbgrader folder, LMS folder or zip)."""
+    if submitted.is_file() and zipfile.is_zipfile(submitted):
+        return _from_zip(submitted, assignment, max_bytes)
+    if not submitted.is_dir():
+        raise FileNotFoundError(f"no submissions folder or zip at {submitted}")
+    students = sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if any((p / assignment).is_dir() for p in students):
+        return _from_nbgrader(students, assignment, max_bytes)
+    return _from_files(submitted, assignment, max_bytes)
+
+
+def _from_nbgrader(students: list[Path], assignment: str, max_bytes: int) -> Discovery:
+    found, warnings = [], []
+    for folder in students:
+        if not STUDENT_ID.fullmatch(folder.name):
+            warnings.append(f"{folder}: not a usable student id, skipped")
+            continue
+        notebooks = sorted((folder / assignment).glob("*.ipynb"))
+        if not notebooks:
+            where = folder / assignment
+            found.append(Submission(folder.name, str(where), None, [f"no notebook in {where}"]))
+            continue
+        chosen, notes = _choose(notebooks, _name, assignment)
+        found.append(_read_file(folder.name, chosen, max_bytes, notes))
+    return Discovery(found, warnings)
+
+
+def _choose(
+    candidates: list[T], name_of: Callable[[T], str], assignment: str
+) -> tuple[T, list[str]]:
+    """With several notebooks, the last by name of those named after the assignment (else
+    of all), with a note saying so."""
+    candidates = sorted(candidates, key=name_of)
+    if len(candidates) == 1:
+        return candidates[0], []
+    named = [c for c in candidates if assignment in PurePosixPath(name_of(c)).name]
+    chosen = (named or candidates)[-1]
+    names = ", ".join(name_of(c) for c in candidates)
+    return chosen, [f"{len(candidates)} notebooks found ({names}): graded {name_of(chosen)}"]
+
+
+def _name(path: Path) -> str:
+    return path.name
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    return info.filename
+
+
+def _read_file(student: str, path: Path, max_bytes: int, notes: list[str]) -> Submission:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return Submission(student, str(path), None, [*notes, _too_large(size, max_bytes)])
+        with path.open("rb") as f:
+            return Submission(student, str(path), f.read(max_bytes + 1), notes)
+    except OSError as e:
+        return Submission(student, str(path), None, [*notes, f"the notebook is unreadable: {e}"])
+
+
+def _too_large(size: int, cap: int) -> str:
+    return f"the notebook is {size / 2**20:.1f} MiB, over the {cap / 2**20:.0f} MiB limit"
+
+
+def _hidden(parts: tuple[str, ...]) -> bool:
+    """Checkpoints, dot files and macOS resource forks are not submissions ("." and ".."
+    in an archive's member name are harmless: only the name's last part is used)."""
+    return any(p.startswith((".", "__MACOSX")) and p not in (".", "..") for p in parts)
+
+
+def _from_files(folder: Path, assignment: str, max_bytes: int) -> Discovery:
+    by_student: dict[str, list[Path]] = {}
+    warnings = []
+    for path in sorted(folder.rglob("*.ipynb")):
+        relative = path.relative_to(folder)
+        if _hidden(relative.parts):
+            continue
+        student = _student_in(relative.parts, assignment)
+        if student is None:
+            warnings.append(f"{path}: no student id in its name, skipped")
+            continue
+        by_student.setdefault(student, []).append(path)
+    found = []
+    for student, paths in sorted(by_student.items()):
+        chosen, notes = _choose(paths, _name, assignment)
+        found.append(_read_file(student, chosen, max_bytes, notes))
+    return Discovery(found, warnings)
+
+
+def _from_zip(archive: Path, assignment: str, max_bytes: int) -> Discovery:
+    by_student: dict[str, list[zipfile.ZipInfo]] = {}
+    warnings = []
+    with zipfile.ZipFile(archive) as zf:
+        members = zf.infolist()
+        if len(members) > MAX_ARCHIVE_MEMBERS:
+            warnings.append(f"{archive}: only the first {MAX_ARCHIVE_MEMBERS} members were read")
+        for info in members[:MAX_ARCHIVE_MEMBERS]:
+            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+            if info.is_dir() or not parts or not parts[-1].endswith(".ipynb"):
+                continue
+            if _hidden(parts):
+                continue
+            student = _student_in(parts, assignment)
+            if student is None:
+                warnings.append(f"{archive}:{info.filename}: no student id in its name, skipped")
+                continue
+            by_student.setdefault(student, []).append(info)
+        found = []
+        for student, infos in sorted(by_student.items()):
+            info, notes = _choose(infos, _member_name, assignment)
+            found.append(_read_member(zf, archive, student, info, max_bytes, notes))
+    return Discovery(found, warnings)
+
+
+def _read_member(
+    zf: zipfile.ZipFile,
+    archive: Path,
+    student: str,
+    info: zipfile.ZipInfo,
+    max_bytes: int,
+    notes: list[str],
+) -> Submission:
+    origin = f"{archive}:{info.filename}"
+    if info.file_size > max_bytes:
+        return Submission(student, origin, None, [*notes, _too_large(info.file_size, max_bytes)])
+    try:
+        with zf.open(info) as member:
+            data = member.read(max_bytes + 1)  # the header's size may lie (zip bombs)
+    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as e:
+        return Submission(student, origin, None, [*notes, f"the archive member is unreadable: {e}"])
+    return Submission(student, origin, data, notes)
+
+
+# --- reading a notebook ---------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """A submission read as a notebook, or why it cannot be graded."""
+
+    notebook: nbformat.NotebookNode | None
+    status: str  # "ok" | "invalid" | "missing"
+    message: str = ""  # why it is invalid or missing
+    notes: list[str] = field(default_factory=list)  # graded anyway, but worth saying
+
+
+def load(submission: Submission, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Loaded:
+    """Parse a submission's bytes as a Jupyter notebook (version 4, or 3 converted)."""
+    notes = list(submission.notes)
+    data = submission.data
+    if data is None:
+        return Loaded(None, "missing", notes[-1] if notes else "no notebook was submitted", notes)
+    if len(data) > max_bytes:
+        return Loaded(None, "invalid", _too_large(len(data), max_bytes), notes)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        byte = data[e.start]
+        message = f"the notebook is not UTF-8 text (byte 0x{byte:02x} at offset {e.start})"
+        return Loaded(None, "invalid", message, notes)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        message = f"the notebook is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})"
+        return Loaded(None, "invalid", message, notes)
+    except RecursionError:
+        return Loaded(None, "invalid", "the notebook's JSON is nested too deeply", notes)
+    if not isinstance(raw, dict):
+        kind = type(raw).__name__
+        return Loaded(None, "invalid", f"the file is JSON but not a notebook (a {kind})", notes)
+    version = raw.get("nbformat")
+    if version not in (3, 4):
+        message = (
+            "the file has no notebook format version: not a Jupyter notebook"
+            if version is None
+            else f"unsupported notebook format version {version!r} (Jupyter writes version 4)"
+        )
+        return Loaded(None, "invalid", message, notes)
+    notebook = _parse(text, raw, notes)
+    if notebook is None:
+        return Loaded(None, "invalid", "the notebook has no readable list of cells", notes)
+    kernel = _kernel_note(notebook)
+    return Loaded(notebook, "ok", "", notes + ([kernel] if kernel else []))
+
+
+def _parse(text: str, raw: dict, notes: list[str]) -> nbformat.NotebookNode | None:
+    problem: dict = {}
+    try:
+        notebook = nbformat.reads(text, as_version=4, capture_validation_error=problem)
+    except Exception as e:  # nbformat raises many kinds for malformed structure
+        notebook, problem = _salvage(raw), {"error": e}
+    if notebook is None:
+        return None
+    if problem:
+        error = str(problem.get("ValidationError") or problem.get("error") or "").splitlines()
+        why = f" ({error[0][:200]})" if error else ""
+        notes.append(f"the notebook does not fully validate{why}; graded what could be read")
+    return notebook
+
+
+def _salvage(raw: dict) -> nbformat.NotebookNode | None:
+    """The readable cells of a notebook nbformat rejects."""
+    cells = raw.get("cells")
+    if not isinstance(cells, list):
+        return None
+    notebook = nbformat.v4.new_notebook()
+    metadata = raw.get("metadata")
+    if isinstance(metadata, dict):
+        notebook.metadata = nbformat.from_dict(metadata)
+    make = {
+        "code": nbformat.v4.new_code_cell,
+        "markdown": nbformat.v4.new_markdown_cell,
+        "raw": nbformat.v4.new_raw_cell,
+    }
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in make:
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            continue
+        meta = cell.get("metadata")
+        new = make[cell["cell_type"]](source, metadata=meta if isinstance(meta, dict) else {})
+        notebook.cells.append(new)
+    return notebook
+
+
+def _kernel_note(notebook: nbformat.NotebookNode) -> str:
+    """A note when the notebook says it was written for another kernel."""
+    spec = notebook.metadata.get("kernelspec")
+    spec = spec if isinstance(spec, dict) else {}
+    info = notebook.metadata.get("language_info")
+    name = spec.get("name")
+    language = spec.get("language") or (info.get("name") if isinstance(info, dict) else None)
+    if name is None and language is None:
+        return ""
+    python = (isinstance(language, str) and language.lower() == "python") or (
+        isinstance(name, str) and name.lower().startswith("python")
+    )
+    if python:
+        return ""
+    language = language or "unknown language"
+    return f"the notebook names the kernel {name!r} ({language}); it was graded with Python"

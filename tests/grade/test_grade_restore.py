@@ -1,0 +1,90 @@
+"""Restoring the instructor's protected cells into a submission before it runs."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from grader.assign.cells import HIDDEN_BEGIN
+from grader.grade.restore import grade_id_of, restore, with_hidden_tests
+
+
+@pytest.fixture
+def source(kit):
+    return kit.source_notebook()
+
+
+@pytest.fixture
+def released(course):
+    return course.released()
+
+
+def gids(nb: nbformat.NotebookNode) -> list[str | None]:
+    return [grade_id_of(c) for c in nb.cells]
+
+
+def cell(nb: nbformat.NotebookNode, gid: str) -> nbformat.NotebookNode:
+    return next(c for c in nb.cells if grade_id_of(c) == gid)
+
+
+def test_an_untouched_submission_runs_the_source_tests_with_hidden_tests(source, released):
+    restored = restore(source, released)
+    assert gids(restored.notebook) == gids(source)
+    assert restored.notes == []
+    test = cell(restored.notebook, "out-1").source
+    assert 'grader.score("out.1", nodes, hidden=True)' in test  # hidden test kept
+    assert HIDDEN_BEGIN not in test and HIDDEN_BEGIN not in cell(released, "out-1").source
+    assert restored.tests == {
+        gid: gids(restored.notebook).index(gid) for gid in ("fp-1-1", "fp-2-1", "act-1", "out-1")
+    }
+
+
+def test_edited_test_and_read_only_cells_are_replaced(source, released):
+    cell(released, "fp-1-1").source = "print('full marks')"
+    cell(released, "setup").source = "import numpy as np\ngrader = None"
+    cell(released, "act-1").cell_type = "markdown"
+    restored = restore(source, released)
+    for gid in ("fp-1-1", "setup", "act-1"):
+        assert cell(restored.notebook, gid).source == with_hidden_tests(cell(source, gid).source)
+    assert cell(restored.notebook, "act-1").cell_type == "code"
+    assert restored.notes == [
+        "the protected cell setup was edited: the original was restored",
+        "the protected cell fp-1-1 was edited: the original was restored",
+        "the protected cell act-1 was edited: the original was restored",
+    ]
+
+
+def test_a_deleted_test_cell_goes_back_after_the_cell_preceding_it_in_the_source(source, released):
+    released.cells = [c for c in released.cells if grade_id_of(c) != "fp-2-1"]
+    extra = nbformat.v4.new_code_cell("my_own_work = 1")
+    answer = gids(released).index("fp-2-1-answer")
+    released.cells.insert(answer + 1, extra)  # the student's cell right after the answer
+    restored = restore(source, released)
+    order = gids(restored.notebook)
+    assert order.index("fp-2-1") == order.index("fp-2-1-answer") + 1
+    assert restored.notebook.cells[order.index("fp-2-1") + 1].source == "my_own_work = 1"
+    assert restored.notes == ["the protected cell fp-2-1 was missing: it was put back"]
+
+
+def test_without_any_anchor_protected_cells_go_at_the_end_in_source_order(source):
+    bare = nbformat.v4.new_notebook()
+    bare.cells = [nbformat.v4.new_code_cell("z_1_1 = 0")]
+    restored = restore(source, bare)
+    assert restored.notebook.cells[0].source == "z_1_1 = 0"
+    assert gids(restored.notebook)[1:] == ["setup", "fp-1-1", "fp-2-1", "act-1", "out-1"]
+
+
+def test_a_second_copy_of_a_test_cell_is_removed_and_extra_cells_stay(source, released):
+    copy = nbformat.from_dict(cell(released, "fp-1-1"))
+    released.cells.append(copy)
+    released.cells.append(nbformat.v4.new_markdown_cell("my notes"))
+    restored = restore(source, released)
+    assert gids(restored.notebook).count("fp-1-1") == 1
+    assert restored.notebook.cells[-1].source == "my notes"
+    assert restored.notes == ["a second copy of the protected cell fp-1-1 was removed"]
+
+
+def test_solution_cells_stay_the_students(source, released):
+    cell(released, "fp-1-1-answer").source = "z_1_1 = 42"
+    restored = restore(source, released)
+    assert cell(restored.notebook, "fp-1-1-answer").source == "z_1_1 = 42"

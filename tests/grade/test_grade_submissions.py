@@ -1,0 +1,214 @@
+"""Finding every student's notebook (nbgrader, LMS folders, zips) and reading it safely."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import nbformat
+import pytest
+
+from grader.grade.submissions import Submission, discover, load, student_of
+
+A = "forward-pass"
+
+
+def notebook_bytes(**metadata: object) -> bytes:
+    nb = nbformat.v4.new_notebook(metadata=metadata)
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    return nbformat.writes(nb).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "student"),
+    [
+        ("Ada Lovelace_1234567_assignsubmission_file_forward-pass.ipynb", "1234567"),
+        ("Grace Hopper_7654321_assignsubmission_file_", "7654321"),  # Moodle's folder form
+        ("lovelaceada_4242_98765_forward-pass.ipynb", "4242"),  # Canvas
+        ("lovelaceada_LATE_4242_98765_forward-pass.ipynb", "4242"),
+        ("s1234567_forward-pass.ipynb", "s1234567"),
+        ("bob-forward-pass.ipynb", "bob"),
+        ("carol.ipynb", "carol"),
+        ("forward-pass.ipynb", None),
+        ("no spaces allowed.ipynb", None),
+    ],
+)
+def test_student_ids_from_lms_file_names(name, student):
+    assert student_of(name, A) == student
+
+
+def test_nbgrader_layout(tmp_path):
+    for student, files in {
+        "alice": {"forward-pass.ipynb": notebook_bytes()},
+        "bob": {"draft.ipynb": notebook_bytes(), "forward-pass.ipynb": notebook_bytes(v=2)},
+        "carol": {},
+        "dave": {"mine.ipynb": notebook_bytes()},
+    }.items():
+        folder = tmp_path / student / A
+        folder.mkdir(parents=True)
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+    (tmp_path / "not a student" / A).mkdir(parents=True)
+    found = discover(tmp_path, A)
+    by_id = {s.student: s for s in found.submissions}
+    assert list(by_id) == ["alice", "bob", "carol", "dave"]
+    assert by_id["bob"].origin.endswith("bob/forward-pass/forward-pass.ipynb")
+    assert by_id["bob"].notes == [
+        "2 notebooks found (draft.ipynb, forward-pass.ipynb): graded forward-pass.ipynb"
+    ]
+    assert by_id["carol"].data is None and by_id["carol"].sha256 == "missing"
+    assert by_id["dave"].origin.endswith("mine.ipynb")
+    assert found.warnings == [f"{tmp_path / 'not a student'}: not a usable student id, skipped"]
+
+
+LMS = {
+    "Ada Lovelace_1234567_assignsubmission_file_forward-pass.ipynb": notebook_bytes(),
+    "Grace Hopper_7654321_assignsubmission_file_/forward-pass.ipynb": notebook_bytes(),
+    "hopperg_LATE_4242_98765_forward-pass.ipynb": notebook_bytes(),
+    "s1234567_forward-pass.ipynb": notebook_bytes(),
+    "forward-pass.ipynb": notebook_bytes(),  # names nobody
+    "__MACOSX/._s1234567_forward-pass.ipynb": b"junk",
+}
+
+
+def test_lms_folder(tmp_path):
+    for name, data in LMS.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    found = discover(tmp_path, A)
+    assert [s.student for s in found.submissions] == ["1234567", "4242", "7654321", "s1234567"]
+    assert len(found.warnings) == 1 and "no student id" in found.warnings[0]
+
+
+def test_zip_members_are_read_in_memory_never_extracted(tmp_path):
+    archive = tmp_path / "downloads.zip"
+    escape = "../../escape_forward-pass.ipynb"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in LMS.items():
+            zf.writestr(f"wrapper/{name}", data)
+        zf.writestr(escape, notebook_bytes())
+    before = sorted(p.name for p in tmp_path.parent.parent.iterdir())
+    found = discover(archive, A)
+    assert [s.student for s in found.submissions] == [
+        "1234567",
+        "4242",
+        "7654321",
+        "escape",
+        "s1234567",
+    ]
+    assert sorted(p.name for p in tmp_path.parent.parent.iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["downloads.zip"]
+    escaped = next(s for s in found.submissions if s.student == "escape")
+    assert escaped.origin == f"{archive}:{escape}"
+    assert load(escaped).status == "ok"
+
+
+def test_oversized_files_and_members_are_refused(tmp_path):
+    big = notebook_bytes(padding="x" * 5000)
+    (tmp_path / "alice" / A).mkdir(parents=True)
+    (tmp_path / "alice" / A / "forward-pass.ipynb").write_bytes(big)
+    (found,) = discover(tmp_path, A, max_bytes=1000).submissions
+    assert found.data is None
+    assert load(found).message.startswith("the notebook is 0.0 MiB, over the 0 MiB limit")
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bob_forward-pass.ipynb", big)
+    (member,) = discover(archive, A, max_bytes=1000).submissions
+    assert member.data is None and load(member).status == "missing"
+
+
+def test_a_submission_is_identified_by_its_content():
+    one = Submission("a", "x", b"{}")
+    assert one.sha256 == Submission("b", "y", b"{}").sha256
+    assert one.sha256 != Submission("a", "x", b"{} ").sha256
+
+
+def sub(data: bytes | None) -> Submission:
+    return Submission("alice", "test", data)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"cells": [', "the notebook is not valid JSON (Expecting value at line 1, column 12)"),
+        (b'{"a": "caf\xe9"}', "the notebook is not UTF-8 text (byte 0xe9 at offset 10)"),
+        (b"[1, 2]", "the file is JSON but not a notebook (a list)"),
+        (b'{"cells": []}', "the file has no notebook format version: not a Jupyter notebook"),
+        (
+            b'{"nbformat": 5, "cells": []}',
+            "unsupported notebook format version 5 (Jupyter writes version 4)",
+        ),
+        (b'{"nbformat": 4, "metadata": {}}', "the notebook has no readable list of cells"),
+        (b"[" * 100_000, "the notebook's JSON is nested too deeply"),
+    ],
+)
+def test_unreadable_notebooks_have_specific_messages(data, message):
+    loaded = load(sub(data))
+    assert (loaded.status, loaded.message) == ("invalid", message)
+    assert loaded.notebook is None
+
+
+def test_missing_and_too_large():
+    assert load(sub(None)).status == "missing"
+    loaded = load(sub(notebook_bytes()), max_bytes=10)
+    assert loaded.status == "invalid" and "over the" in loaded.message
+
+
+def test_readable_notebooks_load_with_notes_where_due():
+    plain = load(
+        sub(
+            notebook_bytes(
+                kernelspec={"name": "python3", "language": "python", "display_name": "Py"}
+            )
+        )
+    )
+    assert (plain.status, plain.notes) == ("ok", [])
+    assert plain.notebook.cells[0].source == "x = 1"
+    bom = load(sub(b"\xef\xbb\xbf" + notebook_bytes()))
+    assert bom.status == "ok"
+    julia = load(
+        sub(
+            notebook_bytes(
+                kernelspec={"name": "julia-1.9", "language": "julia", "display_name": "J"}
+            )
+        )
+    )
+    assert julia.status == "ok"
+    assert julia.notes == [
+        "the notebook names the kernel 'julia-1.9' (julia); it was graded with Python"
+    ]
+
+
+def test_an_nbformat_3_notebook_is_converted():
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [{"cells": [{"cell_type": "code", "input": "y = 2", "outputs": []}]}],
+    }
+    loaded = load(sub(json.dumps(v3).encode()))
+    assert loaded.status == "ok"
+    assert [c.source for c in loaded.notebook.cells] == ["y = 2"]
+
+
+def test_a_notebook_that_does_not_validate_keeps_its_readable_cells():
+    raw = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {"cell_type": "code", "source": ["a = ", "1"], "metadata": {}, "outputs": 3},
+            {"cell_type": "code", "source": 3},
+            "not a cell",
+            {"cell_type": "markdown", "source": "text"},
+        ],
+    }
+    loaded = load(sub(json.dumps(raw).encode()))
+    assert loaded.status == "ok"
+    assert [c.source for c in loaded.notebook.cells] == ["a = 1", "text"]
+    assert loaded.notes[0].startswith("the notebook does not fully validate")
+
+
+def test_discover_refuses_a_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no submissions folder or zip"):
+        discover(tmp_path / "nowhere", A)
