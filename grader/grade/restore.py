@@ -101,8 +101,9 @@ def restore(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) ->
             notes.append(f"a second copy of the protected cell {gid} was removed")
             continue
         placed.add(gid)
-        released = as_released(_source_text(original))
-        if _source_text(cell) != released or cell.get("cell_type") != original.cell_type:
+        # nbgrader strips the newline left where a hidden-test region was cut out
+        released = as_released(_source_text(original)).rstrip()
+        if _source_text(cell).rstrip() != released or cell.get("cell_type") != original.cell_type:
             notes.append(f"the protected cell {gid} was edited: the original was restored")
         cells.append(_restored(original))
 

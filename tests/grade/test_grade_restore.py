@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import pytest
 
+from grader import bank
 from grader.assign.cells import HIDDEN_BEGIN
 from grader.grade.restore import grade_id_of, restore, with_hidden_tests
 
@@ -88,3 +91,13 @@ def test_solution_cells_stay_the_students(source, released):
     cell(released, "fp-1-1-answer").source = "z_1_1 = 42"
     restored = restore(source, released)
     assert cell(restored.notebook, "fp-1-1-answer").source == "z_1_1 = 42"
+
+
+@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+def test_an_untouched_nbgrader_release_needs_no_restoring(assignment):
+    """nbgrader's release drops hidden-test regions (and the newline before them): an
+    untouched release notebook must not be reported as edited."""
+    course = Path(__file__).resolve().parents[2]
+    source = nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", 4)
+    release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
+    assert restore(source, release).notes == []
