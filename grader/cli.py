@@ -92,6 +92,41 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if any(found.values()) else 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from grader.grade.batch import grade_assignment
+    from grader.grade.pool import PoolFailed
+
+    course: Path = args.course
+    _assignments(argparse.Namespace(assignments=[args.assignment]))
+    try:
+        summary = grade_assignment(
+            args.assignment,
+            submitted=args.submitted or course / "submitted",
+            source=course / "exercises",
+            release=course / "release",
+            out=args.out or course / "graded" / args.assignment,
+            jobs=args.jobs,
+            timeout=args.timeout,
+            cell_timeout=args.cell_timeout,
+            force=args.force,
+            progress=sys.stderr.isatty(),
+        )
+    except (PoolFailed, FileNotFoundError) as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"{summary.assignment}: {len(summary.students)} submissions, {len(summary.graded)} graded, "
+        f"{len(summary.skipped)} unchanged, {len(summary.failed)} did not run to the end "
+        f"({summary.seconds:.1f} s)"
+    )
+    for student, why in sorted(summary.failed.items()):
+        print(f"  {student}: {why}")
+    for warning in summary.warnings:
+        print(f"  warning: {warning}")
+    print(f"results in {summary.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -100,6 +135,28 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("assignment", help="assignment id, e.g. forward-pass")
     key.add_argument("--format", choices=("table", "json"), default="table")
     key.set_defaults(run=_key)
+
+    grade = commands.add_parser(
+        "grade", help="grade a class's submissions (sandboxed, parallel, resumable)"
+    )
+    grade.add_argument("assignment")
+    grade.add_argument(
+        "--submitted",
+        type=Path,
+        help="nbgrader's submitted/ folder (default), or a folder "
+        "or .zip of LMS downloads with the student id in each file name",
+    )
+    grade.add_argument("--out", type=Path, help="output folder (default: graded/ASSIGNMENT)")
+    grade.add_argument("--jobs", type=int, help="parallel workers (default: number of cores)")
+    grade.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds per submission (default 900)"
+    )
+    grade.add_argument(
+        "--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)"
+    )
+    grade.add_argument("--force", action="store_true", help="regrade students already graded")
+    grade.add_argument("--course", type=Path, default=Path.cwd(), help="course root (default: .)")
+    grade.set_defaults(run=_grade)
 
     assign = commands.add_parser("assign", help="authoring and release (instructors)")
     steps = assign.add_subparsers(dest="step", required=True, parser_class=_Parser)
