@@ -55,18 +55,10 @@ def _quiet() -> Iterator[None]:
 
 
 def _unknown(qid: object) -> Result:
-    known = [q.id for a in bank.ASSIGNMENTS for q in _loaded(a)]
+    known = [q.id for q in bank.all_questions()]
     close = difflib.get_close_matches(str(qid), known, n=3) if isinstance(qid, str) else []
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     return Result(str(qid), "unknown question", (), (f"There is no question {qid!r}.{hint}",))
-
-
-def _loaded(assignment: str) -> tuple[Any, ...]:
-    """An assignment's questions, or none if its module is not written yet."""
-    try:
-        return bank.questions(assignment)
-    except ModuleNotFoundError:
-        return ()
 
 
 def _in_ipython() -> bool:
@@ -81,8 +73,8 @@ def check(qid: str, answer: Any) -> Result | None:
         return None
     try:
         question = bank.get(qid)
-    except (bank.UnknownQuestion, ModuleNotFoundError, TypeError, AttributeError):
-        result = _unknown(qid)  # not a question, or its assignment is not written yet
+    except (bank.UnknownQuestion, TypeError, AttributeError):
+        result = _unknown(qid)  # not a question id
     else:
         with _quiet():
             result = grade(question, encode(question, answer))

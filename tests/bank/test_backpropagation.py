@@ -10,22 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
+from support import judged, statuses
 
 from grader import bank
 from grader.bank import backpropagation as bp
-from grader.compare.result import Result
-from grader.compare.scoring import grade
-from grader.compare.wire import encode
 from reference import data, network
-
-
-def judged(qid: str, answer: Any) -> Result:
-    question = bank.get(qid)
-    return grade(question, encode(question, answer))
-
-
-def statuses(result: Result) -> list[str]:
-    return [p.status for p in result.parts]
 
 
 def test_the_assignment_has_the_specs_questions_in_the_labs_order() -> None:

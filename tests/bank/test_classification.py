@@ -12,25 +12,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support import judged
 
 from grader import bank
 from grader.assign.verify import check_bank
 from grader.compare.result import PartResult, Result
-from grader.compare.scoring import grade
-from grader.compare.wire import dump, encode, load
 from reference import activations as act
 from reference import data, losses
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _grade(qid: str, answer: Any, hidden: bool = False, tmp: Path | None = None) -> Result:
-    question = bank.get(qid)
-    wire = encode(question, answer, hidden)
-    if tmp is not None:  # through the files of batch grading
-        dump(wire, tmp, qid)
-        wire = load(tmp, qid)
-    return grade(question, wire, hidden)
 
 
 def _parts(result: Result) -> dict[str, PartResult]:
@@ -94,7 +84,7 @@ def test_iris_names_are_the_lectures() -> None:
 def test_sigmoid_of_a_wrong_z_is_carried() -> None:
     X, w = data.LOGISTIC_X, np.array([[1.0], [2.0]])
     z = X @ w  # the bias left out
-    parts = _parts(_grade("cls.logistic", {"z": z, "a": act.sigmoid(z)}))
+    parts = _parts(judged("cls.logistic", {"z": z, "a": act.sigmoid(z)}))
     assert (parts["z"].status, parts["z"].mistake) == ("incorrect", "no-bias")
     assert (parts["a"].status, parts["a"].score) == ("carried", 0.5)
     assert "Correct given your z = Xw + b" in parts["a"].message
@@ -103,10 +93,10 @@ def test_sigmoid_of_a_wrong_z_is_carried() -> None:
 def test_softmax_of_a_wrong_Z_is_carried_and_its_slips_named() -> None:
     inputs = bank.get("cls.softmax").inputs
     Z = inputs["X"] @ inputs["W"].T + inputs["b"]
-    carried = _parts(_grade("cls.softmax", {"Z": Z, "A": act.softmax(Z)}))
+    carried = _parts(judged("cls.softmax", {"Z": Z, "A": act.softmax(Z)}))
     assert carried["Z"].mistake == "weights-transposed"
     assert carried["A"].status == "carried"
-    wrong_axis = _parts(_grade("cls.softmax", {"Z": Z, "A": act.softmax(Z, axis=0)}))
+    wrong_axis = _parts(judged("cls.softmax", {"Z": Z, "A": act.softmax(Z, axis=0)}))
     assert wrong_axis["A"].mistake == "softmax-wrong-axis"
     assert wrong_axis["A"].message.startswith("Given your Z = XW + b: Each row")
 
@@ -122,7 +112,7 @@ def test_the_means_follow_the_students_own_losses() -> None:
         "mean_squared": ((p - y) ** 2).sum(),
         "accuracy": "(c)",
     }
-    parts = _parts(_grade("cls.loss", answer))
+    parts = _parts(judged("cls.loss", answer))
     assert parts["bce"].mistake == "log10"
     assert parts["mean_bce"].status == "carried"
     assert parts["mean_squared"].mistake == "sum-not-mean"
@@ -154,13 +144,13 @@ def whole_array(z: np.ndarray) -> np.ndarray:
 
 
 def test_a_stable_softmax_passes_every_probe(tmp_path: Path) -> None:
-    result = _grade("cls.softmax.stable", stable, hidden=True, tmp=tmp_path)
+    result = judged("cls.softmax.stable", stable, hidden=True, tmp=tmp_path)
     assert (result.parts[0].status, result.score) == ("correct", 1.5)
 
 
 def test_an_overflowing_softmax_passes_the_public_probes_and_fails_the_hidden_ones() -> None:
-    assert _grade("cls.softmax.stable", naive).parts[0].status == "correct"
-    verdict = _grade("cls.softmax.stable", naive, hidden=True).parts[0]
+    assert judged("cls.softmax.stable", naive).parts[0].status == "correct"
+    verdict = judged("cls.softmax.stable", naive, hidden=True).parts[0]
     assert (verdict.status, verdict.score) == ("partial", 0.5)
     assert "hidden test (two large scores): element [0] is NaN" in verdict.message
     assert "overflow" in verdict.message
@@ -168,7 +158,7 @@ def test_an_overflowing_softmax_passes_the_public_probes_and_fails_the_hidden_on
 
 
 def test_normalising_the_whole_matrix_fails_the_rows_probe() -> None:
-    verdict = _grade("cls.softmax.stable", whole_array).parts[0]
+    verdict = judged("cls.softmax.stable", whole_array).parts[0]
     assert verdict.status == "partial"
     assert "the rows of Z from cls.softmax: returned a wrong value." in verdict.message
 
@@ -177,7 +167,7 @@ def test_a_softmax_that_breaks_on_matrices_is_named() -> None:
     def flat_only(z: np.ndarray) -> np.ndarray:
         return np.exp(z - max(z)) / np.exp(z - max(z)).sum()
 
-    verdict = _grade("cls.softmax.stable", flat_only).parts[0]
+    verdict = judged("cls.softmax.stable", flat_only).parts[0]
     assert "the rows of Z from cls.softmax: raised ValueError" in verdict.message
 
 
@@ -202,7 +192,7 @@ def test_confusion_matrices_by_hand_and_with_float_keys() -> None:
             [int(np.sum((y == 1) & ~predicted)), int(np.sum((y == 1) & predicted))],
         ]
 
-    result = _grade("cls.confusion", {0.5: counts(0.5), 0.3: counts(0.3)})
+    result = judged("cls.confusion", {0.5: counts(0.5), 0.3: counts(0.3)})
     assert result.score == 1
 
 
@@ -217,7 +207,7 @@ def test_confusion_matrices_by_hand_and_with_float_keys() -> None:
 )
 def test_confusion_bad_input(matrix, said) -> None:
     answer = {t: matrix(v) for t, v in bank.get("cls.confusion").answer.items()}
-    verdict = _grade("cls.confusion", answer).parts[0]
+    verdict = judged("cls.confusion", answer).parts[0]
     assert verdict.status == "invalid" and said in verdict.message
 
 
@@ -225,7 +215,7 @@ def test_the_accuracy_choice_takes_letters_in_any_spelling() -> None:
     answer = dict(bank.get("cls.loss").answer)
     spellings = {" C ": "correct", "c)": "correct", "a": "incorrect", "f": "invalid"}
     for spelt, status in spellings.items():
-        verdict = _parts(_grade("cls.loss", {**answer, "accuracy": spelt}))["accuracy"]
+        verdict = _parts(judged("cls.loss", {**answer, "accuracy": spelt}))["accuracy"]
         assert verdict.status == status, spelt
     assert "is not one of the options 'a', 'b', 'c', 'd', 'e'" in verdict.message
 
@@ -285,14 +275,14 @@ def _stroke_probabilities(signal: float) -> np.ndarray:
 
 def test_a_good_stroke_model_earns_full_marks(tmp_path: Path) -> None:
     model = Trained(STROKE_LAYERS, "binary_crossentropy", _stroke_probabilities(0.6))
-    result = _grade("cls.binary", model, tmp=tmp_path)
+    result = judged("cls.binary", model, tmp=tmp_path)
     assert result.score == 3, result.text()
     assert model.seen == (1022, 20)  # the stand-in's test rows, in the student's process
 
 
 def test_a_stroke_model_that_guesses_fails_the_metrics_only() -> None:
     model = Trained(STROKE_LAYERS, "binary_crossentropy", _stroke_probabilities(0.0))
-    verdict = _grade("cls.binary", model).parts[0]
+    verdict = judged("cls.binary", model).parts[0]
     # Guessing "no stroke" is right for 95% of the rows: accuracy alone cannot tell, the AUCs do.
     assert verdict.score == pytest.approx(2.0)  # layers, loss, early stopping and accuracy
     for said in ("test PR-AUC at least 0.15 (yours is", "test ROC AUC at least 0.8 (yours is"):
@@ -302,7 +292,7 @@ def test_a_stroke_model_that_guesses_fails_the_metrics_only() -> None:
 def test_a_stroke_model_with_a_linear_output_is_told_why() -> None:
     layers = [*STROKE_LAYERS[:2], (1, "linear")]
     logits = 5 * _stroke_probabilities(0.6) - 2.0
-    verdict = _grade("cls.binary", Trained(layers, "bce", logits)).parts[0]
+    verdict = judged("cls.binary", Trained(layers, "bce", logits)).parts[0]
     assert "(the model has Dense(32, leaky_relu) -> Dense(16, leaky_relu) -> Dense(1, linear))" in (
         verdict.message
     )
@@ -321,19 +311,19 @@ def _names(rows: np.ndarray) -> dict[int, str]:
 def test_a_good_iris_model_and_its_names_earn_full_marks() -> None:
     outputs = _iris_outputs()
     model = Trained([(30, "relu"), (3, "softmax")], "sparse_categorical_crossentropy", outputs)
-    result = _grade("cls.iris", {"model": model, "classes": _names(outputs)})
+    result = judged("cls.iris", {"model": model, "classes": _names(outputs)})
     assert result.score == 3, result.text()
     logits = Trained(
         [(30, "relu"), (3, "linear")], SparseCategoricalCrossentropy(True), np.log(outputs)
     )
-    result = _grade("cls.logits", {"model": logits, "classes": _names(np.log(outputs))})
+    result = judged("cls.logits", {"model": logits, "classes": _names(np.log(outputs))})
     assert result.score == 2, result.text()
 
 
 def test_a_softmax_output_with_from_logits_fails_the_logits_layers() -> None:
     outputs = _iris_outputs()
     double = Trained([(30, "relu"), (3, "softmax")], SparseCategoricalCrossentropy(True), outputs)
-    verdict = _parts(_grade("cls.logits", {"model": double, "classes": _names(outputs)}))["model"]
+    verdict = _parts(judged("cls.logits", {"model": double, "classes": _names(outputs)}))["model"]
     assert verdict.score == pytest.approx(1.0)  # the loss and the accuracy, not the layers
     assert "(the model has Dense(30, relu) -> Dense(3, softmax))" in verdict.message
 
@@ -355,5 +345,5 @@ def test_a_softmax_output_with_from_logits_fails_the_logits_layers() -> None:
 def test_iris_names_bad_input(classes, status, said) -> None:
     outputs = _iris_outputs()
     model = Trained([(30, "relu"), (3, "softmax")], "sparse_categorical_crossentropy", outputs)
-    verdict = _parts(_grade("cls.iris", {"model": model, "classes": classes}))["classes/0"]
+    verdict = _parts(judged("cls.iris", {"model": model, "classes": classes}))["classes/0"]
     assert verdict.status == status and said in verdict.message

@@ -16,30 +16,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support import judged, statuses
 
 from grader import bank
 from grader.assign.verify import check_bank
 from grader.bank import optimisation as opt
-from grader.compare.result import Result
-from grader.compare.scoring import grade
-from grader.compare.wire import dump, encode, load
 from reference import data, regression
 
 ROOT = Path(__file__).resolve().parents[2]
 X_LAB, Y_LAB = data.lab_observations()
-
-
-def judged(qid: str, answer: Any, hidden: bool = False, tmp: Path | None = None) -> Result:
-    question = bank.get(qid)
-    wire = encode(question, answer, hidden)
-    if tmp is not None:  # through the files of batch grading
-        dump(wire, tmp, qid)
-        wire = load(tmp, qid)
-    return grade(question, wire, hidden)
-
-
-def statuses(result: Result) -> list[str]:
-    return [p.status for p in result.parts]
 
 
 def reference_answer(qid: str) -> dict[str, Any]:

@@ -15,32 +15,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from support import judged, statuses
 
 from grader import bank
 from grader.assign.verify import check_bank
 from grader.bank.optimisers import SHOE, gradient
-from grader.compare.result import Result
-from grader.compare.scoring import grade
-from grader.compare.wire import dump, encode, load
 from reference import data
 from reference import keras_optimisers as ko
 
 ROOT = Path(__file__).resolve().parents[2]
 SS, H = data.SHOE_SIZES.ravel(), data.HEIGHTS.ravel()
 THETA0 = np.array([1.0, 0.0])
-
-
-def _grade(qid: str, answer: Any, hidden: bool = False, tmp: Path | None = None) -> Result:
-    question = bank.get(qid)
-    wire = encode(question, answer, hidden)
-    if tmp is not None:  # through the files of batch grading
-        dump(wire, tmp, qid)
-        wire = load(tmp, qid)
-    return grade(question, wire, hidden)
-
-
-def _statuses(result: Result) -> list[str]:
-    return [p.status for p in result.parts]
 
 
 def slides_gradient(theta: np.ndarray) -> np.ndarray:
@@ -146,7 +131,7 @@ def test_rows_are_the_slides_update_rules(qid: str) -> None:
     q = bank.get(qid)
     expected = np.array([q.answer[f"theta{t}"] for t in (1, 2, 3)])
     np.testing.assert_allclose(expected, rows(UPDATES[qid]), rtol=1e-12)
-    assert _grade(qid, rows(UPDATES[qid])).score == q.points
+    assert judged(qid, rows(UPDATES[qid])).score == q.points
 
 
 # --- follow-through: the state is rebuilt from the student's own rows ---------------------
@@ -155,8 +140,8 @@ def test_rows_are_the_slides_update_rules(qid: str) -> None:
 @pytest.mark.parametrize("qid", list(UPDATES))
 def test_right_steps_after_a_wrong_first_row_are_carried(qid: str, tmp_path: Path) -> None:
     answer = rows(UPDATES[qid], slip=lambda t, theta: theta + 0.05 * (t == 1))
-    result = _grade(qid, answer, tmp=tmp_path)
-    assert _statuses(result) == ["incorrect", "carried", "carried"], result.text()
+    result = judged(qid, answer, tmp=tmp_path)
+    assert statuses(result) == ["incorrect", "carried", "carried"], result.text()
     assert result.score == 2 * bank.get(qid).parts[0].points
     assert "Correct given your θ1" in result.parts[1].message
 
@@ -168,13 +153,13 @@ def test_a_stateless_recomputation_would_not_be_credited(qid: str) -> None:
     update, answer = UPDATES[qid], rows(UPDATES[qid], slip=lambda t, th: th + 0.05 * (t == 1))
     fresh_step, _ = update(slides_gradient(answer[1]), {}, 3)
     answer[2] = answer[1] - fresh_step
-    assert _grade(qid, answer).parts[2].status == "incorrect"
+    assert judged(qid, answer).parts[2].status == "incorrect"
 
 
 def test_a_wrong_middle_row_keeps_the_last_rows_credit() -> None:
     answer = rows(_adam, slip=lambda t, theta: theta * (1.1 if t == 2 else 1.0))
-    result = _grade("om.adam", answer)
-    assert _statuses(result) == ["correct", "incorrect", "carried"]
+    result = judged("om.adam", answer)
+    assert statuses(result) == ["correct", "incorrect", "carried"]
     assert result.score == 2
 
 
@@ -221,7 +206,7 @@ def _adagrad_no_sqrt(g: np.ndarray, s: dict, t: int) -> tuple[np.ndarray, dict]:
     ids=["momentum", "adam-bias", "adam-power", "rmsprop", "adagrad", "gd-up", "adam-up", "cols"],
 )
 def test_a_repeated_slip_is_named_on_each_row(qid: str, answer: Any, mistakes: list) -> None:
-    result = _grade(qid, answer)
+    result = judged(qid, answer)
     assert [p.mistake for p in result.parts] == mistakes, result.text()
     for part, mistake in zip(result.parts, mistakes, strict=True):
         if mistake is None:
@@ -232,15 +217,15 @@ def test_a_repeated_slip_is_named_on_each_row(qid: str, answer: Any, mistakes: l
 
 def test_theta0_included_as_first_row() -> None:
     answer = np.vstack([THETA0, rows(_momentum)])  # θ0..θ3: one row too many
-    result = _grade("om.momentum", answer)
+    result = judged("om.momentum", answer)
     assert result.notes == ("expected 3 rows (one per part), got 4: later rows ignored",)
     assert [p.mistake for p in result.parts] == ["row-before"] * 3
 
 
 def test_rows_as_columns_or_lists_are_accepted() -> None:
     right = rows(_rmsprop)
-    assert _grade("om.rmsprop", [r.reshape(2, 1) for r in right]).score == 2.25
-    assert _grade("om.rmsprop", right.tolist()).score == 2.25
+    assert judged("om.rmsprop", [r.reshape(2, 1) for r in right]).score == 2.25
+    assert judged("om.rmsprop", right.tolist()).score == 2.25
 
 
 # --- om.ewa ----------------------------------------------------------------------------------
@@ -253,9 +238,9 @@ def test_pandas_ewm_forms_are_named() -> None:
     started = series.ewm(alpha=0.1, adjust=False).mean().to_numpy()  # V starts at θ1
     np.testing.assert_allclose(adjusted, q.answer["V_hat"], rtol=1e-12)
     weights = {k.split("/")[1]: v for k, v in q.answer.items() if k.startswith("weights/")}
-    result = _grade("om.ewa", {"V": adjusted, "V_hat": adjusted, "weights": weights})
+    result = judged("om.ewa", {"V": adjusted, "V_hat": adjusted, "weights": weights})
     assert result.parts[0].mistake == "bias-corrected"
-    result = _grade("om.ewa", {"V": started, "V_hat": adjusted, "weights": weights})
+    result = judged("om.ewa", {"V": started, "V_hat": adjusted, "weights": weights})
     assert result.parts[0].mistake == "started-at-theta1"
 
 
@@ -264,21 +249,21 @@ def test_corrected_average_follows_the_students_own_V() -> None:
     V = q.answer["V"] * 1.02  # wrong
     V_hat = V / (1 - 0.9 ** np.arange(1, 11))  # the right correction of their V
     weights = {"theta100": 0.1, "theta99": 0.09, "theta98": 0.081, "V97": 0.729}
-    result = _grade("om.ewa", {"V": V, "V_hat": V_hat, "weights": weights})
-    assert _statuses(result)[:2] == ["incorrect", "carried"]
+    result = judged("om.ewa", {"V": V, "V_hat": V_hat, "weights": weights})
+    assert statuses(result)[:2] == ["incorrect", "carried"]
     assert result.score == 2
 
 
 def test_ewa_weight_slips() -> None:
     weights = {"theta100": 1.0, "theta99": 0.9, "theta98": 0.81, "V97": 0.0729}
-    result = _grade("om.ewa", {"V": None, "V_hat": None, "weights": weights})
+    result = judged("om.ewa", {"V": None, "V_hat": None, "weights": weights})
     assert [p.mistake for p in result.parts[2:]] == ["no-1-minus-beta"] * 3 + ["V97-as-theta"]
     assert [p.status for p in result.parts[:2]] == ["missing", "missing"]
 
 
 def test_ewa_of_the_wrong_length_says_so() -> None:
     q = bank.get("om.ewa")
-    result = _grade("om.ewa", {"V": q.answer["V"][:9], "V_hat": q.answer["V_hat"]})
+    result = judged("om.ewa", {"V": q.answer["V"][:9], "V_hat": q.answer["V_hat"]})
     assert result.parts[0].status == "invalid"
     assert "shape" in result.parts[0].message
     assert result.parts[1].status == "correct"
@@ -337,46 +322,46 @@ def test_the_probes_are_keras_adams_own_run() -> None:
 
 
 def test_keras_form_earns_full_marks_with_hidden_probes(tmp_path: Path) -> None:
-    result = _grade("om.keras", _keras_answer(keras_step), hidden=True, tmp=tmp_path)
+    result = judged("om.keras", _keras_answer(keras_step), hidden=True, tmp=tmp_path)
     assert result.score == 4, result.text()
 
 
 def test_slides_form_passes_the_public_probes_but_not_the_large_epsilon() -> None:
     answer = _keras_answer(slides_step)
-    assert _grade("om.keras", answer).parts[0].status == "correct"
-    step = _grade("om.keras", answer, hidden=True).parts[0]
+    assert judged("om.keras", answer).parts[0].status == "correct"
+    step = judged("om.keras", answer, hidden=True).parts[0]
     assert step.status == "partial"
     assert "hidden test (a large epsilon, which shows where ε is added)" in step.message
     assert "0.1" not in step.message  # hidden inputs are not shown
 
 
 def test_in_place_updates_are_fine() -> None:
-    assert _grade("om.keras", _keras_answer(in_place_step), hidden=True).score == 4
+    assert judged("om.keras", _keras_answer(in_place_step), hidden=True).score == 4
 
 
 def test_a_step_size_without_the_powers_fails_after_update_1() -> None:
-    step = _grade("om.keras", _keras_answer(powerless_step)).parts[0]
+    step = judged("om.keras", _keras_answer(powerless_step)).parts[0]
     assert step.status == "partial"
     assert "update 3 of Keras's Adam on om's data" in step.message
     assert "update 1 at om's θ0" not in step.message
 
 
 def test_returning_theta_only_is_named() -> None:
-    step = _grade("om.keras", _keras_answer(lambda *a, **k: keras_step(*a, **k)[0])).parts[0]
+    step = judged("om.keras", _keras_answer(lambda *a, **k: keras_step(*a, **k)[0])).parts[0]
     assert step.status == "incorrect"
     assert "got shape (2,), expected shape (3, 2)" in step.message
 
 
 def test_keras_difference_choice() -> None:
-    assert _grade("om.keras", _keras_answer(keras_step, "a")).parts[1].status == "correct"
-    wrong = _grade("om.keras", _keras_answer(keras_step, "C")).parts[1]
+    assert judged("om.keras", _keras_answer(keras_step, "a")).parts[1].status == "correct"
+    wrong = judged("om.keras", _keras_answer(keras_step, "C")).parts[1]
     assert wrong.mistake == "option-C" and "outside the square root" in wrong.message
-    odd = _grade("om.keras", _keras_answer(keras_step, "F")).parts[1]
+    odd = judged("om.keras", _keras_answer(keras_step, "F")).parts[1]
     assert odd.status == "invalid" and "not one of the options" in odd.message
 
 
 def test_a_missing_function_is_named() -> None:
-    result = _grade("om.keras", {"step": None, "difference": "A"})
+    result = judged("om.keras", {"step": None, "difference": "A"})
     assert result.parts[0].status == "missing"
     assert "did you define the function?" in result.parts[0].message
 
@@ -387,13 +372,13 @@ def test_a_missing_function_is_named() -> None:
 def test_a_diverged_row_is_invalid_and_only_it_scores_zero() -> None:
     right = rows(_gd)
     right[1] = [np.nan, np.inf]
-    result = _grade("om.gd", right)
-    assert _statuses(result) == ["correct", "invalid", "correct"]
+    result = judged("om.gd", right)
+    assert statuses(result) == ["correct", "invalid", "correct"]
     assert "NaN" in result.parts[1].message
 
 
 def test_a_flat_list_of_numbers_is_not_rows() -> None:
-    result = _grade("om.gd", [1.344, 0.38])  # one θ, not three rows
+    result = judged("om.gd", [1.344, 0.38])  # one θ, not three rows
     assert result.notes and "expected 3 rows" in result.notes[0]
     assert {p.status for p in result.parts} <= {"invalid", "missing"}
 
