@@ -19,10 +19,14 @@ def _z(z: ArrayLike) -> Array:
 
 
 def sigmoid(z: ArrayLike) -> Array:
-    """σ(z) = 1 / (1 + e^(−z)), evaluated without overflow for large |z|."""
+    """σ(z) = 1 / (1 + e^(−z)), to float64 precision for every z."""
     z = _z(z)
-    e = np.exp(-np.abs(z))  # e^(−|z|) ≤ 1 never overflows
-    return np.where(z >= 0, 1.0, e) / (1 + e)  # 1/(1+e) for z ≥ 0, e/(1+e) below
+    with np.errstate(over="ignore"):  # e^(−z) = inf below z ≈ −709.8 gives 1/inf = 0
+        a = 1 / (1 + np.exp(-z))
+    far = z < -700  # there σ(z) = e^z / (1 + e^z) equals e^z in float64, subnormal ...
+    if far.any():  # ... so take it directly rather than the 0 the overflow gave
+        a = np.where(far, np.exp(np.minimum(z, 0.0)), a)
+    return a
 
 
 def sigmoid_prime(z: ArrayLike) -> Array:
