@@ -110,6 +110,7 @@ def _grade(args: argparse.Namespace) -> int:
             cell_timeout=args.cell_timeout,
             force=args.force,
             progress=sys.stderr.isatty(),
+            gradebook=course if args.gradebook else None,
         )
     except (PoolFailed, FileNotFoundError) as error:
         print(f"grader: error: {error}", file=sys.stderr)
@@ -123,8 +124,24 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"  {student}: {why}")
     for warning in summary.warnings:
         print(f"  warning: {warning}")
-    print(f"results in {summary.out}")
+    print(f"results, feedback pages and report.html in {summary.out}")
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from grader.demo import classes, demo
+
+    try:
+        return demo.main(args.course, _assignments(args), args.out, args.jobs, args.size)
+    except (demo.NotACourse, classes.ClassTooSmall) as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from grader.student import notebook
+
+    return notebook.main(args.notebook, args.timeout)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,8 +172,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)"
     )
     grade.add_argument("--force", action="store_true", help="regrade students already graded")
+    grade.add_argument(
+        "--gradebook",
+        action="store_true",
+        help="also write the scores into nbgrader's gradebook (the db_url of the course's "
+        "nbgrader_config.py, by default gradebook.db), as `nbgrader autograde` would",
+    )
     grade.add_argument("--course", type=Path, default=Path.cwd(), help="course root (default: .)")
     grade.set_defaults(run=_grade)
+
+    demo = commands.add_parser(
+        "demo", help="grade a synthetic class of every assignment end to end (run from the repo)"
+    )
+    demo.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
+    demo.add_argument("--course", type=Path, default=Path.cwd(), help="course root (default: .)")
+    demo.add_argument(
+        "--assignments", nargs="+", metavar="ASSIGNMENT", help="assignment ids (default: all)"
+    )
+    demo.add_argument("--jobs", type=int, help="parallel workers (default: number of cores)")
+    demo.add_argument("--size", type=int, default=24, help="students per class (default 24)")
+    demo.set_defaults(run=_demo)
+
+    check = commands.add_parser(
+        "check", help="run your notebook as the grader will and see your points per question"
+    )
+    check.add_argument("notebook", type=Path)
+    check.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds for the whole notebook (default 900)"
+    )
+    check.set_defaults(run=_check)
 
     assign = commands.add_parser("assign", help="authoring and release (instructors)")
     steps = assign.add_subparsers(dest="step", required=True, parser_class=_Parser)

@@ -51,7 +51,7 @@ def _call(fn: Callable[..., Any], probe: Probe, timeout: float, enc: Encoder) ->
             out = fn(**kwargs)
     except TimeLimitExceeded:
         return {**record, "status": "timeout"}
-    except (Exception, SystemExit) as e:
+    except BaseException as e:  # even KeyboardInterrupt: encoding never raises
         return {**record, "status": "raised", "error": describe_exception(e)}
     return {**record, "status": "ok", "value": enc.value(out)}
 

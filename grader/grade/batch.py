@@ -100,11 +100,14 @@ def grade_assignment(
     isolate: bool = True,
     keras_backend: str | None = None,
     hide: Sequence[Path] = (),
+    gradebook: Path | None = None,
 ) -> BatchSummary:
     """Grade every submission of `assignment` (see the module doc). `jobs` workers (default:
     the number of cores); `timeout` and `cell_timeout` in seconds of wall-clock time per
     submission and per cell; `memory_mb` per submission; `hide` adds folders student code
-    must not see; `isolate=False` turns the namespaces off (debugging only)."""
+    must not see; `isolate=False` turns the namespaces off (debugging only). Ends with the
+    exports (feedback pages, report.html and, given the nbgrader course `gradebook`, its
+    gradebook's scores): an export that fails is a warning, never an error."""
     started = time.monotonic()
     out = out if out is not None else Path("graded") / assignment
     folder = out / "results"
@@ -143,6 +146,9 @@ def grade_assignment(
                 meta = pending[job["student"]][1]
                 _finish(folder, _merge(meta, reply, src), summary, log)
     _tables(out, folder, src, found.submissions, summary)
+    from grader.export.run import write_all  # matplotlib loads only now
+
+    summary.warnings += write_all(out, gradebook)
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
 

@@ -105,6 +105,10 @@ def exits(z: np.ndarray) -> np.ndarray:
     sys.exit(3)
 
 
+def interrupts(z: np.ndarray) -> np.ndarray:
+    raise KeyboardInterrupt(f"stopped at {z}")  # a BaseException quoting its input
+
+
 @pytest.mark.parametrize(
     ("fn", "message"),
     [
@@ -112,6 +116,7 @@ def exits(z: np.ndarray) -> np.ndarray:
         (lambda z: np.tanh(z) if z.size < 3 else 1 / 0, "vector: raised ZeroDivisionError: div"),
         (loops, "tanh of a small vector: did not return within 0.3 s."),
         (exits, "tanh of a small vector: raised SystemExit: 3."),
+        (interrupts, "hidden test (an empty vector): raised KeyboardInterrupt."),
         (
             lambda z: "tanh",
             "tanh of a small vector: got a str ('tanh'): give a number or an array of numbers.",

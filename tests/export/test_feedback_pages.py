@@ -1,0 +1,214 @@
+"""Feedback pages of a class graded by the real batch: each question's outcome and the
+grader's explanations are there; no graded answer's value, no solution or hidden-test
+code, and no hidden test's inputs or expected values ever are."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from bs4 import BeautifulSoup
+
+from grader import bank
+from grader.assign.leaks import scan_notebook
+from grader.compare import scoring, wire
+from grader.export import classbook, feedback
+from grader.grade import results
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "exercises" / "forward-pass" / "forward-pass.ipynb"
+
+
+def page(graded_class, student: str) -> BeautifulSoup:
+    html = (graded_class.out / "feedback" / f"{student}.html").read_text(encoding="utf-8")
+    return BeautifulSoup(html, "html.parser")
+
+
+def section(soup: BeautifulSoup, qid: str) -> str:
+    found = soup.find("section", id=f"q-{qid}")
+    assert found is not None, qid
+    return " ".join(found.get_text(" ").split())
+
+
+def leaks(text: str) -> list[str]:
+    """The release leak scan run on a text: graded answers' values, nbgrader markers, and
+    solution or hidden-test lines of the source notebook."""
+    as_notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
+    source = nbformat.read(SOURCE, as_version=4)
+    return scan_notebook(as_notebook, source, bank.questions("forward-pass"))
+
+
+def test_every_student_with_a_result_gets_a_page(graded_class):
+    written = sorted(p.name for p in (graded_class.out / "feedback").glob("*.html"))
+    assert written == [f"{s}.html" for s in ("ann", "ben", "cat", "dan", "eve")]
+    assert graded_class.summary["warnings"] == []
+
+
+def test_each_question_shows_its_outcome_score_and_explanations(graded_class):
+    for student in ("ann", "ben", "cat", "dan", "eve"):
+        result = graded_class.result(student)
+        soup = page(graded_class, student)
+        for entry in result["questions"]:
+            text = section(soup, entry["id"])
+            assert classbook.outcome(entry) in text
+            assert f"{entry['score']:g} of {entry['max']:g} point" in text
+            if "result" in entry:
+                for part in entry["result"]["parts"]:
+                    assert " ".join(part["message"].split()) in text, (student, entry["id"])
+            else:
+                assert " ".join(entry["message"].split()) in text, (student, entry["id"])
+
+
+def test_the_explanations_are_the_ones_a_student_can_act_on(graded_class):
+    cat = page(graded_class, "cat")
+    assert "incorrect" in section(cat, "fp.1.2")
+    assert "the bias b was left out" in section(cat, "fp.1.2")
+    assert "exponent's sign looks flipped" in section(cat, "act.1")
+    assert "partial" in section(cat, "act.1")
+    assert "Total: 13.5 of 18 points" in cat.get_text(" ")
+
+    ben = page(graded_class, "ben")
+    assert "name 'z_1_1' is not defined" in section(ben, "fp.1.1")
+    assert "raised NotImplementedError" in ben.get_text(" ")
+
+    dan = " ".join(page(graded_class, "dan").get_text(" ").split())
+    assert "did not run to its end (exited)" in dan
+    assert "not run" in section(page(graded_class, "dan"), "out.1")
+    assert "not valid JSON" in page(graded_class, "eve").get_text(" ")
+
+
+def test_no_page_leaks_an_expected_value_or_solution_code(graded_class):
+    for path in sorted((graded_class.out / "feedback").glob("*.html")):
+        assert leaks(path.read_text(encoding="utf-8")) == [], path.name
+
+
+def test_the_leak_scan_used_above_does_find_a_leaked_value(graded_class):
+    text = (graded_class.out / "feedback" / "cat.html").read_text(encoding="utf-8")
+    sigmoid = float(bank.get("act.1").answer["sigmoid"].ravel()[0])
+    found = leaks(text.replace("Correct.", f"Correct: {sigmoid:.6f}.", 1))
+    assert any("act.1" in problem for problem in found)
+
+
+def test_pages_are_byte_identical_when_rebuilt(graded_class, tmp_path):
+    graded = classbook.load(graded_class.out)
+    assert feedback.write(graded, tmp_path) == []
+    for path in sorted(tmp_path.glob("*.html")):
+        assert path.read_bytes() == (graded_class.out / "feedback" / path.name).read_bytes()
+
+
+# --- a question with hidden tests --------------------------------------------------------
+
+STABLE = bank.get("cls.softmax.stable")
+HIDDEN = [p for p in STABLE.parts[0].probes if p.hidden]
+
+
+def naive_softmax(z):  # overflows on large scores: fails hidden tests with nan
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def quoting_softmax(z):  # raises with its input in the message
+    if np.max(np.abs(z)) > 100:
+        raise ValueError(f"cannot handle z={np.asarray(z).tolist()}")
+    return naive_softmax(z)
+
+
+def hidden_values() -> set[str]:
+    """Spellings of every hidden probe's inputs and expected values."""
+    spelled = set()
+    for probe in HIDDEN:
+        for value in (np.asarray(probe.kwargs["z"]), np.asarray(probe.expected(probe.kwargs))):
+            for v in value.ravel():
+                v = float(v)
+                if v == round(v):
+                    if abs(v) >= 100:  # small whole numbers occur anyway (points, counts)
+                        spelled |= {str(int(v)), f"{v:.1f}"}
+                else:
+                    spelled |= {repr(v), f"{v:.4f}", f"{v:.6f}"}
+    return spelled
+
+
+def found_hidden(text: str) -> set[str]:
+    return {s for s in hidden_values() if re.search(rf"(?<![\d.]){re.escape(s)}(?![\d])", text)}
+
+
+def _graded_entry(fn) -> dict:
+    result = scoring.grade(STABLE, wire.encode(STABLE, fn, hidden=True), hidden=True).to_dict()
+    said = results.summary(result)
+    return results.question_entry(STABLE, result["score"], "graded", said, result)
+
+
+@pytest.fixture(scope="module")
+def hidden_class() -> classbook.GradedClass:
+    """Three students on cls.softmax.stable: two graded by the engine (hidden tests on),
+    one whose function escaped grading with a BaseException quoting its hidden input, as
+    the batch would record it (test cell failed, cell log, printed output)."""
+    quoted = f"z={HIDDEN[0].kwargs['z'].tolist()}"
+    escaped = results.question_entry(
+        STABLE, 0.0, "error", f"the test cell failed: KeyboardInterrupt: {quoted}"
+    )
+    cells = [
+        {"cell": 3, "status": "ok", "output": f"called with {quoted}\n"},
+        {"cell": 4, "status": "error", "error": "KeyboardInterrupt", "message": quoted},
+        {"cell": 5, "status": "exit", "message": f"exit({quoted!r}) called: ignored"},
+    ]
+    made = {
+        "naive": {"questions": [_graded_entry(naive_softmax)]},
+        "quoting": {"questions": [_graded_entry(quoting_softmax)]},
+        "escaped": {"questions": [escaped], "cells": cells, "output": quoted},
+    }
+    for student, result in made.items():
+        result |= {"student": student, "status": "graded", "reason": ""}
+        result["score"] = sum(q["score"] for q in result["questions"])
+    return classbook.GradedClass(
+        assignment="classification",
+        out=Path("unused"),
+        questions=(STABLE,),
+        students=tuple(made),
+        results=made,
+        failed={},
+        warnings=(),
+    )
+
+
+def test_the_hand_made_inputs_do_carry_hidden_values(hidden_class):
+    stored = json.dumps(hidden_class.results["escaped"])
+    assert found_hidden(stored), "the test would pass without redacting anything"
+    naive = hidden_class.results["naive"]["questions"][0]
+    assert naive["score"] < STABLE.points and "hidden test" in json.dumps(naive)
+
+
+def test_no_page_shows_hidden_test_inputs_or_expected_values(hidden_class):
+    for student, result in hidden_class.results.items():
+        html = feedback.render(hidden_class, result)
+        assert found_hidden(html) == set(), student
+        text = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+        assert found_hidden(text) == set(), student
+
+
+def test_hidden_test_failures_are_still_explained(hidden_class):
+    pages = {s: feedback.render(hidden_class, r) for s, r in hidden_class.results.items()}
+    naive = " ".join(BeautifulSoup(pages["naive"], "html.parser").get_text(" ").split())
+    for probe in HIDDEN:
+        assert f"hidden test ({probe.describe})" in naive
+    quoting = BeautifulSoup(pages["quoting"], "html.parser").get_text(" ")
+    assert "raised ValueError" in quoting
+    escaped = " ".join(BeautifulSoup(pages["escaped"], "html.parser").get_text(" ").split())
+    assert "the test cell failed: KeyboardInterrupt" in escaped
+    assert "Cell 4: raised KeyboardInterrupt." in escaped
+    assert "Cell 5: called exit()" in escaped
+
+
+def test_a_result_the_page_cannot_render_costs_only_that_page(hidden_class, tmp_path):
+    broken = copy.deepcopy(dict(hidden_class.results))
+    broken["naive"]["questions"] = "not a list"
+    graded = dataclasses.replace(hidden_class, results=broken)
+    warnings = feedback.write(graded, tmp_path)
+    assert len(warnings) == 1 and "naive" in warnings[0]
+    assert sorted(p.stem for p in tmp_path.glob("*.html")) == ["escaped", "quoting"]
