@@ -1,0 +1,185 @@
+"""The synthetic class generator: every kind of student for every assignment, written as
+nbgrader submissions, deterministic, and cheap to grade where the course trains models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import sympy
+
+from grader import bank
+from grader.demo import classes, mistakes
+from grader.demo.expect import Diagnosis, Expected, unmet
+from grader.demo.literals import Own, source
+
+COURSE = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[classes.Student]]:
+    into = tmp_path_factory.mktemp("classes")
+    return {a: classes.make_class(COURSE, a, into) for a in bank.ASSIGNMENTS}
+
+
+@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+def test_every_assignment_gets_20_students_of_every_kind(generated, assignment):
+    students = generated[assignment]
+    assert len(students) >= 20
+    assert {s.kind for s in students} == set(classes.KINDS)
+    assert len({s.id for s in students}) == len(students)
+    hostile = {s.id.split("-", 1)[1] for s in students if s.kind == "hostile"}
+    assert hostile == {name for name, _ in classes.HOSTILE}
+    for s in students:
+        assert s.path.parts[-3:] == (s.id, assignment, f"{assignment}.ipynb")
+        assert s.path.is_file()
+
+
+@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+def test_expectations_cover_every_graded_question(generated, assignment):
+    graded = {q.id for q in bank.questions(assignment) if not q.practice}
+    by_kind = {s.kind: s for s in generated[assignment]}
+    assert set(by_kind["correct"].expected.full) == graded
+    assert set(by_kind["blank"].expected.zero) == graded
+    partial = by_kind["partial"].expected
+    assert partial.full and partial.zero and set(partial.full) | set(partial.zero) == graded
+    for s in generated[assignment]:
+        if s.kind == "mistakes":
+            diagnosed = [d.question for d in s.expected.diagnoses]
+            assert len(diagnosed) >= 3 and len(set(diagnosed)) == len(diagnosed), s.id
+            assert set(diagnosed) <= graded
+
+
+def _code(path: Path) -> str:
+    notebook = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("assignment", ["backpropagation", "classification"])
+def test_only_the_correct_student_trains_keras_models(generated, assignment):
+    for s in generated[assignment]:
+        if s.kind in ("correct", "blank") or s.id.endswith("malformed-json"):
+            continue
+        code = _code(s.path)
+        assert ".fit(" not in code, s.id
+        assert "import keras\n" not in code, s.id
+    correct = next(s for s in generated[assignment] if s.kind == "correct")
+    assert ".fit(" in _code(correct.path)
+
+
+def test_mistake_students_carry_their_mistake_as_a_literal(generated):
+    student = next(s for s in generated["forward-pass"] if s.id.endswith("mistakes-no-bias"))
+    assert student.expected.diagnoses[0].mistake == "no-bias"
+    notebook = nbformat.read(student.path, as_version=4)
+    answers = {
+        c.metadata["grader"]["question"]: c.source
+        for c in notebook.cells
+        if c.metadata.get("grader", {}).get("role") == "answer"
+    }
+    first = student.expected.diagnoses[0]
+    q = bank.get(first.question)
+    planted = answers[first.question].rsplit("\n", 1)[-1]
+    assert planted.startswith(f"{q.variable} = np.array(")
+    no_bias = next(m for m in q.part("z").mistakes if m.key == "no-bias")
+    value = eval(planted.split(" = ", 1)[1], {"np": np})
+    np.testing.assert_array_equal(value, no_bias.compute(q.inputs, q.answer))
+
+
+def test_hostile_notebooks(generated):
+    by_name = {s.id.split("-", 1)[1]: s for s in generated["optimisation"]}
+    raw = by_name["malformed-json"].path.read_bytes()
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(raw)
+    assert "while loss >= 0" in _code(by_name["infinite-loop"].path)
+    assert "os._exit(3)" in _code(by_name["os-exit-midway"].path)
+    assert "ctypes.string_at(0)" in _code(by_name["segfault-midway"].path)
+    assert "grader.score = lambda" in _code(by_name["patches-grader-score"].path)
+    edited = by_name["edits-test-cell"]
+    assert 'print("1 point, all tests passed")' in _code(edited.path)
+    assert edited.expected.diagnoses
+
+
+def test_the_class_is_the_same_byte_for_byte(tmp_path, generated):
+    again = classes.make_class(COURSE, "forward-pass", tmp_path)
+    first = generated["forward-pass"]
+    assert [s.id for s in again] == [s.id for s in first]
+    assert [s.path.read_bytes() for s in again] == [s.path.read_bytes() for s in first]
+    assert [s.expected for s in again] == [s.expected for s in first]
+
+
+def test_a_class_needs_one_student_of_each_kind(tmp_path):
+    with pytest.raises(classes.ClassTooSmall):
+        classes.make_class(COURSE, "forward-pass", tmp_path, size=classes.FIXED)
+
+
+def test_more_students_than_mistakes_repeat_keys_under_new_names(tmp_path):
+    plants = mistakes.plants(["fp.1.2", "out.2"])
+    spread = mistakes.spread(plants, 7)
+    names = [name for name, _ in spread]
+    assert len(set(names)) == len(names) == 7
+    assert any(name.endswith("-2") for name in names)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.array([[1.5, -2.0], [np.nan, np.inf]]),
+        np.array([[1], [2]]),
+        {"a": {"b": 0.1 + 0.2}, "c": [np.float64(-np.inf), 3, "YES"]},
+        (1.0, 2.5),
+        (7,),
+    ],
+)
+def test_literals_evaluate_back_to_the_value(value):
+    assert _same(eval(source(value), {"np": np}), value)
+
+
+def _same(a, b) -> bool:
+    """Equal values of the same structure (NaN equals NaN; NumPy scalars equal numbers)."""
+    if isinstance(b, dict):
+        return isinstance(a, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in b)
+    if isinstance(b, list | tuple):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and a.dtype.kind == b.dtype.kind
+            and np.array_equal(a, b, equal_nan=b.dtype.kind == "f")
+        )
+    if isinstance(b, str):
+        return a == b
+    return a == b or (np.isnan(a) and np.isnan(b))
+
+
+def test_literals_of_expressions_and_own_values():
+    x = sympy.Symbol("x")
+    assert source(2 * x + sympy.exp(x)) == repr(str(2 * x + sympy.exp(x)))
+    assert source({"f": Own('answer["f"]'), "g": 1.0}) == "{'f': answer[\"f\"], 'g': 1.0}"
+    with pytest.raises(TypeError):
+        source(len)
+
+
+def _result(**overrides):
+    part = {"name": "z", "points": 1.0, "score": 0.0, "mistake": "no-bias", "message": "m"}
+    question = {"id": "fp.1.2", "score": 0.0, "max": 1.0, "status": "graded", "message": ""}
+    question["result"] = {"parts": [part]}
+    result = {"status": "graded", "reason": "", "questions": [question], "cells": []}
+    return result | overrides
+
+
+def test_unmet_lists_every_expectation_a_result_misses():
+    diagnosed = Expected(diagnoses=(Diagnosis("fp.1.2", "z", "no-bias"),), zero=("fp.1.2",))
+    assert unmet(diagnosed, _result()) == []
+    wrong_key = Expected(diagnoses=(Diagnosis("fp.1.2", "z", "bias-subtracted"),))
+    assert "diagnosed as 'no-bias'" in unmet(wrong_key, _result())[0]
+    assert unmet(Expected(full=("fp.1.2",)), _result())[0].endswith("expected full marks")
+    hostile = Expected(status="crashed", reason="segmentation", cell_status="timeout", note="x")
+    assert len(unmet(hostile, _result())) == 4
+    missing = Expected(statuses=(("fp.1.2", "no answer"),), zero=("out.1",))
+    assert unmet(missing, _result()) == [
+        "out.1 was not graded",
+        "fp.1.2: status 'graded', expected 'no answer'",
+    ]

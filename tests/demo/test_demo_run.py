@@ -1,0 +1,122 @@
+"""`grader demo` end to end on the two light assignments, run as a user runs it: every
+synthetic student's stored result says what the class generator expects of a correct
+grader, and the command says where the reports are."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from grader.demo import classes
+from grader.demo.expect import unmet
+
+COURSE = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = ("forward-pass", "optimisation")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    out = tmp_path_factory.mktemp("demo")
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", "demo", "--out", str(out), "--assignments", *ASSIGNMENTS],
+        cwd=COURSE,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    again = tmp_path_factory.mktemp("again")  # the same classes, to know what to expect
+    students = {a: classes.make_class(COURSE, a, again / a) for a in ASSIGNMENTS}
+    return SimpleNamespace(out=out, run=run, students=students)
+
+
+def _result(demo: SimpleNamespace, assignment: str, student: str) -> dict:
+    path = demo.out / assignment / "graded" / "results" / f"{student}.json"
+    return json.loads(path.read_text())
+
+
+def test_the_demo_ends_well_and_says_where_the_reports_are(demo):
+    assert demo.run.returncode == 0, demo.run.stdout + demo.run.stderr
+    for assignment in ASSIGNMENTS:
+        graded = demo.out / assignment / "graded"
+        assert f"report {graded / 'report.html'}" in demo.run.stdout
+        assert f"feedback {graded / 'feedback'}/" in demo.run.stdout
+        assert (graded / "report.html").is_file()
+        assert (graded / "grades.csv").read_text().count("\n") == 1 + classes.DEFAULT_SIZE
+    lines = [line.split("│") for line in demo.run.stdout.splitlines() if line.startswith("│")]
+    rows = ["│".join(cells) for cells in lines if cells[1].strip()]
+    assert [row.split("│")[1].strip() for row in rows] == list(ASSIGNMENTS)
+    assert [row.split("│")[5].strip() for row in rows] == ["24/24", "24/24"]
+    assert "NOT AS EXPECTED" not in demo.run.stdout
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_demo_wrote_the_generator_s_class(demo, assignment):
+    for student in demo.students[assignment]:
+        written = demo.out / assignment / "submitted" / student.id / assignment
+        assert (written / f"{assignment}.ipynb").read_bytes() == student.path.read_bytes()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_student_is_graded_as_expected(demo, assignment):
+    for student in demo.students[assignment]:
+        assert unmet(student.expected, _result(demo, assignment, student.id)) == [], student.id
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_correct_blank_and_mistaken_students(demo, assignment):
+    by_kind: dict[str, list] = {}
+    for s in demo.students[assignment]:
+        by_kind.setdefault(s.kind, []).append(_result(demo, assignment, s.id))
+    (correct,) = by_kind["correct"]
+    assert correct["score"] == correct["max"] > 0
+    (blank,) = by_kind["blank"]
+    assert blank["score"] == 0 and blank["status"] == "graded"
+    named = set()
+    for result in by_kind["mistakes"]:
+        assert 0 < result["score"] < result["max"]
+        named |= {
+            part["mistake"]
+            for q in result["questions"]
+            for part in q.get("result", {}).get("parts", [])
+            if part.get("mistake")
+        }
+    assert len(named) >= 10  # a rich mistake table
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_hostile_students_get_a_specific_reason_and_the_rest_completes(demo, assignment):
+    by_name = {
+        s.id.split("-", 1)[1]: _result(demo, assignment, s.id) for s in demo.students[assignment]
+    }
+    assert by_name["malformed-json"]["reason"].startswith("the notebook is not valid JSON")
+    assert "exited with code 3" in by_name["os-exit-midway"]["reason"]
+    assert "segmentation fault" in by_name["segfault-midway"]["reason"]
+    loop = [c for c in by_name["infinite-loop"]["cells"] if c["status"] == "timeout"]
+    assert [c["message"] for c in loop] == ["stopped after 10 s"]
+    assert {q["status"] for q in by_name["patches-grader-score"]["questions"]} == {"no answer"}
+    summary = json.loads((demo.out / assignment / "graded" / "summary.json").read_text())
+    assert sorted(summary["failed"]) == sorted(
+        s.id for s in demo.students[assignment] if s.expected.status != "graded"
+    )
+
+
+def test_outside_the_repository_the_demo_says_where_to_run_it(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 1
+    assert run.stdout == ""
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"grader: error: {tmp_path} has no exercises, release, solutions")
+    assert line.endswith(
+        "run `grader demo` from the optigrade repository checkout (or pass --course DIR)"
+    )
