@@ -101,13 +101,15 @@ def grade_assignment(
     keras_backend: str | None = None,
     hide: Sequence[Path] = (),
     gradebook: Path | None = None,
+    exports: bool = True,
 ) -> BatchSummary:
     """Grade every submission of `assignment` (see the module doc). `jobs` workers (default:
     the number of cores); `timeout` and `cell_timeout` in seconds of wall-clock time per
     submission and per cell; `memory_mb` per submission; `hide` adds folders student code
     must not see; `isolate=False` turns the namespaces off (debugging only). Ends with the
-    exports (feedback pages, report.html and, given the nbgrader course `gradebook`, its
-    gradebook's scores): an export that fails is a warning, never an error."""
+    exports unless `exports` is False (feedback pages, report.html and, given the nbgrader
+    course `gradebook`, its gradebook's scores): an export that fails is a warning, never
+    an error."""
     started = time.monotonic()
     out = out if out is not None else Path("graded") / assignment
     folder = out / "results"
@@ -146,9 +148,10 @@ def grade_assignment(
                 meta = pending[job["student"]][1]
                 _finish(folder, _merge(meta, reply, src), summary, log)
     _tables(out, folder, src, found.submissions, summary)
-    from grader.export.run import write_all  # matplotlib loads only now
+    if exports:
+        from grader.export.run import write_all  # matplotlib loads only now
 
-    summary.warnings += write_all(out, gradebook)
+        summary.warnings += write_all(out, gradebook)
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
 

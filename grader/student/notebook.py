@@ -176,6 +176,7 @@ def check_notebook(path: Path, timeout: float = Limits.timeout) -> Checked:
             timeout=timeout,
             cell_timeout=min(Limits.cell_timeout, timeout),
             progress=False,
+            exports=False,  # the student reads the table; no class report to write
         )
         result = results.read(root / "graded" / "results", STUDENT)
     if result is None:
