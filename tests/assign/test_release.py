@@ -1,0 +1,65 @@
+"""The committed course: release/ and solutions/ are what nbgrader generates from
+exercises/, the release leaks nothing, and every notebook opens in JupyterLab."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbconvert.filters import markdown2html_mistune
+
+from grader import bank
+from grader.assign import leaks, release, verify
+
+COURSE = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = list(bank.ASSIGNMENTS)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_and_solutions_equal_a_fresh_nbgrader_generation(assignment):
+    assert release.drift(COURSE, assignment) == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_release_leaks_nothing(assignment):
+    assert leaks.scan(COURSE, assignment) == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_question_of_the_bank_appears_once_with_its_points(assignment):
+    assert verify.check_bank(COURSE, assignment) == []
+
+
+NOTEBOOKS = [
+    COURSE / folder / a / f"{a}.ipynb"
+    for folder in ("exercises", "release", "solutions")
+    for a in ASSIGNMENTS
+]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(COURSE)))
+def test_notebooks_are_valid_python3_nbformat_4(path):
+    notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    assert notebook.nbformat == 4
+    nbformat.validate(notebook)  # raises on any schema violation
+    assert notebook.metadata.kernelspec.name == "python3"
+    assert notebook.metadata.kernelspec.language == "python"
+
+
+def _math_balanced(text: str) -> bool:
+    """$...$ and $$...$$ pair up once code spans and blocks are set aside."""
+    prose = re.sub(r"```.*?```|`[^`]*`", "", text, flags=re.S)
+    return prose.count("$$") % 2 == 0 and prose.replace("$$", "").count("$") % 2 == 0
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(COURSE)))
+def test_every_markdown_cell_renders(path):
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "markdown":
+            continue
+        html = markdown2html_mistune(cell.source)  # what JupyterLab's export renders
+        assert html.strip(), f"cell {index} renders empty"
+        assert _math_balanced(cell.source), f"cell {index}: unbalanced $ delimiters"
+        for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", cell.source):
+            assert (path.parent / image).is_file(), f"cell {index}: missing image {image}"
