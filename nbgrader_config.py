@@ -6,6 +6,8 @@ nbgrader's `source`, `release` and `solution` folders are `exercises/`, `release
 
 from nbgrader.preprocessors import ClearMarkScheme, ClearOutput, IncludeHeaderFooter, LockCells
 
+from grader.grade.isolation import Limits
+
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "dl-optimisation"
@@ -18,3 +20,7 @@ c.CourseDirectory.solution_directory = "solutions"
 c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# nbgrader autograde allows a cell as long as `grader grade` does (nbgrader's own default,
+# 30 s, cuts off the Keras training cells on a busy machine).
+c.ExecutePreprocessor.timeout = int(Limits.cell_timeout)

@@ -42,9 +42,13 @@ def generate(course: Path, assignment: str) -> None:
     nbgrader(course, "generate_solution", assignment, "--force")
 
 
-def _copy_course(course: Path, into: Path) -> Path:
+def copy_course(course: Path, into: Path, solutions_of: str | None = None) -> Path:
+    """What nbgrader generates from (the sources and the config) copied into `into`, with
+    the committed solutions of one assignment when asked (tests submit them)."""
     shutil.copytree(course / "exercises", into / "exercises")
     shutil.copy2(course / "nbgrader_config.py", into / "nbgrader_config.py")
+    if solutions_of is not None:
+        shutil.copytree(course / "solutions" / solutions_of, into / "solutions" / solutions_of)
     return into
 
 
@@ -65,7 +69,7 @@ def _differences(expected: Path, actual: Path, prefix: str) -> list[str]:
 def drift(course: Path, assignment: str) -> list[str]:
     """How the committed release/ and solutions/ differ from what nbgrader generates now."""
     with tempfile.TemporaryDirectory() as tmp:
-        fresh = _copy_course(course, Path(tmp))
+        fresh = copy_course(course, Path(tmp))
         generate(fresh, assignment)
         found: list[str] = []
         for folder in OUTPUTS:

@@ -35,6 +35,8 @@ from grader.demo import mistakes
 from grader.demo.expect import Expected
 
 KINDS = ("correct", "blank", "partial", "mistakes", "hostile")
+#: The students both nbgrader and our grader can be compared on (nbgrader has no sandbox).
+NOT_HOSTILE = KINDS[:-1]
 DEFAULT_SIZE = 24
 #: An answer that calls Keras (``keras.`` in its solution) trains a model.
 _KERAS = re.compile(r"\bkeras\.")
@@ -332,14 +334,21 @@ def _roster(b: _Builder, size: int) -> list[tuple[str, str, Make]]:
 
 
 def make_class(
-    course: Path, assignment: str, into: Path, size: int = DEFAULT_SIZE
+    course: Path,
+    assignment: str,
+    into: Path,
+    size: int = DEFAULT_SIZE,
+    kinds: Collection[str] = KINDS,
 ) -> list[Student]:
     """Write a synthetic class of `size` students for `assignment` (from the course's
-    solutions/ and release/ notebooks) into ``<into>/submitted`` (see the module doc)."""
+    solutions/ and release/ notebooks) into ``<into>/submitted`` (see the module doc);
+    students of other `kinds` are left out (ids keep their place in the full roster)."""
     builder = _Builder(Course.read(course, assignment))
     skipped = ", ".join(sorted(builder.course.keras))
     students = []
     for n, (name, kind, make) in enumerate(_roster(builder, size), start=1):
+        if kind not in kinds:
+            continue
         sid = f"s{n:02d}-{name}"
         description, draft = make(builder)
         if draft.skipped_keras:
