@@ -97,7 +97,10 @@ class Sandbox:
         self.base.chmod(0o711)  # the student's uid may pass through, not list or write
         # a folder holding a hidden one (e.g. the course folder on sys.path) stays covered
         needed = [p for p in interpreter_paths() if not any(p in (h, *h.parents) for h in hidden)]
-        self.exposure = isolation.Exposure.plan(needed, [self.base], uid)
+        # an installation under a shared temporary folder (a checkout in /tmp) would vanish
+        # under the private tmpfs: bind it back in like the sandbox's own folder
+        in_tmp = [p for p in needed if any(t in p.parents for t in self.private_tmp)]
+        self.exposure = isolation.Exposure.plan(needed, [self.base, *in_tmp], uid)
 
     def close(self) -> None:
         if self.in_memory:

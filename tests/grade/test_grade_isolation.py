@@ -35,9 +35,12 @@ SCRIPT = textwrap.dedent(
     cells = [(i, source.replace("BASE", str(base)), test)
              for i, (source, test) in enumerate(json.loads(sys.argv[1]))]
     limits = isolation.Limits(file_bytes=2**20, cell_timeout=60, timeout=120)
+    # "installed-in-tmp": the folder holding this Python installation is treated as a
+    # shared temporary folder (as a checkout under /tmp is), so a private tmpfs covers it
+    tmp = (Path(sys.prefix).parent,) if sys.argv[2] == "installed-in-tmp" else ()
     box = sandbox.Sandbox(child.make_shell(), limits=limits, hidden=[base / "secret"],
-                          private_tmp=(), isolate=sys.argv[2] == "isolate",
-                          uid=isolation.sandbox_uid(0) if sys.argv[2] == "isolate" else None)
+                          private_tmp=tmp, isolate=sys.argv[2] != "plain",
+                          uid=isolation.sandbox_uid(0) if sys.argv[2] != "plain" else None)
     with box.run(cells) as outcome:
         copied = {p.name: sorted(os.listdir(p)) for p in outcome.records.iterdir()}
         print(json.dumps({"cells": outcome.cells, "protections": outcome.protections,
@@ -179,3 +182,20 @@ def test_without_a_pid_namespace_every_process_of_the_sandbox_uid_is_killed():
         for process in (daemon, bystander):
             process.kill()
             process.wait()
+
+
+def test_an_installation_under_a_private_temporary_folder_stays_importable():
+    """A checkout (and its virtual environment) under /tmp must survive the private /tmp:
+    a package nobody imported yet still loads, and grading still records answers."""
+    found = run(
+        [
+            ("import sklearn.metrics\nprint('imported', sklearn.__name__)", False),
+            ("import grader\ngrader.score('fp.1.1', [[3.0], [3.0]])", True),
+        ],
+        mode="installed-in-tmp",
+    )
+    assert found["status"] == "completed", found
+    assert outputs(found)[0] == "imported sklearn"
+    assert "private-tmp" in found["protections"]["active"]
+    (folder,) = found["copied"].values()
+    assert "fp.1.1.json" in folder  # the answer was recorded (with its array beside it)
