@@ -143,11 +143,14 @@ def _parts(result: Mapping[str, Any]) -> str:
         f"<td>{escape(str(p.get('message', '')))}</td></tr>"
         for p in result.get("parts", ())
     )
-    return (
-        (f"<ul>{notes}</ul>" if notes else "")
-        + '<table><thead><tr><th scope="col">Part</th><th scope="col">Verdict</th>'
-        '<th scope="col" class="num">Points</th><th scope="col">Explanation</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+    return (f"<ul>{notes}</ul>" if notes else "") + page.table(
+        [
+            page.column("Part"),
+            page.column("Verdict"),
+            page.column("Points", numeric=True),
+            page.column("Explanation"),
+        ],
+        rows,
     )
 
 

@@ -4,6 +4,7 @@ no external assets), readable printed, statuses as words with a sign (never colo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 
 #: A sign beside each status word (question outcomes and part verdicts), for a quick
@@ -67,4 +68,22 @@ def document(title: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def column(label: str, numeric: bool = False) -> str:
+    """A column header; numbers are right-aligned so their digits line up."""
+    css = ' class="num"' if numeric else ""
+    return f'<th scope="col"{css}>{label}</th>'
+
+
+def table(
+    columns: Iterable[str], rows: Iterable[str], table_id: str = "", caption: str = ""
+) -> str:
+    """A table from its `column` headers and its rendered `<tr>` rows."""
+    opening = f'<table id="{escape(table_id)}">' if table_id else "<table>"
+    caption = f"<caption>{caption}</caption>" if caption else ""
+    return (
+        f"{opening}{caption}<thead><tr>{''.join(columns)}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )

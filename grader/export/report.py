@@ -117,7 +117,6 @@ def _questions(stats: Sequence[QuestionStats]) -> str:
     words = ordered({w for s in stats for w in s.outcomes})
     counts = {w: [s.outcomes[w] for s in stats] for w in words}
     means_alt = "; ".join(f"{s.question.id} {s.fraction:.2f}" for s in stats)
-    head = "".join(f'<th scope="col" class="num">{page.status(w)}</th>' for w in words)
     rows = [
         f'<tr data-question="{escape(s.question.id)}"><th scope="row">{escape(s.question.id)}'
         f"</th><td>{escape(s.question.title)}</td>"
@@ -143,13 +142,21 @@ def _questions(stats: Sequence[QuestionStats]) -> str:
                 "table below gives the counts.",
                 "Outcomes per question (students).",
             ),
-            '<table id="questions"><caption>Mean score, students per outcome, and the '
-            "verdicts on the parts of the graded answers</caption>"
-            '<thead><tr><th scope="col">Question</th><th scope="col">Title</th>'
-            '<th scope="col" class="num">Points</th><th scope="col" class="num">Mean</th>'
-            f'<th scope="col" class="num">Mean %</th>{head}'
-            '<th scope="col">Part verdicts</th></tr></thead>',
-            "<tbody>" + "\n".join(rows) + "</tbody></table>",
+            page.table(
+                [
+                    page.column("Question"),
+                    page.column("Title"),
+                    page.column("Points", numeric=True),
+                    page.column("Mean", numeric=True),
+                    page.column("Mean %", numeric=True),
+                    *(page.column(page.status(w), numeric=True) for w in words),
+                    page.column("Part verdicts"),
+                ],
+                rows,
+                "questions",
+                "Mean score, students per outcome, and the verdicts on the parts of the "
+                "graded answers",
+            ),
         ]
     )
 
@@ -171,10 +178,17 @@ def _mistakes(stats: Sequence[QuestionStats]) -> str:
             "<h2>Diagnosed mistakes</h2>",
             f"<p>The catalogued mistakes recognised most often (up to {TOP_MISTAKES} per "
             "question) and the hint students saw with them.</p>",
-            '<table id="mistakes"><thead><tr><th scope="col">Question</th>'
-            '<th scope="col">Parts</th><th scope="col">Mistake</th><th scope="col">Hint</th>'
-            '<th scope="col" class="num">Students</th></tr></thead>',
-            "<tbody>" + "\n".join(rows) + "</tbody></table>",
+            page.table(
+                [
+                    page.column("Question"),
+                    page.column("Parts"),
+                    page.column("Mistake"),
+                    page.column("Hint"),
+                    page.column("Students", numeric=True),
+                ],
+                rows,
+                "mistakes",
+            ),
         ]
     )
 
@@ -195,10 +209,16 @@ def _failed(graded: GradedClass) -> str:
             "<h2>Failed submissions</h2>",
             "<p>Notebooks that could not be read or did not run to their end: their "
             "questions after the failure score 0.</p>",
-            '<table id="failed"><thead><tr><th scope="col">Student</th>'
-            '<th scope="col">Status</th><th scope="col">Reason</th>'
-            '<th scope="col">Feedback</th></tr></thead>',
-            "<tbody>" + "\n".join(rows) + "</tbody></table>",
+            page.table(
+                [
+                    page.column("Student"),
+                    page.column("Status"),
+                    page.column("Reason"),
+                    page.column("Feedback"),
+                ],
+                rows,
+                "failed",
+            ),
         ]
     )
 
@@ -213,10 +233,16 @@ def _students(graded: GradedClass) -> str:
     return "\n".join(
         [
             "<h2>Students</h2>",
-            '<table id="students"><thead><tr><th scope="col">Student</th>'
-            f'<th scope="col" class="num">Total (of {page.points(graded.points)})</th>'
-            '<th scope="col">Run</th><th scope="col">Feedback</th></tr></thead>',
-            "<tbody>" + "\n".join(rows) + "</tbody></table>",
+            page.table(
+                [
+                    page.column("Student"),
+                    page.column(f"Total (of {page.points(graded.points)})", numeric=True),
+                    page.column("Run"),
+                    page.column("Feedback"),
+                ],
+                rows,
+                "students",
+            ),
         ]
     )
 
