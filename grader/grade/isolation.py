@@ -14,6 +14,7 @@ import os
 import pwd
 import resource
 import signal
+import subprocess
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -305,14 +306,21 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
 def kill_uid(uid: int) -> None:
     """SIGKILL every process of `uid` (the degraded-mode cleanup: without a PID namespace a
     double-forked daemon escapes the process group, but not its uid)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    # A shell started as `uid` sends the signal (and receives it too). Not os.fork: the
+    # grader may hold threads (JAX's), and a forked copy can deadlock on their locks;
+    # subprocess switches uid and execs without running Python in between. /bin/sh, as
+    # the grader's own interpreter may sit where the sandbox uid cannot execute it.
+    subprocess.run(
+        ["/bin/sh", "-c", "kill -9 -1"],
+        user=uid,
+        group=uid,
+        extra_groups=[],
+        env={},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 def environment(home: str, keras_backend: str) -> dict[str, str]:
