@@ -2,7 +2,8 @@
 
 Layouts (`grader.bank.model.Layout`): "single" (the answer is the part), "parts" (a
 mapping; part "a/b" is ``answer["a"]["b"]``), "rows" (a sequence or array; row i is
-part i). `split` runs on the untrusted side: it only reads the student's object.
+part i; or a mapping keyed by the part names). `split` runs on the untrusted side: it
+only reads the student's object.
 """
 
 from __future__ import annotations
@@ -113,11 +114,24 @@ def _rows(answer: Any) -> list[Any] | None:
     return None
 
 
+def _names_a_part(answer: Mapping, names: list[str]) -> bool:
+    try:
+        return any(name in _keyed(answer) for name in names)
+    except Exception:  # a hostile mapping: treated as the wrong structure
+        return False
+
+
 def _split_rows(names: list[str], answer: Any) -> tuple[dict[str, Any], list[str]]:
     n = len(names)
+    if isinstance(answer, Mapping) and _names_a_part(answer, names):
+        return _split_parts(names, answer)  # {"W1": ..., "W2": ...} says which row is which
     rows = None if isinstance(answer, str | bytes | Mapping) else _rows(answer)
     if rows is None:
-        why = f"expected a sequence of {n} rows (one per part); got a {type_name(answer)}"
+        keys = ", ".join(repr(name) for name in names[:3]) + (", ..." if n > 3 else "")
+        why = (
+            f"expected a sequence of {n} rows (one per part) or a dict with keys {keys}; "
+            f"got a {type_name(answer)}"
+        )
         return dict.fromkeys(names, Absent(why, "invalid")), []
     notes = []
     if len(rows) != n:

@@ -15,7 +15,7 @@ STATUSES: tuple[str, ...] = get_args(Status)
 
 #: A sign beside each status word, for a quick scan (the word stays: screen readers and
 #: colour-blind readers rely on it).
-_SIGNS = {
+SIGNS = {
     "correct": "✓",
     "carried": "✓",
     "partial": "~",
@@ -110,6 +110,28 @@ class Result:
 
     # --- rendering -------------------------------------------------------------------
 
+    def shown(self) -> tuple[PartResult, ...]:
+        """The parts as a student reads them: when every part got the same verdict for the
+        same reason (no answer, the wrong structure), one line says it for all of them."""
+        first = self.parts[0] if self.parts else None
+        if (
+            first is None
+            or len(self.parts) < 2
+            or first.status not in ("missing", "invalid")
+            or any((p.status, p.message) != (first.status, first.message) for p in self.parts)
+        ):
+            return self.parts
+        return (
+            PartResult(
+                name="*",
+                label=f"all {len(self.parts)} parts",
+                points=self.points,
+                score=self.score,
+                status=first.status,
+                message=first.message,
+            ),
+        )
+
     def heading(self) -> str:
         kind = (
             "practice, not graded" if self.practice else f"{_pts(self.score)}/{_pts(self.points)}"
@@ -120,9 +142,9 @@ class Result:
         """A plain-text rendering for terminals and logs."""
         lines = [self.heading()]
         lines += [f"  note: {n}" for n in self.notes]
-        for p in self.parts:
+        for p in self.shown():
             score = "" if self.practice else f" {_pts(p.score)}/{_pts(p.points)}"
-            lines.append(f"  {_SIGNS[p.status]} {p.title} [{p.status}{score}] {p.message}")
+            lines.append(f"  {SIGNS[p.status]} {p.title} [{p.status}{score}] {p.message}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -137,12 +159,12 @@ class Result:
     def _repr_html_(self) -> str:
         e = html.escape
         rows = []
-        for p in self.parts:
+        for p in self.shown():
             score = "" if self.practice else f"<td>{_pts(p.score)}/{_pts(p.points)}</td>"
             rows.append(
                 f"<tr><th scope='row' style='text-align:left'>{e(p.title)}</th>"
                 f"<td style='color:{_COLOURS[p.status]};white-space:nowrap'>"
-                f"<span aria-hidden='true'>{_SIGNS[p.status]}</span> {p.status}</td>"
+                f"<span aria-hidden='true'>{SIGNS[p.status]}</span> {p.status}</td>"
                 f"{score}<td style='text-align:left'>{e(p.message)}</td></tr>"
             )
         notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)

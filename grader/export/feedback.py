@@ -19,6 +19,7 @@ from typing import Any
 
 from grader.assign.cells import has_hidden_probes
 from grader.bank.model import Question
+from grader.compare.result import Result
 from grader.export import page
 from grader.export.classbook import GradedClass, entry, outcome, page_name
 from grader.grade import results
@@ -137,11 +138,10 @@ def _parts(result: Mapping[str, Any]) -> str:
     """The engine's verdict on each part (a `Result` as stored), with its notes."""
     notes = "".join(f"<li>{escape(str(n))}</li>" for n in result.get("notes", ()))
     rows = "".join(
-        f'<tr><th scope="row">{escape(str(p.get("label") or p.get("name")))}</th>'
-        f'<td>{page.status(str(p.get("status")))}</td><td class="num">'
-        f"{page.points(p.get('score', 0.0))} of {page.points(p.get('points', 0.0))}</td>"
-        f"<td>{escape(str(p.get('message', '')))}</td></tr>"
-        for p in result.get("parts", ())
+        f'<tr><th scope="row">{escape(p.title)}</th><td>{page.status(p.status)}</td>'
+        f'<td class="num">{page.points(p.score)} of {page.points(p.points)}</td>'
+        f"<td>{escape(p.message)}</td></tr>"
+        for p in Result.from_dict(dict(result)).shown()
     )
     return (f"<ul>{notes}</ul>" if notes else "") + page.table(
         [

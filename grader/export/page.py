@@ -7,19 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-#: A sign beside each status word (question outcomes and part verdicts), for a quick
-#: scan; the word carries the meaning.
+from grader.compare import result
+
+#: A sign beside each status word (part verdicts, and the outcomes only a batch run has),
+#: for a quick scan; the word carries the meaning.
 SIGNS = {
-    "correct": "✓",
-    "carried": "✓",
-    "partial": "~",
-    "incorrect": "✗",
+    **result.SIGNS,
     "error": "!",
     "timeout": "⧗",
     "no answer": "?",
     "not run": "–",
-    "invalid": "!",
-    "missing": "?",
 }
 
 _CSS = """

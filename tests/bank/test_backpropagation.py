@@ -256,7 +256,11 @@ def test_a_model_instead_of_its_weights_is_refused() -> None:
     assert "Functional" in result.parts[0].message
 
 
-def test_weights_given_as_a_dict_are_refused_with_the_form_to_use() -> None:
+def test_weights_given_as_a_dict_are_read_by_name_or_refused_with_the_forms_to_use() -> None:
     result = judged("bp.nn.train", {"W1": data.W1_INIT, "W2": data.W2_INIT})
+    assert [p.mistake for p in result.parts] == ["not-trained", "not-trained"]
+    result = judged("bp.nn.train", {"w1": data.W1_INIT, "w2": data.W2_INIT})
     assert statuses(result) == ["invalid", "invalid"]
-    assert "expected a sequence of 2 rows" in result.parts[0].message
+    assert result.parts[0].message == (
+        "expected a sequence of 2 rows (one per part) or a dict with keys 'W1', 'W2'; got a dict"
+    )

@@ -579,3 +579,14 @@ def test_curves_without_the_final_loss_or_transposed_say_so() -> None:
     assert "250 values instead of 255" in part.parts[0].message
     part = judged("opt.lr", {"losses": loss_curves(ETAS).T, "diverging": [0.3, 0.5]})
     assert "it looks transposed" in part.parts[0].message
+
+
+def test_an_epoch_as_a_dict_keyed_by_the_part_names_is_accepted() -> None:
+    q = bank.get("opt.1")
+    keyed = {name: np.asarray(value) for name, value in q.answer.items()}
+    assert judged("opt.1", keyed).score == q.points
+    keyed["theta1"] = keyed["theta1"] + 0.1
+    keyed["extra"] = 0.0
+    result = judged("opt.1", keyed)
+    assert [p.status for p in result.parts][:2] == ["incorrect", "correct"]
+    assert result.notes == ("extra key ignored: 'extra'",)

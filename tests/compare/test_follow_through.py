@@ -54,9 +54,15 @@ def test_row_count_is_named(judge, gd_steps) -> None:
     )
     assert result.score == 3
     assert result.notes == ("expected 3 rows (one per part), got 4: later rows ignored",)
-    result = judge(gd_steps, {"theta1": 1})
+    result = judge(gd_steps, {"theta1": right["theta1"]})  # rows named by their parts
+    assert [p.status for p in result.parts] == ["correct", "missing", "missing"]
+    assert result.parts[1].message == "the answer has no part 'theta2'"
+    result = judge(gd_steps, {"first": 1})
     assert {p.status for p in result.parts} == {"invalid"}
-    assert "expected a sequence of 3 rows (one per part); got a dict" in result.parts[0].message
+    assert result.parts[0].message == (
+        "expected a sequence of 3 rows (one per part) or a dict with keys 'theta1', 'theta2', "
+        "'theta3'; got a dict"
+    )
 
 
 def test_network_outputs_follow_the_hidden_nodes(judge) -> None:

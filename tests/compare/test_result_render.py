@@ -63,3 +63,30 @@ def test_practice_results_show_no_points() -> None:
 def test_unknown_status_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown status"):
         PartResult("p", "", 1, 0, "wrong", "")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "words"),
+    [
+        (None, "missing", "no answer (None)"),
+        ("hello", "invalid", "got a str"),
+        ({"x": 1.0}, "invalid", "or a dict with keys 'theta1', 'theta2', 'theta3', ...; got a"),
+    ],
+)
+def test_one_reason_for_every_part_is_said_once(answer: object, status: str, words: str) -> None:
+    q = get("opt.1")
+    result = grade(q, encode(q, answer))
+    assert len(result.parts) == 12 and result.score == 0
+    lines = result.text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith(f"  {'?' if status == 'missing' else '!'} ")
+    assert f"all 12 parts [{status} 0/3]" in lines[1] and words in lines[1]
+    assert result._repr_html_().count("<tr>") == 1 + 1  # the header and the one line
+    assert len(result.to_dict()["parts"]) == 12  # what is stored keeps every part
+
+
+def test_different_reasons_keep_a_line_each() -> None:
+    q = get("opt.1")
+    rows = [np.asarray(v) for v in q.answer.values()]
+    rows[3] = "oops"
+    result = grade(q, encode(q, rows[:6]))  # half the rows, one of them a string
+    assert len(result.text().splitlines()) == 1 + 1 + 12  # heading, note, a line per part
