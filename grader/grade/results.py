@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.bank.model import Question
+from grader.compare.result import Result
 
 if TYPE_CHECKING:
     from grader.grade.sandbox import RunOutcome
@@ -57,11 +58,13 @@ def without_run(questions: Sequence[Question], status: str, message: str) -> lis
 
 
 def summary(result: Mapping[str, Any]) -> str:
-    """One line from a comparison result: each part's verdict and message."""
-    said = [*result.get("notes", [])]
-    for part in result.get("parts", []):
-        verdict = f"{part.get('label') or part.get('name')}: {part.get('status')}"
-        said.append(f"{verdict} ({part['message']})" if part.get("message") else verdict)
+    """One line from a comparison result: each part's verdict and message (a reason every
+    part shares is said once, as the student's check says it)."""
+    graded = Result.from_dict(dict(result))
+    said = list(graded.notes)
+    for part in graded.shown():
+        verdict = f"{part.title}: {part.status}"
+        said.append(f"{verdict} ({part.message})" if part.message else verdict)
     return "; ".join(said)
 
 
@@ -84,12 +87,15 @@ def grade_run(
             result = scoring.grade(q, wire.load(folder, q.id), hidden=True).to_dict()
             entries.append(question_entry(q, result["score"], "graded", summary(result), result))
         else:
-            entries.append(question_entry(q, 0.0, *_unrecorded(cell, outcome)))
+            entries.append(question_entry(q, 0.0, *_unrecorded(cell, outcome, q.variable)))
     return entries
 
 
-def _unrecorded(cell: Mapping[str, Any] | None, outcome: RunOutcome) -> tuple[str, str]:
-    """(status, message) of a question whose test cell recorded no answer."""
+def _unrecorded(
+    cell: Mapping[str, Any] | None, outcome: RunOutcome, variable: str
+) -> tuple[str, str]:
+    """(status, message) of a question whose test cell recorded no answer (`variable`: the
+    name the question's answer is assigned to)."""
     if cell is None:
         return "not run", f"the test cell did not run: {outcome.reason or 'the notebook ended'}"
     status = cell.get("status")
@@ -101,7 +107,13 @@ def _unrecorded(cell: Mapping[str, Any] | None, outcome: RunOutcome) -> tuple[st
     if status == "ok":
         why = "was grader.score replaced, or could the answer not be written?"
         return "no answer", f"the test cell ran but recorded no answer ({why})"
-    return "error", f"the test cell failed: {cell.get('message', status)}"
+    message = str(cell.get("message", status))
+    if message == f"NameError: name {variable!r} is not defined":
+        message += (
+            f": assign your answer to {variable} in the question's solution cell (an unfinished "
+            "one raises NotImplementedError first)"
+        )
+    return "error", f"the test cell failed: {message}"
 
 
 # --- files ------------------------------------------------------------------------------

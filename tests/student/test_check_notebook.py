@@ -56,6 +56,8 @@ def test_the_blank_release_gets_zero_and_exit_code_0(tmp_path):
     rows = _rows(run.stdout)
     assert rows["fp.1.1"][:2] == ["error", "0/1"]
     assert "NameError" in rows["fp.1.1"][2]
+    said = " ".join(" ".join(run.stdout.split("│")).split())  # the hint, unwrapped
+    assert "assign your answer to z_1_1 in the question's solution cell" in said
 
 
 def test_a_malformed_file_is_a_clear_error(tmp_path):
