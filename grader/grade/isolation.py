@@ -306,8 +306,8 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
 def kill_uid(uid: int) -> None:
     """SIGKILL every process of `uid` (the degraded-mode cleanup: without a PID namespace a
     double-forked daemon escapes the process group, but not its uid)."""
-    # A shell started as `uid` sends the signal (and receives it too). Not os.fork: the
-    # grader may hold threads (JAX's), and a forked copy can deadlock on their locks;
+    # A shell started as `uid` sends the signal. Not os.fork: a forked copy of a process
+    # with threads (a test process that imported JAX, say) can deadlock on their locks;
     # subprocess switches uid and execs without running Python in between. /bin/sh, as
     # the grader's own interpreter may sit where the sandbox uid cannot execute it.
     subprocess.run(

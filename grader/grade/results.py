@@ -57,15 +57,19 @@ def without_run(questions: Sequence[Question], status: str, message: str) -> lis
     return [question_entry(q, 0.0, status, message) for q in questions]
 
 
-def summary(result: Mapping[str, Any]) -> str:
+def summary(result: Result) -> str:
     """One line from a comparison result: each part's verdict and message (a reason every
     part shares is said once, as the student's check says it)."""
-    graded = Result.from_dict(dict(result))
-    said = list(graded.notes)
-    for part in graded.shown():
+    said = list(result.notes)
+    for part in result.shown():
         verdict = f"{part.title}: {part.status}"
         said.append(f"{verdict} ({part.message})" if part.message else verdict)
     return "; ".join(said)
+
+
+def graded_entry(question: Question, result: Result) -> dict[str, Any]:
+    """The entry of a question whose recorded answer was graded: score, summary, result."""
+    return question_entry(question, result.score, "graded", summary(result), result.to_dict())
 
 
 def grade_run(
@@ -84,8 +88,7 @@ def grade_run(
         folder = outcome.records / record_name(index)
         cell = cells.get(index)
         if (folder / f"{q.id}.json").is_file():
-            result = scoring.grade(q, wire.load(folder, q.id), hidden=True).to_dict()
-            entries.append(question_entry(q, result["score"], "graded", summary(result), result))
+            entries.append(graded_entry(q, scoring.grade(q, wire.load(folder, q.id), hidden=True)))
         else:
             entries.append(question_entry(q, 0.0, *_unrecorded(cell, outcome, q.variable)))
     return entries

@@ -139,9 +139,8 @@ def found_hidden(text: str) -> set[str]:
 
 
 def _graded_entry(fn) -> dict:
-    result = scoring.grade(STABLE, wire.encode(STABLE, fn, hidden=True), hidden=True).to_dict()
-    said = results.summary(result)
-    return results.question_entry(STABLE, result["score"], "graded", said, result)
+    result = scoring.grade(STABLE, wire.encode(STABLE, fn, hidden=True), hidden=True)
+    return results.graded_entry(STABLE, result)
 
 
 @pytest.fixture(scope="module")
