@@ -25,7 +25,7 @@ import hashlib
 import json
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
@@ -112,7 +112,7 @@ def _from_nbgrader(students: list[Path], assignment: str, max_bytes: int) -> Dis
             found.append(Submission(folder.name, str(where), None, [f"no notebook in {where}"]))
             continue
         chosen, notes = _choose(notebooks, _name, assignment)
-        found.append(_read_file(folder.name, chosen, max_bytes, notes))
+        found.append(_read_file(folder.name, chosen, notes, max_bytes))
     return Discovery(found, warnings)
 
 
@@ -138,7 +138,7 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return info.filename
 
 
-def _read_file(student: str, path: Path, max_bytes: int, notes: list[str]) -> Submission:
+def _read_file(student: str, path: Path, notes: list[str], max_bytes: int) -> Submission:
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -159,48 +159,60 @@ def _hidden(parts: tuple[str, ...]) -> bool:
     return any(p.startswith((".", "__MACOSX")) and p not in (".", "..") for p in parts)
 
 
-def _from_files(folder: Path, assignment: str, max_bytes: int) -> Discovery:
-    by_student: dict[str, list[Path]] = {}
+def _by_student(
+    entries: Iterable[tuple[tuple[str, ...], T, str]], assignment: str
+) -> tuple[dict[str, list[T]], list[str]]:
+    """Notebooks grouped by the student id in their names, in student order, and warnings
+    for those without one; an entry is (the parts of its name, the notebook, where it is)."""
+    by_student: dict[str, list[T]] = {}
     warnings = []
-    for path in sorted(folder.rglob("*.ipynb")):
-        relative = path.relative_to(folder)
-        if _hidden(relative.parts):
+    for parts, item, where in entries:
+        if _hidden(parts):
             continue
-        student = _student_in(relative.parts, assignment)
+        student = _student_in(parts, assignment)
         if student is None:
-            warnings.append(f"{path}: no student id in its name, skipped")
+            warnings.append(f"{where}: no student id in its name, skipped")
             continue
-        by_student.setdefault(student, []).append(path)
-    found = []
-    for student, paths in sorted(by_student.items()):
-        chosen, notes = _choose(paths, _name, assignment)
-        found.append(_read_file(student, chosen, max_bytes, notes))
+        by_student.setdefault(student, []).append(item)
+    return dict(sorted(by_student.items())), warnings
+
+
+def _from_files(folder: Path, assignment: str, max_bytes: int) -> Discovery:
+    notebooks = sorted(folder.rglob("*.ipynb"))
+    by_student, warnings = _by_student(
+        ((path.relative_to(folder).parts, path, str(path)) for path in notebooks), assignment
+    )
+    found = [
+        _read_file(student, *_choose(paths, _name, assignment), max_bytes)
+        for student, paths in by_student.items()
+    ]
     return Discovery(found, warnings)
 
 
 def _from_zip(archive: Path, assignment: str, max_bytes: int) -> Discovery:
-    by_student: dict[str, list[zipfile.ZipInfo]] = {}
     warnings = []
     with zipfile.ZipFile(archive) as zf:
         members = zf.infolist()
         if len(members) > MAX_ARCHIVE_MEMBERS:
             warnings.append(f"{archive}: only the first {MAX_ARCHIVE_MEMBERS} members were read")
-        for info in members[:MAX_ARCHIVE_MEMBERS]:
-            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-            if info.is_dir() or not parts or not parts[-1].endswith(".ipynb"):
-                continue
-            if _hidden(parts):
-                continue
-            student = _student_in(parts, assignment)
-            if student is None:
-                warnings.append(f"{archive}:{info.filename}: no student id in its name, skipped")
-                continue
-            by_student.setdefault(student, []).append(info)
-        found = []
-        for student, infos in sorted(by_student.items()):
-            info, notes = _choose(infos, _member_name, assignment)
-            found.append(_read_member(zf, archive, student, info, max_bytes, notes))
-    return Discovery(found, warnings)
+        named = ((_member_parts(info), info) for info in members[:MAX_ARCHIVE_MEMBERS])
+        by_student, skipped = _by_student(
+            (
+                (parts, info, f"{archive}:{info.filename}")
+                for parts, info in named
+                if not info.is_dir() and parts and parts[-1].endswith(".ipynb")
+            ),
+            assignment,
+        )
+        found = [
+            _read_member(zf, archive, student, *_choose(infos, _member_name, assignment), max_bytes)
+            for student, infos in by_student.items()
+        ]
+    return Discovery(found, warnings + skipped)
+
+
+def _member_parts(info: zipfile.ZipInfo) -> tuple[str, ...]:
+    return PurePosixPath(info.filename.replace("\\", "/")).parts
 
 
 def _read_member(
@@ -208,8 +220,8 @@ def _read_member(
     archive: Path,
     student: str,
     info: zipfile.ZipInfo,
-    max_bytes: int,
     notes: list[str],
+    max_bytes: int,
 ) -> Submission:
     origin = f"{archive}:{info.filename}"
     if info.file_size > max_bytes:
