@@ -15,6 +15,7 @@ from typing import Any
 
 from grader import bank
 from grader.bank.model import Question
+from grader.export import overrides
 from grader.grade import results
 
 #: How a student did on one question: the three verdicts of a graded answer (from its
@@ -60,11 +61,14 @@ def load(out: Path) -> GradedClass:
         raise ExportError(f"no {path}: grade the assignment first (grader grade)")
     summary = json.loads(path.read_text(encoding="utf-8"))
     students = tuple(summary["students"])
-    found = {s: r for s in students if (r := results.read(out / "results", s)) is not None}
+    questions = tuple(bank.get(q["id"]) for q in summary["questions"])
+    manual = overrides.load(out, questions, students)  # as in grades.csv (warned there)
+    stored = (r for s in students if (r := results.read(out / "results", s)) is not None)
+    found = {r["student"]: manual.apply(r) for r in stored}
     return GradedClass(
         assignment=summary["assignment"],
         out=out,
-        questions=tuple(bank.get(q["id"]) for q in summary["questions"]),
+        questions=questions,
         students=students,
         results=found,
         failed=dict(summary.get("failed", {})),

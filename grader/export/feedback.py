@@ -20,7 +20,7 @@ from typing import Any
 from grader.assign.cells import has_hidden_probes
 from grader.bank.model import Question
 from grader.compare.result import Result
-from grader.export import page
+from grader.export import overrides, page
 from grader.export.classbook import GradedClass, entry, outcome, page_name
 from grader.grade import results
 
@@ -127,7 +127,8 @@ def _explanation(question: Question, found: Mapping[str, Any]) -> str:
     """The reason a question was not graded; for a question with hidden tests the error
     text is cut to the exception's name (the student's function wrote it, maybe quoting a
     hidden test's inputs)."""
-    message = str(found.get("message", ""))
+    manual = overrides.applied(found)  # explain the grader's verdict, not the override mark
+    message = manual.graded_message if manual else str(found.get("message", ""))
     if found.get("status") == "error" and has_hidden_probes(question):
         lead, _, error = message.partition(": ")
         message = f"{lead}: {error.partition(':')[0]}" if error else lead
@@ -154,6 +155,19 @@ def _parts(result: Mapping[str, Any]) -> str:
     )
 
 
+def _override(question: Question, found: Mapping[str, Any]) -> str:
+    """The points an instructor set by hand, with their comment and the grader's score."""
+    manual = overrides.applied(found)
+    if manual is None:
+        return ""
+    comment = f" Your instructor's comment: {escape(manual.comment)}" if manual.comment else ""
+    return (
+        f'<p class="note"><strong>Points set by your instructor: {page.points(manual.points)} '
+        f"of {page.points(question.points)}</strong> (the automatic grading gave "
+        f"{page.points(manual.graded_score)}, explained below).{comment}</p>\n"
+    )
+
+
 def _question(question: Question, found: Mapping[str, Any] | None) -> str:
     qid = escape(question.id)
     head = f'<section id="q-{qid}">\n<h2>{qid}: {escape(question.title)}</h2>\n'
@@ -163,6 +177,7 @@ def _question(question: Question, found: Mapping[str, Any] | None) -> str:
         f"<p>{page.status(outcome(found))}: {page.points(found.get('score', 0.0))} of "
         f"{page.points(question.points)} point{'s' if question.points != 1 else ''}</p>\n"
     )
+    verdict += _override(question, found)
     if found.get("status") == "graded" and isinstance(found.get("result"), dict):
         detail = _parts(found["result"])
     else:

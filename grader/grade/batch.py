@@ -277,13 +277,17 @@ def _tables(
     summary: BatchSummary,
 ) -> None:
     """results.jsonl, grades.csv and summary.json from the per-student files."""
+    from grader.export import overrides  # the instructor's manual points, on every run
+
+    manual = overrides.load(out, src.questions, [sub.student for sub in found])
+    summary.warnings += manual.warnings
     stored = []
     for sub in found:
         result = results.read(folder, sub.student)
         if result is None:  # a result that vanished mid-run: say so rather than guess
             summary.failed[sub.student] = "internal-error: no result was stored"
             continue
-        stored.append(result)
+        stored.append(result := manual.apply(result))
         if (why := _failure(result)) is not None:
             summary.failed[sub.student] = why
     results.write_atomic(out / "results.jsonl", results.jsonl(stored))

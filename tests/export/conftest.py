@@ -134,3 +134,36 @@ def graded_class(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         grade=grade,
         nbgrader=nbgrader,
     )
+
+
+def write_class(out: Path, scores: dict[str, dict[str, float]], missing: tuple[str, ...] = ()):
+    """A graded forward-pass class written directly as `grader grade` leaves it (summary
+    and result files, no sandbox): `scores` maps student -> question id -> score (other
+    questions score 0); `missing` students are listed but have no result file."""
+    from grader import bank
+    from grader.grade import results
+
+    questions = [q for q in bank.questions(ASSIGNMENT) if not q.practice]
+    for student, given in scores.items():
+        entries = [
+            results.question_entry(q, given.get(q.id, 0.0), "graded", f"{q.id}: as graded")
+            for q in questions
+        ]
+        result = {"format": results.FORMAT, "student": student, "assignment": ASSIGNMENT}
+        result |= {"status": "graded", "questions": entries, "max": 18.0}
+        results.save(out / "results", result | {"score": sum(e["score"] for e in entries)})
+    summary = {
+        "assignment": ASSIGNMENT,
+        "questions": [{"id": q.id, "points": q.points} for q in questions],
+        "students": sorted([*scores, *missing]),
+        "failed": {},
+        "warnings": [],
+    }
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return out
+
+
+@pytest.fixture
+def made_class():
+    """`write_class`, for tests that build their class's results directly."""
+    return write_class
