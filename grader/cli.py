@@ -128,6 +128,35 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from grader.export import classbook, lms
+
+    _assignments(argparse.Namespace(assignments=[args.assignment]))
+    target = lms.Target(
+        output=args.output,
+        canvas=args.canvas,
+        column=args.column,
+        roster=Path(args.moodle) if args.moodle else None,
+        identifier=args.identifier,
+        out_of=args.out_of,
+    )
+    try:
+        graded = args.graded or args.course / "graded" / args.assignment
+        done = lms.run(args.assignment, graded, target)
+    except (lms.LmsError, classbook.ExportError) as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{args.assignment}: {done.written} grade(s) written to {args.output}")
+    if done.unmatched:
+        side = lms.side_file(args.output)
+        print(f"{len(done.unmatched)} student(s) not matched, also listed in {side}:")
+    for unmatched in done.unmatched:
+        print(f"  {unmatched}")
+    for warning in done.warnings:
+        print(f"  warning: {warning}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from grader.demo import classes, demo
 
@@ -142,6 +171,79 @@ def _check(args: argparse.Namespace) -> int:
     from grader.student import notebook
 
     return notebook.main(args.notebook, args.timeout)
+
+
+_EXPORT_EXAMPLES = """examples:
+  grader export forward-pass --canvas "2025-01-10T1000_Grades-DL101.csv" \\
+      --column "Forward pass (12345)" --output canvas-import.csv
+  grader export forward-pass --moodle --identifier email --output moodle-import.csv
+  grader export forward-pass --moodle moodle-grades-export.csv --identifier email \\
+      --column "Forward pass" --out-of 100 --output moodle-import.csv
+
+Students of the gradebook without a submission, and submissions without a gradebook
+row, are printed and listed beside FILE (canvas-import.csv: canvas-import.unmatched.csv).
+The manual overrides of the graded folder's overrides.csv are applied."""
+
+
+def _export_parser(commands: argparse._SubParsersAction) -> None:
+    from grader.export.lms import MOODLE_IDS
+
+    export = commands.add_parser(
+        "export",
+        help="write the grades into a Canvas or Moodle gradebook file, for import",
+        description="Write the totals of `grader grade`'s results into a Canvas gradebook\n"
+        "export, or into Moodle's grade import CSV, to import them into the LMS.",
+        epilog=_EXPORT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("assignment", help="assignment id, e.g. forward-pass")
+    lms = export.add_mutually_exclusive_group(required=True)
+    lms.add_argument(
+        "--canvas",
+        type=Path,
+        metavar="GRADEBOOK.csv",
+        help="a gradebook CSV exported from Canvas (Grades > Export): a copy is written with "
+        "the column --column filled, students matched by SIS Login ID, then SIS User ID, "
+        "then ID; every other cell is kept byte for byte",
+    )
+    lms.add_argument(
+        "--moodle",
+        nargs="?",
+        const="",  # --moodle alone: no export to match against
+        metavar="EXPORT.csv",
+        help="write Moodle's grade import CSV (identifier, grade, feedback); optionally "
+        "give Moodle's grade export (Export > Plain text file) so that only its students "
+        "are written, with their identifier from it",
+    )
+    export.add_argument(
+        "--column",
+        metavar="NAME",
+        help="Canvas: the assignment column to fill, in full ('Lab 1 (12345)') or without "
+        "Canvas's id ('Lab 1'); Moodle: the grade column's name (default: ASSIGNMENT)",
+    )
+    export.add_argument(
+        "--output", type=Path, required=True, metavar="FILE", help="the CSV file to write"
+    )
+    export.add_argument(
+        "--identifier",
+        choices=tuple(MOODLE_IDS),
+        default="username",
+        help="Moodle: the user field students are identified by on import (default: username)",
+    )
+    export.add_argument(
+        "--out-of",
+        type=float,
+        metavar="POINTS",
+        help="rescale the totals to be out of POINTS (default: the assignment's points)",
+    )
+    export.add_argument(
+        "--graded",
+        type=Path,
+        metavar="DIR",
+        help="the output folder of `grader grade` (default: graded/ASSIGNMENT in the course)",
+    )
+    export.add_argument("--course", type=Path, default=Path.cwd(), help="course root (default: .)")
+    export.set_defaults(run=_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -180,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--course", type=Path, default=Path.cwd(), help="course root (default: .)")
     grade.set_defaults(run=_grade)
+
+    _export_parser(commands)
 
     demo = commands.add_parser(
         "demo", help="grade a synthetic class of every assignment end to end (run from the repo)"

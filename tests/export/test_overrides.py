@@ -5,6 +5,7 @@ the student's feedback page (with its comment and the grader's score) and the ex
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from grader import bank
+from grader.cli import main
 from grader.export import classbook, overrides
 from grader.grade.batch import grade_assignment
 
@@ -148,3 +150,15 @@ def test_feedback_page_shows_the_override_its_comment_and_the_graders_score(regr
     assert "Total: 1.5 of 18 points" in " ".join(soup.get_text(" ").split())
     other = " ".join(soup.find("section", id="q-fp.1.1").get_text(" ").split())
     assert "Points set" not in other
+
+
+def test_exports_carry_the_override(regraded, tmp_path):
+    out = tmp_path / "moodle.csv"
+    assert (
+        main(["export", ASSIGNMENT, "--graded", str(regraded), "--moodle", "--output", str(out)])
+        == 0
+    )
+    rows = {r[0]: r for r in csv.reader(io.StringIO(out.read_text(encoding="utf-8")))}
+    assert rows["ann"][1] == "1.5"
+    assert f"fp.4: 1.5 of 2 (set by the instructor: {COMMENT})" in rows["ann"][2]
+    assert rows["ben"][1] == "0"
