@@ -11,6 +11,7 @@ from typing import NoReturn
 from grader.bank import UnknownQuestion
 
 EXIT_USAGE = 2
+EXIT_UNISOLATED = 3  # grading refused: student code cannot be isolated here
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,7 +94,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.grade.batch import grade_assignment
+    from grader.grade.batch import UNISOLATED, grade_assignment
+    from grader.grade.jail import IsolationUnavailable
     from grader.grade.pool import PoolFailed
 
     course: Path = args.course
@@ -111,10 +113,21 @@ def _grade(args: argparse.Namespace) -> int:
             force=args.force,
             progress=sys.stderr.isatty(),
             gradebook=course if args.gradebook else None,
+            trust_submissions=args.trust_submissions,
         )
+    except IsolationUnavailable as error:
+        print(f"grader: refusing to run student code: {error}.", file=sys.stderr)
+        print(
+            "grader: --trust-submissions grades anyway, without isolation (every output "
+            "then says so): only for code you would run yourself.",
+            file=sys.stderr,
+        )
+        return EXIT_UNISOLATED
     except (PoolFailed, FileNotFoundError) as error:
         print(f"grader: error: {error}", file=sys.stderr)
         return 1
+    if summary.unisolated:
+        print(f"grader: WARNING: {UNISOLATED}: {summary.unisolated}", file=sys.stderr)
     print(
         f"{summary.assignment}: {len(summary.students)} submissions, {len(summary.graded)} graded, "
         f"{len(summary.skipped)} unchanged, {len(summary.failed)} did not run to the end "
@@ -279,6 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write the scores into nbgrader's gradebook (the db_url of the course's "
         "nbgrader_config.py, by default gradebook.db), as `nbgrader autograde` would",
+    )
+    grade.add_argument(
+        "--trust-submissions",
+        action="store_true",
+        help="where student code cannot be isolated (no user namespaces: some containers, "
+        "macOS, Windows), grade anyway, without isolation; every result, feedback page and "
+        "the report then say so. Without it, grading refuses there (exit code 3)",
     )
     grade.add_argument("--course", type=Path, default=Path.cwd(), help="course root (default: .)")
     grade.set_defaults(run=_grade)

@@ -230,8 +230,8 @@ while True:  # keeps every intermediate array
     history.append(np.empty(2**24))"""
 
 FLOOD = """\
-for step in range(10**7):
-    print(f"step {step}: loss = {1 / (step + 1):.6f}")"""
+for epoch in range(20_000):  # about 50 MB of training log
+    print(f"epoch {epoch}: loss = {1 / (epoch + 1):.6f} " * 100)"""
 
 
 def _after_first(label: str, code: str, cell_status: str) -> Make:
@@ -300,7 +300,7 @@ HOSTILE: tuple[tuple[str, Make], ...] = (
         ),
     ),
     ("memory-hog", _after_first("allocates memory until none is left", MEMORY_HOG, "memory")),
-    ("huge-output", _after_first("prints ten million lines", FLOOD, "output-limit")),
+    ("huge-output", _after_first("prints 50 MB, then answers the rest", FLOOD, "ok")),
     ("edits-test-cell", _edits_test),
     ("patches-grader-score", _patches_score),
 )

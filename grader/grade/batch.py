@@ -26,7 +26,7 @@ import nbformat
 from grader import bank
 from grader.assign.cells import grade_id
 from grader.bank.model import Question
-from grader.grade import results, submissions
+from grader.grade import jail, results, submissions
 from grader.grade.isolation import Limits
 from grader.grade.pool import WorkerPool
 from grader.grade.restore import grade_id_of, is_test, restore
@@ -35,6 +35,8 @@ from grader.grade.restore import grade_id_of, is_test, restore
 #: must not see (relative to the working directory: nbgrader's gradebook, other students'
 #: graded copies and feedback, the solutions).
 COURSE_PRIVATE = ("gradebook.db", "autograded", "feedback", "solutions")
+#: How every output names a batch graded with --trust-submissions where isolation failed.
+UNISOLATED = "graded WITHOUT isolation (--trust-submissions)"
 
 
 @dataclass
@@ -51,6 +53,7 @@ class BatchSummary:
     failed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    unisolated: str = ""  # why student code ran without isolation ("": it was isolated)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def grade_assignment(
     progress: bool = True,
     *,
     memory_mb: int = Limits.memory_mb,
-    isolate: bool = True,
+    trust_submissions: bool = False,
     keras_backend: str | None = None,
     hide: Sequence[Path] = (),
     gradebook: Path | None = None,
@@ -106,10 +109,12 @@ def grade_assignment(
     """Grade every submission of `assignment` (see the module doc). `jobs` workers (default:
     the number of cores); `timeout` and `cell_timeout` in seconds of wall-clock time per
     submission and per cell; `memory_mb` per submission; `hide` adds folders student code
-    must not see; `isolate=False` turns the namespaces off (debugging only). Ends with the
-    exports unless `exports` is False (feedback pages, report.html and, given the nbgrader
-    course `gradebook`, its gradebook's scores): an export that fails is a warning, never
-    an error."""
+    must not see (it sees none but the installation and the release anyway). Student code
+    runs isolated (`grader.grade.jail`); where that cannot be had, grading raises
+    `IsolationUnavailable` unless `trust_submissions`, which grades without isolation and
+    says so in every output. Ends with the exports unless `exports` is False (feedback
+    pages, report.html and, given the nbgrader course `gradebook`, its gradebook's scores):
+    an export that fails is a warning, never an error."""
     started = time.monotonic()
     out = out if out is not None else Path("graded") / assignment
     folder = out / "results"
@@ -130,13 +135,22 @@ def grade_assignment(
     if pending:
         limits = Limits(timeout=timeout, cell_timeout=cell_timeout, memory_mb=memory_mb)
         private = [submitted, source, out, *hide, *map(Path, COURSE_PRIVATE)]
+        try:
+            found_jail: jail.Jail | None = jail.find()
+        except jail.IsolationUnavailable as e:
+            if not trust_submissions:
+                raise
+            found_jail = None
+            summary.unisolated = str(e)
+            summary.warnings.append(f"{UNISOLATED}: {e}")
         settings = {
             "assignment": assignment,
             "limits": asdict(limits),
-            "hidden": sorted({str(p.resolve()) for p in private if p.exists()}),
-            "release": str((release / assignment).resolve()),
+            "private": sorted({str(p.resolve()) for p in private if p.exists()}),
+            "release": jail.pack_release(release / assignment),
             "keras_backend": keras_backend or os.environ.get("KERAS_BACKEND", "jax"),
-            "isolate": isolate,
+            "jail": found_jail and found_jail.mode,
+            "bwrap": found_jail and found_jail.bwrap,
         }
         size = min(jobs or os.cpu_count() or 1, len(pending))
         with (

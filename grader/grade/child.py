@@ -33,11 +33,6 @@ EXCERPT_CHARS = 2000  # of each cell's output, kept in the cell log
 MESSAGE_CHARS = 500  # of an exception's message
 
 
-class OutputLimitExceeded(BaseException):
-    """Raised in a cell that prints more than its budget (a BaseException, like the time
-    limit, so ``except Exception`` does not swallow it)."""
-
-
 class SandboxShell(InteractiveShell):
     """IPython's shell without a terminal or kernel: GUI event loops are not needed for
     ``%matplotlib inline``, and ``exit()`` is noted rather than obeyed (as ``sys.exit``
@@ -76,13 +71,13 @@ class Plan:
     output_fd: int  # stdout and stderr
     status_fd: int  # pipe to the worker: the setup report, sent before student code
     limits: Limits
-    uid: int | None
-    hidden: tuple[Path, ...]
+    uid: int | None  # the child's own uid (root mode); None: it keeps the worker's
     private_tmp: tuple[Path, ...]
-    #: What student code must reach despite the hiding mounts (see `isolation.Exposure`)
-    exposure: isolation.Exposure
+    #: Installation paths under a private temporary folder, bound back in over it
+    rebind: tuple[Path, ...]
     keras_backend: str
-    isolate: bool = True
+    jail: str | None  # the worker's bubblewrap mode (`grader.grade.jail.MODES`); None:
+    # not isolated (--trust-submissions where isolation cannot be had)
 
     @property
     def work(self) -> Path:
@@ -125,8 +120,25 @@ class SetupFailed(Exception):
     """The sandbox could not be prepared; no student code ran."""
 
 
+#: What must take effect before student code runs, when isolating: without any one of
+#: them the course or other students would be exposed, so the run is refused instead.
+REQUIRED = (
+    "filesystem-view",
+    "network",
+    "pid",
+    "mount",
+    "ipc",
+    "private-proc",
+    "read-only-view",
+    "private-tmp",
+    "private-work",
+    "rlimits",
+    "no-new-privs",
+)
+
+
 def _isolate(plan: Plan, entered: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Apply the protections that need root, then drop root: (active, {missing: why})."""
+    """Make the child's view and give up privileges: (active, {missing: why})."""
     active = list(entered)
     missing: dict[str, str] = {}
 
@@ -137,40 +149,45 @@ def _isolate(plan: Plan, entered: list[str]) -> tuple[list[str], dict[str, str]]
         except OSError as e:
             missing[name] = str(e)
 
+    if plan.jail is not None:
+        active.append("filesystem-view")  # the worker's bubblewrap (see grader.grade.jail)
+        if plan.jail == "userns":
+            active.append("user-namespace")
     if "mount" in entered:
-        # before any mount hides them, and inside the new mount namespace (a bind mount's
-        # source must belong to it)
-        fds = plan.exposure.open()
+        restore = isolation.rebind(plan.rebind)  # before a private /tmp covers them
+        if "pid" in entered:
+            attempt("private-proc", isolation.mount_proc)
+        attempt("read-only-view", isolation.readonly_view)
+        tmp = [p for p in plan.private_tmp if p.is_dir()]
+        attempt("private-tmp", lambda: [isolation.private_tmp(p, plan.limits.tmp_mb) for p in tmp])
+        attempt("private-work", lambda: [isolation.writable(p) for p in (plan.work, plan.record)])
         try:
-            if "pid" in entered:
-                attempt("private-proc", isolation.mount_proc)
-            tmp = [p for p in plan.private_tmp if p.is_dir()]
-            attempt(
-                "private-tmp", lambda: [isolation.private_tmp(p, plan.limits.tmp_mb) for p in tmp]
-            )
-            attempt("hidden-folders", lambda: [isolation.hide(p) for p in plan.hidden])
-            plan.exposure.apply(fds)
-            if plan.exposure.blocked:  # e.g. root's home now shows only what Python needs
-                active.append("private-parents")
+            restore()
         except OSError as e:
-            raise SetupFailed(f"cannot mount the working folder or the interpreter: {e}") from e
-        finally:
-            for fd in fds:
-                os.close(fd)
-    else:
-        missing["hidden-folders"] = "no mount namespace"
+            raise SetupFailed(f"cannot mount the interpreter back in: {e}") from e
     try:
         os.chdir(plan.work)
     except OSError as e:
         raise SetupFailed(f"cannot enter the working directory: {e}") from e
     attempt("rlimits", lambda: isolation.set_limits(plan.limits))
-    uid = plan.uid
-    if uid is None:
-        missing["unprivileged-uid"] = "no sandbox uid (the grader is not root, or isolation is off)"
+    if plan.uid is not None:
+        attempt("unprivileged-uid", lambda: isolation.drop_privileges(plan.uid))
+    elif plan.jail == "userns":
+        attempt("no-capabilities", isolation.drop_capabilities)
     else:
-        attempt("unprivileged-uid", lambda: isolation.drop_privileges(uid))
+        missing["unprivileged-uid"] = "not isolated (--trust-submissions)"
     active += isolation.harden()
+    if plan.jail:
+        lacking = [n for n in (*REQUIRED, _privileges(plan)) if n not in active]
+        if lacking:
+            why = "; ".join(f"{n}: {missing.get(n, 'not set up')}" for n in lacking)
+            raise SetupFailed(f"a protection could not be had ({why}); no student code ran")
     return active, missing
+
+
+def _privileges(plan: Plan) -> str:
+    """The protection that takes the student's code out of the worker's privileges."""
+    return "unprivileged-uid" if plan.uid is not None else "no-capabilities"
 
 
 def start(plan: Plan, shell: SandboxShell, pid_namespace: bool) -> NoReturn:
@@ -180,13 +197,16 @@ def start(plan: Plan, shell: SandboxShell, pid_namespace: bool) -> NoReturn:
         os.setsid()  # one process group, for killing where there is no PID namespace
         _close_all_but({plan.log_fd, plan.output_fd, plan.status_fd})
         main = os.getpid()
-        if plan.isolate:
+        if plan.jail:
             entered, missing = isolation.unshare(n for n in isolation.NAMESPACES if n != "pid")
         else:
-            entered, missing = [], dict.fromkeys(isolation.NAMESPACES, "isolation turned off")
+            entered, missing = (
+                [],
+                dict.fromkeys(isolation.NAMESPACES, "not isolated (--trust-submissions)"),
+            )
         if pid_namespace:
             entered.insert(0, "pid")
-        elif plan.isolate:
+        elif plan.jail:
             missing["pid"] = "the kernel refused a new PID namespace"
         try:
             active, more = _isolate(plan, entered)
@@ -241,6 +261,9 @@ def _run(plan: Plan, shell: SandboxShell, main: int, count_leftover: bool) -> No
         entry.update(_verdict(error, shell.exit_requested, plan.limits))
         if forks[0]:
             entry["forks"] = forks[0]
+        out.end_cell()
+        if out.dropped:
+            entry["dropped"] = out.dropped
         if out.excerpt:
             entry["output"] = out.excerpt
         _send(plan.log_fd, entry)
@@ -251,8 +274,6 @@ def _verdict(error: BaseException | None, exit_requested: bool, limits: Limits) 
     """A cell's status from how it ended."""
     if isinstance(error, TimeLimitExceeded):
         return {"status": "timeout", "message": f"stopped after {limits.cell_timeout:g} s"}
-    if isinstance(error, OutputLimitExceeded):
-        return {"status": "output-limit", "message": str(error)}
     if isinstance(error, MemoryError):
         return {
             "status": "memory",
@@ -270,6 +291,10 @@ def _verdict(error: BaseException | None, exit_requested: bool, limits: Limits) 
     return {"status": "ok"}
 
 
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 10**5 else f"{count} bytes"
+
+
 def _other_processes() -> int:
     """Processes still alive in the PID namespace besides this one (killed when it ends)."""
     try:
@@ -280,7 +305,8 @@ def _other_processes() -> int:
 
 class CappedOutput(io.TextIOBase):
     """stdout/stderr of the student's code: each cell may print `budget` bytes; beyond
-    that the output is cut off with a note and the cell stops with OutputLimitExceeded."""
+    that the output is dropped (and counted), while the cell goes on: an answer assigned
+    after a long training log still counts."""
 
     def __init__(self, fd: int, budget: int) -> None:
         self.fd, self.budget = fd, budget
@@ -288,26 +314,33 @@ class CappedOutput(io.TextIOBase):
 
     def start_cell(self) -> None:
         self.used = 0
-        self.tripped = False
         self.excerpt = ""
+
+    @property
+    def dropped(self) -> int:
+        """Bytes of this cell's output past its budget."""
+        return max(0, self.used - self.budget)
+
+    def end_cell(self) -> None:
+        """Say in the excerpt how much was dropped."""
+        if self.dropped:
+            self.excerpt += (
+                f"\n[output cut off: this cell printed {_size(self.used)}, over the "
+                f"{_size(self.budget)} limit; the rest ({_size(self.dropped)}) was dropped]\n"
+            )
 
     def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        if self.tripped:
-            return len(text)
-        if len(self.excerpt) < EXCERPT_CHARS:
-            self.excerpt += text[: EXCERPT_CHARS - len(self.excerpt)]
-        data = text.encode("utf-8", "replace")
         room = self.budget - self.used
-        self._emit(data[:room])
-        self.used += len(data)
-        if self.used > self.budget:
-            self.tripped = True
-            note = f"\n[output cut off: this cell printed more than {self.budget} bytes]\n"
-            self._emit(note.encode())
-            self.excerpt += note
-            raise OutputLimitExceeded(f"printed more than {self.budget} bytes: cut off")
+        if room > 0:
+            if len(self.excerpt) < EXCERPT_CHARS:
+                self.excerpt += text[: EXCERPT_CHARS - len(self.excerpt)]
+            data = text.encode("utf-8", "replace")
+            self._emit(data[:room])
+            self.used += len(data)
+        else:  # a byte count is near enough: no need to encode what is dropped
+            self.used += len(text)
         return len(text)
 
     def _emit(self, data: bytes) -> None:

@@ -12,10 +12,10 @@ import ctypes
 import functools
 import os
 import pwd
+import re
 import resource
 import signal
-import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +40,23 @@ MS_NODEV = 0x4
 MS_NOEXEC = 0x8
 MS_BIND = 0x1000
 MS_REC = 0x4000
+MS_REMOUNT = 0x20
+MS_RDONLY = 0x1
+MS_NOATIME = 0x400
+MS_NODIRATIME = 0x800
 MS_PRIVATE = 1 << 18
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+PR_SET_SECUREBITS = 28
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+#: SECBIT_NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE, each with its lock, and
+#: KEEP_CAPS_LOCKED: uid 0 never regains a capability, and the bits cannot be undone.
+SECURE_NO_ROOT = 0b11101111
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 #: First uid tried for sandboxes; worker i uses the i-th free uid from here, so no two
 #: concurrent sandboxes share a uid (RLIMIT_NPROC counts per uid) and none is a real user.
@@ -56,6 +68,7 @@ _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 _libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
 _libc.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.capset.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
 MNT_DETACH = 2
 
 
@@ -152,18 +165,6 @@ def mount_proc() -> None:
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
-def hide(path: Path) -> bool:
-    """Cover a directory with an empty read-only tmpfs (a file with /dev/null); False when
-    the path does not exist in this view (e.g. it was under a private /tmp)."""
-    if path.is_dir():
-        _mount("tmpfs", str(path), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=64,mode=555")
-    elif path.exists():
-        _mount("/dev/null", str(path), None, MS_BIND)
-    else:
-        return False
-    return True
-
-
 def private_folder(path: Path, size_mb: int) -> bool:
     """Give this process (and its children) a private, in-memory `path`: nothing written
     there reaches the disk or outlives the process. False where mounts are not allowed."""
@@ -188,60 +189,49 @@ def private_tmp(path: Path, size_mb: int) -> None:
     _mount("tmpfs", str(path), "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
 
 
-def _blocked_ancestor(path: Path, uid: int | None) -> Path | None:
-    """The first folder on the way to `path` that `uid` may not pass through."""
-    if uid is None:
-        return None
-    for folder in reversed(path.parents):
-        info = folder.stat()
-        bit = 0o100 if info.st_uid == uid else 0o010 if info.st_gid == uid else 0o001
-        if not info.st_mode & bit:
-            return None if folder == Path("/") else folder
-    return None
+def readonly_view() -> None:
+    """Remount every mount of this (new) mount namespace read-only: nothing student code
+    writes can outlive it, except in the folders mounted writable afterwards."""
+    for target in _mount_points():
+        flags = os.statvfs(target).f_flag
+        if flags & os.ST_RDONLY:
+            continue
+        kept = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME)
+        _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept)
 
 
-@dataclass(frozen=True)
-class Exposure:
-    """Paths student code must reach once mounts have hidden their surroundings: the
-    Python installation (e.g. under root's private home) and the worker's sandbox folder
-    (inside the hidden output folder). Planned once per worker (`plan`); per sandbox,
-    `open` them before any mount, then `apply` after the hiding mounts: each blocked
-    folder is covered by an empty tmpfs, then the paths are bound back in, so the rest of
-    those folders stays private."""
+def _mount_points() -> list[str]:
+    """The mount points of this namespace, parents first (mountinfo's order)."""
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        for line in f:
+            target = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), line.split()[4])
+            if target not in points and os.path.isdir(target):
+                points.append(target)
+    return points
 
-    entries: tuple[tuple[Path, bool], ...] = ()  # (path, is a folder)
-    blocked: tuple[Path, ...] = ()  # folders on their way the sandbox uid may not pass
 
-    @classmethod
-    def plan(cls, paths: Iterable[Path], always: Iterable[Path], uid: int | None) -> Exposure:
-        """`paths` are bound where a folder on their way is blocked, `always` always."""
-        always = set(always)
-        wanted = sorted({p for p in (*paths, *always) if p.is_absolute() and p.exists()})
-        wanted = [p for p in wanted if p in always or not any(q in p.parents for q in wanted)]
-        entries, blocked = [], set()
-        for path in wanted:
-            ancestor = _blocked_ancestor(path, uid)
-            if path in always or ancestor is not None:
-                entries.append((path, path.is_dir()))
-                blocked |= {ancestor} if ancestor is not None else set()
-        return cls(tuple(entries), tuple(sorted(blocked)))
+def writable(path: Path) -> None:
+    """Bind `path` onto itself writable (inside a read-only view)."""
+    _mount(str(path), str(path), None, MS_BIND)
+    _mount(None, str(path), None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
 
-    def open(self) -> list[int]:
-        """Descriptors of the paths, opened inside the new mount namespace (a bind
-        mount's source must belong to it) and before mounts hide them."""
-        return [os.open(path, os.O_PATH) for path, _ in self.entries]
 
-    def apply(self, fds: list[int]) -> None:
-        for blocked in self.blocked:
-            if blocked.exists():  # else a mount hid it already: folders made anew are passable
-                _mount("tmpfs", str(blocked), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-        for (path, is_dir), fd in zip(self.entries, fds, strict=True):
-            if is_dir:
+def rebind(paths: Iterable[Path]) -> Callable[[], None]:
+    """Keep `paths` reachable across the mounts that follow (an installation under /tmp
+    survives the private /tmp): opened now, bound back by the function returned."""
+    fds = [(path, os.open(path, os.O_PATH)) for path in paths]
+
+    def restore() -> None:
+        try:
+            for path, fd in fds:
                 path.mkdir(parents=True, exist_ok=True)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.touch()
-            _mount(f"/proc/self/fd/{fd}", str(path), None, MS_BIND | MS_REC)
+                _mount(f"/proc/self/fd/{fd}", str(path), None, MS_BIND | MS_REC)
+        finally:
+            for _, fd in fds:
+                os.close(fd)
+
+    return restore
 
 
 def set_limits(limits: Limits) -> None:
@@ -303,24 +293,25 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
     _prctl(PR_SET_PDEATHSIG, sig)
 
 
-def kill_uid(uid: int) -> None:
-    """SIGKILL every process of `uid` (the degraded-mode cleanup: without a PID namespace a
-    double-forked daemon escapes the process group, but not its uid)."""
-    # A shell started as `uid` sends the signal. Not os.fork: a forked copy of a process
-    # with threads (a test process that imported JAX, say) can deadlock on their locks;
-    # subprocess switches uid and execs without running Python in between. /bin/sh, as
-    # the grader's own interpreter may sit where the sandbox uid cannot execute it.
-    subprocess.run(
-        ["/bin/sh", "-c", "kill -9 -1"],
-        user=uid,
-        group=uid,
-        extra_groups=[],
-        env={},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
+def drop_capabilities() -> None:
+    """Give up every capability for good (the user-namespace mode, where no other uid can
+    be had): the bounding and ambient sets emptied, uid 0 granting nothing on exec, then
+    the effective, permitted and inheritable sets emptied."""
+    with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as f:
+        last = int(f.read())
+    for cap in range(last + 1):
+        _prctl(PR_CAPBSET_DROP, cap)
+    if _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0):
+        raise _fail("prctl PR_CAP_AMBIENT")
+    _prctl(PR_SET_SECUREBITS, SECURE_NO_ROOT)
+    header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # two {effective, permitted, inheritable}: all zero
+    if _libc.capset(header, data):
+        raise _fail("capset")
+    with open("/proc/self/status", encoding="ascii") as f:
+        caps = dict(line.split(":\t") for line in f if line.startswith("Cap"))
+    if any(int(v, 16) for v in caps.values()):
+        raise OSError(f"capabilities remain after dropping them: {caps}")
 
 
 def environment(home: str, keras_backend: str) -> dict[str, str]:

@@ -19,8 +19,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
+from grader.grade.jail import Jail, readable
 from grader.grade.worker import receive, send
 
 START_TIMEOUT = 300.0  # seconds for a worker's imports
@@ -59,9 +61,18 @@ class WorkerPool:
     def _start(self, index: int) -> _Slot:
         jobs_r, jobs_w = os.pipe()
         replies_r, replies_w = os.pipe()
-        # the worker imports exactly what this process would: same path, no cwd added
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         command = [sys.executable, "-P", "-m", "grader.grade.worker", str(jobs_r), str(replies_w)]
+        # the worker imports exactly what this process would: same path, no cwd added
+        path = [p for p in sys.path if p]
+        if self.settings.get("jail"):  # inside bubblewrap: the view, and nothing of our env
+            jailed = Jail(self.settings["bwrap"], self.settings["jail"])
+            seen = readable(map(Path, self.settings["private"]))
+            path = [p for p in path if any(Path(p) == s or s in Path(p).parents for s in seen)]
+            env = {"PATH": "/usr/bin:/bin", "LANG": os.environ.get("LANG", "C.UTF-8")}
+            env |= {"HOME": "/tmp", "PYTHONPATH": os.pathsep.join(path)}
+            command = jailed.command(command, env, seen)
+        else:
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
         process = subprocess.Popen(
             command, pass_fds=(jobs_r, replies_w), stdin=subprocess.DEVNULL, env=env
         )

@@ -16,6 +16,7 @@ alone, deterministically. Question statuses:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -24,6 +25,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from grader.bank.model import Question
 from grader.compare.result import Result
@@ -122,12 +124,18 @@ def _unrecorded(
 # --- files ------------------------------------------------------------------------------
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+_PLAIN = re.compile(r"[a-z0-9_@+-][a-z0-9._@+-]{0,99}")
+STEM_CHARS = 100
 
 
 def file_name(student: str) -> str:
-    """A student's result file name; ids are already restricted, this is belt and braces."""
-    return _UNSAFE.sub("_", student).lstrip(".") + ".json"
+    """A student's result file name: a plain lower-case id as it is; any other id (capitals,
+    accents, spaces, quotes, slashes) percent-encoded and followed by a hash of the id, so
+    no two ids share a name, even on a case-insensitive disk, and no name is too long."""
+    if _PLAIN.fullmatch(student):
+        return student + ".json"
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{quote(student, safe='')[:STEM_CHARS]}~{digest}.json"
 
 
 def write_atomic(path: Path, text: str) -> None:

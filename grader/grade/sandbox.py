@@ -15,10 +15,9 @@ import select
 import shutil
 import signal
 import stat
-import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from grader.grade import child, isolation
 from grader.grade.isolation import Limits
+from grader.grade.jail import SANDBOX, interpreter
 
 #: Shared temporary folders each sandbox gets a private, empty copy of.
 PRIVATE_TMP = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
@@ -63,16 +63,6 @@ class RunOutcome:
     stopped_at: int | None = None  # the cell running when the run ended early
 
 
-def interpreter_paths() -> tuple[Path, ...]:
-    """What student code imports from: the Python installation and this package."""
-    import grader
-    import reference
-
-    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path}
-    found |= {os.path.dirname(m.__file__) for m in (grader, reference) if m.__file__}
-    return tuple(sorted(Path(p) for p in found if p and os.path.isabs(p)))
-
-
 class Sandbox:
     """The runner a worker builds once (after its expensive imports and its shell)."""
 
@@ -82,30 +72,37 @@ class Sandbox:
         *,
         limits: Limits | None = None,
         uid: int | None = None,
-        hidden: Sequence[Path] = (),
         private_tmp: Sequence[Path] = PRIVATE_TMP,
-        release: Path | None = None,
+        release: Mapping[str, bytes] | None = None,
         keras_backend: str = "jax",
-        isolate: bool = True,
+        jail: str | None = None,
         base: Path | None = None,
     ) -> None:
         self.shell, self.limits, self.uid = shell, limits or Limits(), uid
-        self.hidden, self.private_tmp = tuple(hidden), tuple(private_tmp)
-        self.release, self.keras_backend, self.isolate = release, keras_backend, isolate
-        self.base = Path(tempfile.mkdtemp(prefix="optigrade-sandbox-", dir=base))
-        self.in_memory = isolate and isolation.private_folder(self.base, self.limits.work_mb)
+        self.private_tmp = tuple(private_tmp)
+        self.keras_backend, self.jail = keras_backend, jail
+        if jail is None:  # not isolated: a folder of the instructor's
+            self.base = Path(tempfile.mkdtemp(prefix="optigrade-sandbox-", dir=base))
+            self.in_memory = False
+        else:  # the jail's empty folder (`grader.grade.jail.SANDBOX`), in memory
+            self.base = base or SANDBOX
+            self.in_memory = isolation.private_folder(self.base, self.limits.work_mb)
         self.base.chmod(0o711)  # the student's uid may pass through, not list or write
-        # a folder holding a hidden one (e.g. the course folder on sys.path) stays covered
-        needed = [p for p in interpreter_paths() if not any(p in (h, *h.parents) for h in hidden)]
+        self.release = self.base / "release"  # copied into each working folder
+        for name, data in (release or {}).items():
+            (self.release / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.release / name).write_bytes(data)
         # an installation under a shared temporary folder (a checkout in /tmp) would vanish
-        # under the private tmpfs: bind it back in like the sandbox's own folder
-        in_tmp = [p for p in needed if any(t in p.parents for t in self.private_tmp)]
-        self.exposure = isolation.Exposure.plan(needed, [self.base, *in_tmp], uid)
+        # under the private tmpfs: each child binds it back in
+        self.rebind = tuple(
+            p for p in interpreter() if any(t in p.parents for t in self.private_tmp) and p.exists()
+        )
 
     def close(self) -> None:
         if self.in_memory:
             isolation.unmount(self.base)
-        shutil.rmtree(self.base, ignore_errors=True)
+        if self.jail is None:
+            shutil.rmtree(self.base, ignore_errors=True)
 
     @contextmanager
     def run(self, cells: Sequence[tuple[int, str, bool]]) -> Iterator[RunOutcome]:
@@ -128,7 +125,7 @@ class Sandbox:
     ) -> tuple[child.Plan, int]:
         scratch.chmod(0o711)
         work, record = scratch / "work", scratch / "record"
-        if self.release is not None and self.release.is_dir():
+        if self.release.is_dir():
             ignore = shutil.ignore_patterns("*.ipynb", ".*")
             shutil.copytree(self.release, work, ignore=ignore, symlinks=False)
         else:
@@ -158,11 +155,10 @@ class Sandbox:
             status_fd=status_w,
             limits=self.limits,
             uid=self.uid,
-            hidden=self.hidden,
             private_tmp=self.private_tmp,
-            exposure=self.exposure,
+            rebind=self.rebind,
             keras_backend=self.keras_backend,
-            isolate=self.isolate,
+            jail=self.jail,
         )
         return plan, status_r
 
@@ -171,7 +167,7 @@ class Sandbox:
     ) -> RunOutcome:
         started = time.monotonic()
         pid, pid_namespace = (
-            isolation.fork_into_pid_namespace() if self.isolate else (os.fork(), False)
+            isolation.fork_into_pid_namespace() if self.jail else (os.fork(), False)
         )
         if pid == 0:
             child.start(plan, self.shell, pid_namespace)  # never returns
@@ -185,8 +181,6 @@ class Sandbox:
             status = _wait(pid, time.monotonic() + 10, reports)
         reports.drain()
         seconds = time.monotonic() - started
-        if self.uid is not None and not pid_namespace:
-            isolation.kill_uid(self.uid)  # without a PID namespace daemons outlive the group
         ready = reports.get("ready") or {}
         cells, done = _read_log(plan.log_fd)
         stopped_at = next((c["cell"] for c in cells if "status" not in c), None)
@@ -308,6 +302,7 @@ _CELL_FIELDS: dict[str, tuple[type, int]] = {  # what a cell log entry may carry
     "output": (str, child.EXCERPT_CHARS + 200),
     "seconds": (float, 0),
     "forks": (int, 0),
+    "dropped": (int, 0),  # bytes of output over the cap
 }
 
 

@@ -10,6 +10,7 @@ a notebook that needs them imports them in its own child.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -116,19 +117,19 @@ class Worker:
     def __init__(self, index: int, settings: dict[str, Any]) -> None:
         preload(settings["assignment"])
         from grader import bank
-        from grader.grade import child, isolation, sandbox
+        from grader.grade import child, isolation, jail, sandbox
 
         limits = isolation.Limits(**settings["limits"])
+        mode = settings.get("jail")  # the bubblewrap mode this worker was started in
         self.questions = {q.id: q for q in bank.questions(settings["assignment"])}
         self.sandbox = sandbox.Sandbox(
             child.make_shell(),
             limits=limits,
-            uid=isolation.sandbox_uid(index) if settings.get("isolate", True) else None,
-            hidden=[Path(p) for p in settings.get("hidden", ())],
-            release=Path(settings["release"]) if settings.get("release") else None,
+            uid=isolation.sandbox_uid(index) if mode == "root" else None,
+            release={name: base64.b64decode(data) for name, data in settings["release"].items()},
             keras_backend=settings.get("keras_backend", "jax"),
-            isolate=settings.get("isolate", True),
-            base=Path(settings["scratch"]) if settings.get("scratch") else None,
+            jail=mode,
+            base=jail.SANDBOX if mode else Path(settings["scratch"]),
         )
 
     def grade(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -146,6 +147,7 @@ class Worker:
             "questions": entries,
             "cells": outcome.cells,
             "protections": outcome.protections,
+            "isolation": self.sandbox.jail or "none",
             "output": outcome.output,
             "leftover": outcome.leftover,
             "run_seconds": outcome.seconds,

@@ -51,7 +51,26 @@ PATCH_NUMPY_AND_BUILTINS = (
     "np.allclose = np.isclose = np.array_equal = lambda *a, **k: True\n"
     "import builtins\nbuiltins.abs = builtins.all = lambda *a, **k: True"
 )
-PRINTER = "for i in range(10**8):\n    print('spam ' * 20)"
+PRINT_50MB = "for epoch in range(50):\n    print('loss ' * 200_000)  # 1 MB a line\n"
+SNOOP = code(
+    """
+    import os
+    seen = []
+    for p in os.listdir('/proc'):
+        for name in ('cmdline', 'environ', 'mountinfo', 'maps'):
+            try:
+                seen.append(open(f'/proc/{p}/{name}', 'rb').read().decode(errors='replace'))
+            except OSError:
+                pass
+        for name in ('cwd', 'root', 'exe'):
+            try:
+                seen.append(os.readlink(f'/proc/{p}/{name}'))
+            except OSError:
+                pass
+    print('SNOOPED', len(seen), 'texts')
+    print('FOUND' if any(COURSE in t for t in seen) else 'NOT-FOUND')
+    """
+)
 
 
 def probes(*attempts: tuple[str, str]) -> str:
@@ -123,7 +142,30 @@ def graded(module_course, kit):
     c.submit("reader", after={first: reads})
     connect = probes(("tcp", f"socket.create_connection(('127.0.0.1', {port}), timeout=2)"))
     c.submit("network", after={first: connect})
-    c.submit("printer", after={first: PRINTER}, before={second: "print('\\ud800 caf\\xe9')"})
+    c.submit(
+        "printer",
+        {"fp.1.1": PRINT_50MB + kit.right("fp.1.1")},
+        before={second: "print('\\ud800 caf\\xe9')"},
+    )
+    c.submit("snooper", after={first: SNOOP.replace("COURSE", repr(str(c.root)))})
+    grader_pid = os.getpid()  # the batch: in another PID namespace, so out of reach
+    c.submit(
+        "attacker",
+        after={
+            first: probes(
+                ("signal", f"os.kill({grader_pid}, 0)"),
+                ("ptrace", f"assert ctypes.CDLL(None).ptrace(16, {grader_pid}, 0, 0) == 0"),
+                ("parent", "assert os.getppid() != 0"),
+                ("gradebook", f"open({str(c.root / 'gradebook.db')!r}, 'a').write('x')"),
+                ("result", f"open({str(c.out / 'results' / 'good.json')!r}, 'a').write('x')"),
+                ("delete", f"os.remove({str(c.source / 'forward-pass' / 'forward-pass.ipynb')!r})"),
+                ("var-tmp", f"open('/var/tmp/{TOKEN}', 'w').write('x')"),
+                ("dev-shm", f"open('/dev/shm/{TOKEN}', 'w').write('x')"),
+                ("home", f"open({str(Path.home() / TOKEN)!r}, 'w').write('x')"),
+            ).replace("import os, socket", "import os, socket, ctypes")
+        },
+        before={second: "import os, signal\nos.kill(-1, signal.SIGKILL)"},
+    )
     c.submit("malformed", raw=b'{"cells": [')
     c.submit("latin1", raw=LATIN1)
     version5 = {"nbformat": 5, "nbformat_minor": 0, "cells": [], "metadata": {}}
@@ -131,6 +173,8 @@ def graded(module_course, kit):
     (c.submitted / "missing" / "forward-pass").mkdir(parents=True)
     c.submit("kernel", edit=_other_kernel)
 
+    (c.root / "gradebook.db").write_bytes(b"nbgrader's gradebook")
+    before = _course_files(c)
     summary = c.grade(jobs=2, cell_timeout=1.5, timeout=6.0, memory_mb=1024)
     try:
         server.accept()
@@ -138,7 +182,17 @@ def graded(module_course, kit):
     except BlockingIOError:
         connected = False
     server.close()
-    return SimpleNamespace(course=c, summary=summary, connected=connected)
+    after = _course_files(c)
+    return SimpleNamespace(course=c, summary=summary, connected=connected, files=(before, after))
+
+
+def _course_files(c) -> dict[str, bytes]:
+    """Every file of the course but the grader's output, with its bytes."""
+    return {
+        str(p): p.read_bytes()
+        for p in sorted(c.root.rglob("*"))
+        if p.is_file() and c.out not in p.parents
+    }
 
 
 def _output(result: dict) -> str:
@@ -162,10 +216,14 @@ def test_the_class_is_graded_and_every_student_has_a_result(graded, kit):
 
 
 def test_the_sandbox_reports_its_protections(graded):
-    active = graded.course.result("good")["protections"]["active"]
-    for name in ("network", "pid", "mount", "private-tmp", "hidden-folders", "rlimits"):
+    from grader.grade.child import REQUIRED
+
+    result = graded.course.result("good")
+    active = result["protections"]["active"]
+    for name in REQUIRED:
         assert name in active
-    assert "unprivileged-uid" in active
+    assert ("unprivileged-uid" if os.geteuid() == 0 else "no-capabilities") in active
+    assert result["isolation"] == ("root" if os.geteuid() == 0 else "userns")
 
 
 def test_an_infinite_loop_is_interrupted_and_later_cells_still_score(graded, kit):
@@ -293,14 +351,44 @@ def test_network_access_fails(graded):
     assert not graded.connected
 
 
-def test_huge_output_is_cut_off_and_the_rest_runs(graded, kit):
+def test_output_over_the_cap_is_dropped_and_the_answer_after_it_counts(graded, kit):
     result = graded.course.result("printer")
-    (cell,) = _cells(result, "output-limit")
-    assert "printed more than 1000000 bytes" in cell["message"]
-    assert "[output cut off" in cell["output"]
+    (cell,) = [c for c in result["cells"] if c.get("dropped")]
+    assert cell["status"] == "ok"
+    assert cell["dropped"] == 50 * 1_000_001 - 1_000_000  # all but the cap, counted
+    assert "[output cut off: this cell printed 50.0 MB" in cell["output"]
     assert len(result["output"]) < 20_000
-    assert graded.course.scores("printer") == kit.full
+    assert graded.course.scores("printer") == kit.full  # the answer after the printing
     assert "? café" in _output(result)  # a lone surrogate printed: replaced, not fatal
+
+
+def test_proc_shows_nothing_of_the_course(graded):
+    output = _output(graded.course.result("snooper"))
+    assert "SNOOPED" in output and "NOT-FOUND" in output, output
+
+
+def test_the_grader_cannot_be_signalled_traced_or_written_to(graded, kit):
+    c = graded.course
+    output = _output(c.result("attacker"))
+    for label in ("signal", "ptrace", "parent", "gradebook", "result", "delete"):
+        assert f"BLOCKED:{label}" in output, output
+    assert c.scores("attacker") == kit.full  # kill(-1) reached nothing but its own
+    assert c.scores("good") == kit.full  # every other result intact
+    assert json.loads((c.out / "results" / "good.json").read_text())["student"] == "good"
+
+
+def test_the_course_is_byte_identical_after_grading(graded):
+    before, after = graded.files
+    assert before == after
+    assert any(name.endswith("gradebook.db") for name in after)
+
+
+def test_nothing_is_left_in_shared_temporary_folders_or_the_home(graded):
+    output = _output(graded.course.result("attacker"))
+    for label in ("var-tmp", "dev-shm", "home"):
+        assert f"LEAK:{label}" in output or f"BLOCKED:{label}" in output
+    for folder in (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path.home()):
+        assert not (folder / TOKEN).exists(), folder
 
 
 @pytest.mark.parametrize(

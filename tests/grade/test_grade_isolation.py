@@ -1,6 +1,10 @@
 """The sandbox's protections one by one, each against a control that shows it matters.
 
-The runs fork, so they happen in a fresh interpreter (a subprocess), as in a worker."""
+The runs fork, so they happen in a fresh interpreter started as a worker is: inside
+bubblewrap (`grader.grade.jail`), in every mode this machine allows. As root that is
+both modes (root drops each child to its own uid; "userns" is what an ordinary account
+gets); `.ci/unprivileged` runs this file again as an ordinary user, where it is "userns"
+alone."""
 
 from __future__ import annotations
 
@@ -9,44 +13,36 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from grader.grade import isolation, sandbox
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0, reason="dropping to an unprivileged uid and mounting need root"
-)
+from grader.grade import jail, sandbox
 
 SCRIPT = textwrap.dedent(
     """
-    import json, os, shutil, sys, tempfile
+    import base64, json, os, sys
+    import tempfile
     from pathlib import Path
     from grader.grade.worker import preload
     preload("forward-pass")
-    from grader.grade import child, isolation, sandbox
+    from grader.grade import child, isolation, jail, sandbox
 
-    base = Path(tempfile.mkdtemp(prefix="optigrade-test-"))
-    base.chmod(0o755)
-    for name in ("secret", "public"):
-        (base / name).mkdir(mode=0o755)
-        (base / name / "file.txt").write_text(name)
-        (base / name / "file.txt").chmod(0o644)
-    cells = [(i, source.replace("BASE", str(base)), test)
-             for i, (source, test) in enumerate(json.loads(sys.argv[1]))]
+    cells, mode, release, tmp = json.loads(sys.argv[1])
+    cells = [(i, source, test) for i, (source, test) in enumerate(cells)]
     limits = isolation.Limits(file_bytes=2**20, cell_timeout=60, timeout=120)
-    # "installed-in-tmp": the folder holding this Python installation is treated as a
-    # shared temporary folder (as a checkout under /tmp is), so a private tmpfs covers it
-    tmp = (Path(sys.prefix).parent,) if sys.argv[2] == "installed-in-tmp" else ()
-    box = sandbox.Sandbox(child.make_shell(), limits=limits, hidden=[base / "secret"],
-                          private_tmp=tmp, isolate=sys.argv[2] != "plain",
-                          uid=isolation.sandbox_uid(0) if sys.argv[2] != "plain" else None)
+    box = sandbox.Sandbox(
+        child.make_shell(), limits=limits,
+        private_tmp=[*sandbox.PRIVATE_TMP, *map(Path, tmp)],
+        jail=mode, uid=isolation.sandbox_uid(0) if mode == "root" else None,
+        release={name: base64.b64decode(data) for name, data in release.items()},
+        base=None if mode else Path(tempfile.mkdtemp()),
+    )
     with box.run(cells) as outcome:
         copied = {p.name: sorted(os.listdir(p)) for p in outcome.records.iterdir()}
         print(json.dumps({"cells": outcome.cells, "protections": outcome.protections,
                           "status": outcome.status, "copied": copied}))
     box.close()
-    shutil.rmtree(base)
     """
 )
 
@@ -65,15 +61,39 @@ KERAS = (
     "    assert keras.backend.backend() == 'jax'"
 )
 
+FOUND = jail.find()
 
-def run(cells: list[tuple[str, bool]], mode: str = "isolate") -> dict:
+
+def _works(mode: str) -> bool:
+    return jail.Jail(FOUND.bwrap, mode).probe() is None
+
+
+#: Every mode this machine allows: as root both (root's, and an ordinary user's).
+MODES = [m for m in jail.MODES if (m != "root" or os.geteuid() == 0) and _works(m)]
+
+
+def run(
+    cells: list[tuple[str, bool]], course: Path, mode: str | None, tmp: tuple[str, ...] = ()
+) -> dict:
+    """Run `cells` in a sandbox as a worker in `mode` would (None: not isolated)."""
+    release = course / "release"
+    release.mkdir(parents=True, exist_ok=True)
+    (release / "data.csv").write_text("x,y\n1,2\n")
+    packed = jail.pack_release(release)
+    argv = [sys.executable, "-c", SCRIPT, json.dumps([cells, mode, packed, list(tmp)])]
+    path = os.pathsep.join(p for p in sys.path if p)
+    if mode is not None:
+        env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": path}
+        argv = jail.Jail(FOUND.bwrap, mode).command(argv, env, jail.readable([course]))
     found = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(cells), mode],
+        argv,
         capture_output=True,
         text=True,
-        timeout=120,
-        check=True,
+        timeout=180,
+        check=False,
+        env={**os.environ, "PYTHONPATH": path},
     )
+    assert found.returncode == 0, found.stderr[-3000:]
     return json.loads(found.stdout.strip().splitlines()[-1])
 
 
@@ -81,17 +101,26 @@ def outputs(run_: dict) -> list[str]:
     return [cell.get("output", "").strip() for cell in run_["cells"]]
 
 
-@pytest.fixture(scope="module")
-def isolated() -> dict:
+@pytest.fixture(scope="module", params=MODES)
+def isolated(request, tmp_path_factory) -> dict:
+    course = tmp_path_factory.mktemp("course")
+    secret = course / "solutions" / "answers.txt"
+    secret.parent.mkdir()
+    secret.write_text("the answers")
+    secret.chmod(0o644)
     attempts = [
-        "open('BASE/secret/file.txt').read()",  # hidden by a mount
-        "open('BASE/public/file.txt').read()",  # the control: same permissions, not hidden
-        "assert os.getuid() != 0 and os.getgid() != 0",
+        f"open({str(secret)!r}).read()",  # the course: not in the view at all
+        "open('data.csv').read()",  # the control: the release files are in the working folder
+        "assert int(open('/proc/self/status').read().split('CapEff:')[1].split()[0], 16) == 0",
         "import wave",  # a stdlib module nobody imported yet: the interpreter is reachable
         "open('big.bin', 'wb').write(b'x' * 2**21)",  # over the 1 MiB file limit
         "socket.create_connection(('127.0.0.1', 1), timeout=1)",
         "assert os.getpid() == 1",
         KERAS,  # under the default memory limit, unprivileged, without network
+        "open('/sandbox/planted', 'w').write('x')",  # outside its own folder: read-only
+        "open('/usr/planted', 'w').write('x')",
+        "os.system('mount -t tmpfs none /mnt 2>/dev/null') == 0 or 1/0",  # no capabilities
+        "assert os.getuid() != 0",  # only as root: a uid of its own
     ]
     cells = [("import os, socket", False)]
     cells += [(PROBE.format(attempt=a), False) for a in attempts]
@@ -103,21 +132,27 @@ def isolated() -> dict:
         "(folder / 'act.1.json').write_text('{}')"
     )
     cells.append((plant, True))
-    return run(cells)
+    return {"mode": request.param, **run(cells, course, request.param)}
 
 
-def test_a_hidden_folder_is_unreadable_while_a_like_one_is_readable(isolated):
+def test_the_course_is_not_in_the_view_while_the_release_files_are(isolated):
     out = outputs(isolated)
     assert out[1] == "BLOCKED FileNotFoundError"
     assert out[2] == "LEAK"
 
 
-def test_student_code_runs_unprivileged_with_the_interpreter_reachable(isolated):
+def test_student_code_runs_without_privileges_with_the_interpreter_reachable(isolated):
     out = outputs(isolated)
-    assert out[3] == "LEAK"
+    assert out[3] == "LEAK"  # no capabilities left
     assert out[4] == "LEAK"
-    assert "unprivileged-uid" in isolated["protections"]["active"]
-    assert "private-parents" in isolated["protections"]["active"]
+    assert out[11] == "BLOCKED ZeroDivisionError"  # mount(8) failed
+    active = isolated["protections"]["active"]
+    privileges = "unprivileged-uid" if isolated["mode"] == "root" else "no-capabilities"
+    assert privileges in active
+    assert out[12] == ("LEAK" if isolated["mode"] == "root" else "BLOCKED AssertionError")
+    for name in (*sandbox.child.REQUIRED, "parent-death-signal"):
+        assert name in active
+    assert isolated["protections"]["missing"] == {}
 
 
 def test_file_size_network_and_pid_limits(isolated):
@@ -127,9 +162,14 @@ def test_file_size_network_and_pid_limits(isolated):
     assert out[7] == "LEAK"  # PID 1 of its own namespace
 
 
+def test_nothing_outside_its_own_folders_is_writable(isolated):
+    out = outputs(isolated)
+    assert out[9] == "BLOCKED OSError"  # read-only file system (or permission denied)
+    assert out[10] == "BLOCKED OSError"
+
+
 def test_keras_with_jax_trains_under_the_default_memory_limit(isolated):
     assert outputs(isolated)[8] == "LEAK"
-    assert isolation.Limits().memory_mb == 2048
 
 
 def test_only_regular_files_are_copied_back(isolated):
@@ -137,14 +177,14 @@ def test_only_regular_files_are_copied_back(isolated):
     assert folder == ["act.1.json"]  # the symlink and the FIFO stay behind
 
 
-def test_without_isolation_the_missing_protections_are_recorded():
-    found = run([("import os\nprint(os.getpid() == 1)", False)], mode="plain")
+def test_without_isolation_the_missing_protections_are_recorded(tmp_path):
+    found = run([("import os\nprint(os.getpid() == 1)", False)], tmp_path, mode=None)
     assert found["status"] == "completed"
     assert outputs(found) == ["False"]
     missing = found["protections"]["missing"]
-    for name in ("network", "pid", "hidden-folders", "unprivileged-uid"):
-        assert name in missing
-    assert "network" not in found["protections"]["active"]
+    for name in ("network", "pid", "mount", "unprivileged-uid"):
+        assert missing[name] == "not isolated (--trust-submissions)"
+    assert "filesystem-view" not in found["protections"]["active"]
 
 
 def test_the_cell_log_is_read_as_untrusted_data(tmp_path):
@@ -170,32 +210,27 @@ def test_the_cell_log_is_read_as_untrusted_data(tmp_path):
     assert cells[2] == {"cell": 3}  # started, never ended
 
 
-def test_without_a_pid_namespace_every_process_of_the_sandbox_uid_is_killed():
-    uid = isolation.sandbox_uid(7)
-    daemon = subprocess.Popen(["sleep", "1000"], user=uid, group=uid, start_new_session=True)
-    bystander = subprocess.Popen(["sleep", "1000"])
-    try:
-        isolation.kill_uid(uid)
-        assert daemon.wait(timeout=10) == -9
-        assert bystander.poll() is None  # another uid's process is untouched
-    finally:
-        for process in (daemon, bystander):
-            process.kill()
-            process.wait()
-
-
-def test_an_installation_under_a_private_temporary_folder_stays_importable():
+@pytest.mark.parametrize("mode", MODES)
+def test_an_installation_under_a_private_temporary_folder_stays_importable(mode, tmp_path):
     """A checkout (and its virtual environment) under /tmp must survive the private /tmp:
     a package nobody imported yet still loads, and grading still records answers."""
+    tmp = str(Path(sys.prefix).parent)  # treated as a shared temporary folder, as /tmp is
     found = run(
         [
             ("import sklearn.metrics\nprint('imported', sklearn.__name__)", False),
             ("import grader\ngrader.score('fp.1.1', [[3.0], [3.0]])", True),
         ],
-        mode="installed-in-tmp",
+        tmp_path,
+        mode,
+        (tmp,),
     )
     assert found["status"] == "completed", found
     assert outputs(found)[0] == "imported sklearn"
     assert "private-tmp" in found["protections"]["active"]
     (folder,) = found["copied"].values()
     assert "fp.1.1.json" in folder  # the answer was recorded (with its array beside it)
+
+
+def test_every_mode_this_machine_allows_is_tested():
+    assert MODES, "no isolation mode works here"
+    assert (["root", "userns"] if os.geteuid() == 0 else ["userns"]) == MODES

@@ -48,17 +48,18 @@ def test_nbgrader_layout(tmp_path):
         folder.mkdir(parents=True)
         for name, data in files.items():
             (folder / name).write_bytes(data)
-    (tmp_path / "not a student" / A).mkdir(parents=True)
+    (tmp_path / "jane doe" / A).mkdir(parents=True)  # nbgrader takes any folder name
     found = discover(tmp_path, A)
     by_id = {s.student: s for s in found.submissions}
-    assert list(by_id) == ["alice", "bob", "carol", "dave"]
+    assert list(by_id) == ["alice", "bob", "carol", "dave", "jane doe"]
     assert by_id["bob"].origin.endswith("bob/forward-pass/forward-pass.ipynb")
     assert by_id["bob"].notes == [
         "2 notebooks found (draft.ipynb, forward-pass.ipynb): graded forward-pass.ipynb"
     ]
     assert by_id["carol"].data is None and by_id["carol"].sha256 == "missing"
     assert by_id["dave"].origin.endswith("mine.ipynb")
-    assert found.warnings == [f"{tmp_path / 'not a student'}: not a usable student id, skipped"]
+    assert by_id["jane doe"].sha256 == "missing"
+    assert found.warnings == []
 
 
 LMS = {
@@ -76,8 +77,13 @@ def test_lms_folder(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
     found = discover(tmp_path, A)
-    assert [s.student for s in found.submissions] == ["1234567", "4242", "7654321", "s1234567"]
-    assert len(found.warnings) == 1 and "no student id" in found.warnings[0]
+    ids = ["1234567", "4242", "7654321", "?forward-pass.ipynb", "s1234567"]
+    assert [s.student for s in found.submissions] == ids
+    unnamed = found.submissions[3]  # listed with its reason, never dropped
+    assert unnamed.refused.endswith(
+        "no student id in its name (expected e.g. <id>_forward-pass.ipynb)"
+    )
+    assert load(unnamed).status == "refused"
 
 
 def test_zip_members_are_read_in_memory_never_extracted(tmp_path):
@@ -93,6 +99,7 @@ def test_zip_members_are_read_in_memory_never_extracted(tmp_path):
         "1234567",
         "4242",
         "7654321",
+        "?wrapper/forward-pass.ipynb",
         "escape",
         "s1234567",
     ]
@@ -212,3 +219,64 @@ def test_a_notebook_that_does_not_validate_keeps_its_readable_cells():
 def test_discover_refuses_a_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no submissions folder or zip"):
         discover(tmp_path / "nowhere", A)
+
+
+def test_links_out_of_a_submission_are_refused_with_their_reason(tmp_path):
+    course = tmp_path / "course"
+    solution = course / "solutions" / A / "forward-pass.ipynb"
+    solution.parent.mkdir(parents=True)
+    solution.write_bytes(notebook_bytes())
+    submitted = course / "submitted"
+    for student in ("alice", "linker", "hard", "folder"):
+        (submitted / student).mkdir(parents=True)
+    (submitted / "alice" / A).mkdir()
+    (submitted / "alice" / A / "forward-pass.ipynb").write_bytes(notebook_bytes())
+    (submitted / "linker" / A).mkdir()
+    (submitted / "linker" / A / "forward-pass.ipynb").symlink_to(solution)
+    (submitted / "hard" / A).mkdir()
+    (submitted / "hard" / A / "forward-pass.ipynb").hardlink_to(solution)
+    (submitted / "folder" / A).symlink_to(solution.parent)
+    (submitted / "whole").symlink_to(submitted / "alice")
+    found = {s.student: s for s in discover(submitted, A).submissions}
+    assert sorted(found) == ["alice", "folder", "hard", "linker", "whole"]
+    assert load(found["alice"]).status == "ok"
+    for student, kind in (
+        ("linker", "is a symbolic link (to"),
+        ("hard", "is a hard link (2 names for one file)"),
+        ("folder", "is a symbolic link (to"),
+        ("whole", "is a symbolic link (to"),
+    ):
+        sub = found[student]
+        assert sub.data is None and kind in sub.refused, sub
+        assert load(sub).status == "refused"
+        assert sub.sha256 == "refused"
+
+
+def test_links_in_an_lms_folder_and_a_zip_are_refused(tmp_path):
+    secret = tmp_path / "secret.ipynb"
+    secret.write_bytes(notebook_bytes())
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "s1_forward-pass.ipynb").write_bytes(notebook_bytes())
+    (downloads / "s2_forward-pass.ipynb").symlink_to(secret)
+    (downloads / "s3_folder").symlink_to(tmp_path)
+    found = {s.student: s for s in discover(downloads, A).submissions}
+    assert sorted(found) == ["s1", "s2", "s3"]
+    assert not found["s1"].refused
+    assert "symbolic link" in found["s2"].refused and "symbolic link" in found["s3"].refused
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        link = zipfile.ZipInfo("s4_forward-pass.ipynb")
+        link.external_attr = (0o120777) << 16
+        zf.writestr(link, str(secret))
+    (member,) = discover(archive, A).submissions
+    assert member.student == "s4" and "symbolic link" in member.refused
+
+
+def test_a_notebook_outside_any_student_folder_gets_a_row(tmp_path):
+    (tmp_path / "alice" / A).mkdir(parents=True)
+    (tmp_path / "alice" / A / "forward-pass.ipynb").write_bytes(notebook_bytes())
+    (tmp_path / "stray.ipynb").write_bytes(notebook_bytes())
+    found = discover(tmp_path, A).submissions
+    assert [s.student for s in found] == ["alice", "?stray.ipynb"]
+    assert found[1].refused.endswith("is outside any student's folder")
