@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from grader.export import classbook, feedback, report
+from grader.export import classbook, feedback, report, scoresheet
 from grader.grade import results
 
 REPORT = "report.html"
@@ -24,9 +24,9 @@ def _problem(what: str, error: Exception) -> str:
 
 
 def write_all(out: Path, course: Path | None = None) -> list[str]:
-    """Write `out/feedback/<student>.html` and `out/report.html` from `out`'s summary and
-    result files, and, given the nbgrader `course`, the scores into its gradebook; return
-    the warnings (also appended to `out/summary.json`). Never raises."""
+    """Write `out/feedback/<student>.html`, `out/scores.csv` and `out/report.html` from
+    `out`'s summary and result files, and, given the nbgrader `course`, the scores into its
+    gradebook; return the warnings (also appended to `out/summary.json`). Never raises."""
     try:
         graded = classbook.load(out)
     except Exception as e:
@@ -35,6 +35,7 @@ def write_all(out: Path, course: Path | None = None) -> list[str]:
         warnings: list[str] = []
         steps: list[tuple[str, Callable[[], list[str]]]] = [
             ("feedback pages", lambda: feedback.write(graded, out / FEEDBACK)),
+            (scoresheet.SCORES, lambda: _write_scores(graded)),
         ]
         if course is not None:
             steps.append(("gradebook", lambda: _write_gradebook(graded, course)))
@@ -52,6 +53,11 @@ def write_all(out: Path, course: Path | None = None) -> list[str]:
 def _write_report(graded: classbook.GradedClass, warnings: list[str]) -> list[str]:
     shown = replace(graded, warnings=(*graded.warnings, *warnings))
     results.write_atomic(graded.out / REPORT, report.render(shown))
+    return []
+
+
+def _write_scores(graded: classbook.GradedClass) -> list[str]:
+    results.write_atomic(graded.out / scoresheet.SCORES, scoresheet.csv_text(graded))
     return []
 
 

@@ -1,0 +1,129 @@
+"""Small graded classes built in memory, in the stored result format, for the report and
+scores.csv tests: each student's entries are built by the batch's own entry builders from
+part verdicts written out by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import bank
+from grader.compare.result import PartResult, Result
+from grader.export.classbook import GradedClass
+from grader.grade import results
+
+#: Questions of the made classes: single-part fp.1.1 and fp.1.2, four-part act.1.
+QUESTIONS = ("fp.1.1", "fp.1.2", "act.1")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One question of one student: its parts' (status, fraction of points, mistake key),
+    or a status the batch gives an answer it never graded, with its message."""
+
+    parts: Sequence[tuple[str, float, str | None]] = ()
+    status: str = "graded"
+    message: str = ""
+
+
+def right(qid: str) -> Answer:
+    return Answer([("correct", 1.0, None)] * len(bank.get(qid).parts))
+
+
+def wrong(qid: str, mistake: str | None = None) -> Answer:
+    return Answer([("incorrect", 0.0, mistake)] * len(bank.get(qid).parts))
+
+
+def entry(qid: str, answer: Answer) -> dict[str, Any]:
+    question = bank.get(qid)
+    if answer.status != "graded":
+        return results.question_entry(question, 0.0, answer.status, answer.message)
+    parts = tuple(
+        PartResult(p.name, p.label, p.points, p.points * share, status, "", mistake)  # type: ignore[arg-type]
+        for p, (status, share, mistake) in zip(question.parts, answer.parts, strict=True)
+    )
+    return results.graded_entry(question, Result(qid, question.title, parts))
+
+
+@dataclass(frozen=True)
+class Student:
+    answers: Mapping[str, Answer]  # question id -> answer; right() for the others
+    status: str = "graded"
+    restore_notes: Sequence[str] = ()
+    cells: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+
+
+def result(student: str, made: Student, questions: Sequence[str] = QUESTIONS) -> dict[str, Any]:
+    entries = [entry(q, made.answers.get(q) or right(q)) for q in questions]
+    return {
+        "format": results.FORMAT,
+        "student": student,
+        "status": made.status,
+        "reason": "" if made.status == "graded" else f"the run ended: {made.status}",
+        "questions": entries,
+        "score": sum(e["score"] for e in entries),
+        "restore_notes": list(made.restore_notes),
+        "cells": [dict(c) for c in made.cells],
+    }
+
+
+def graded_class(
+    students: Mapping[str, Student], questions: Sequence[str] = QUESTIONS, out: Path | None = None
+) -> GradedClass:
+    stored = {s: result(s, made, questions) for s, made in students.items()}
+    failed = {
+        s: f"{r['status']}: {r['reason']}" for s, r in stored.items() if r["status"] != "graded"
+    }
+    return GradedClass(
+        assignment="forward-pass",
+        out=out or Path("graded"),
+        questions=tuple(bank.get(q) for q in questions),
+        students=tuple(students),
+        results=stored,
+        failed=failed,
+        warnings=(),
+    )
+
+
+#: Student ids with quotes, spaces, accents, markup, CSV delimiters.
+ODD_IDS = ("o'brien", "zoë", "a b", "x.y@uni.edu", "<b>", 'say "hi"', "50%&co", "smith, j")
+
+_TIMEOUT = {"cell": 4, "status": "timeout", "message": "stopped after 10 s"}
+_FLOOD = {"cell": 5, "status": "output-limit", "message": "printed more than 1000000 bytes"}
+_MEMORY = {"cell": 6, "status": "memory", "message": "MemoryError: the memory limit"}
+_UNDEFINED = "the test cell failed: NameError: name 'z_1_2' is not defined: assign it"
+_NO_ANSWER = "the test cell ran but recorded no answer (was grader.score replaced?)"
+NONE = Answer([("missing", 0.0, None)] * 4)  # act.1 = None
+
+#: A student per kind of warning, and the places the warning names.
+WARNED = {
+    "test cell edited": (
+        Student(
+            {}, restore_notes=["the protected cell fp-1-2 was edited: the original was restored"]
+        ),
+        ("fp.1.2",),
+    ),
+    "test cell deleted": (
+        Student({}, restore_notes=["the protected cell act-1 was missing: it was put back"]),
+        ("act.1",),
+    ),
+    "grader patched": (
+        Student({q: Answer(status="no answer", message=_NO_ANSWER) for q in ("fp.1.1", "act.1")}),
+        ("fp.1.1", "act.1"),
+    ),
+    "stopped by a limit": (
+        Student({}, cells=[_TIMEOUT, _FLOOD]),
+        ("cell timeout", "cell output-limit"),
+    ),
+    "memory cap": (Student({}, cells=[_MEMORY]), ("cell MemoryError",)),
+    "unanswered": (
+        Student({"fp.1.2": Answer(status="error", message=_UNDEFINED), "act.1": NONE}),
+        ("fp.1.2", "act.1"),
+    ),
+    "notebook failed": (
+        Student({q: Answer(status="not run") for q in ("act.1",)}, status="crashed"),
+        ("crashed",),
+    ),
+}
