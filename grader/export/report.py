@@ -1,83 +1,29 @@
 """The instructor's class report, `report.html`: how the class did and where it went wrong.
 
-Three charts (score distribution, mean per question, outcomes per question) with tables
-holding the same numbers, the catalogued mistakes recognised most often per question
-(from the parts' `mistake` keys, with the bank's hint), the submissions that failed to
-run or could not be read, and a link to every student's feedback page.
+In the order a teaching team acts on it: the score distribution; the misconceptions
+ranked across the assignment by the students showing each (`misconceptions`); item
+analysis per question (mean, spread, discrimination, flags: `items`) with the students
+per outcome; the student x question table with each student's warnings (`scoresheet`,
+sortable, the same rows as scores.csv, names linking to the feedback pages); the
+submissions that failed to run; the grading's own warnings. Counts are of students.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
 import numpy as np
 
-from grader.bank.model import Question
 from grader.export import page, plots
 from grader.export.classbook import GradedClass, entry, ordered, outcome, page_name
+from grader.export.items import Item, analyse
+from grader.export.misconceptions import Misconception, rank
+from grader.export.scoresheet import SCORES, Row, StudentWarning, rows
 
-#: Mistakes listed per question, most frequent first.
-TOP_MISTAKES = 5
-
-
-@dataclass(frozen=True)
-class Mistaken:
-    """A catalogued mistake of one question and the students who made it."""
-
-    key: str
-    hint: str
-    parts: tuple[str, ...]  # labels of the parts where it was recognised
-    students: int
-
-
-@dataclass(frozen=True)
-class QuestionStats:
-    question: Question
-    mean: float  # points, over every student with a result (as grades.csv)
-    outcomes: Counter[str]  # students per outcome
-    parts: Counter[str]  # part verdicts over the graded answers
-    mistakes: tuple[Mistaken, ...]  # most frequent first
-
-    @property
-    def fraction(self) -> float:
-        return self.mean / self.question.points if self.question.points else 0.0
-
-
-def _hints(question: Question) -> dict[str, str]:
-    return {m.key: m.hint for part in question.parts for m in part.mistakes}
-
-
-def question_stats(graded: GradedClass, question: Question) -> QuestionStats:
-    """Mean, outcomes, part verdicts and mistakes of one question over the class."""
-    scores, outcomes, parts = [], Counter[str](), Counter[str]()
-    who: dict[str, set[str]] = {}
-    where: dict[str, dict[str, None]] = {}
-    for student, result in sorted(graded.results.items()):
-        found = entry(result, question.id)
-        scores.append(float(found["score"]) if found else 0.0)
-        outcomes[outcome(found) if found else "not run"] += 1
-        for part in (found or {}).get("result", {}).get("parts", ()):
-            parts[str(part.get("status"))] += 1
-            if part.get("mistake"):
-                key = str(part["mistake"])
-                who.setdefault(key, set()).add(student)
-                where.setdefault(key, {})[str(part.get("label") or part.get("name"))] = None
-    hints = _hints(question)
-    mistakes = sorted(
-        (Mistaken(k, hints.get(k, ""), tuple(where[k]), len(s)) for k, s in who.items()),
-        key=lambda m: (-m.students, m.key),
-    )
-    mean = float(np.mean(scores)) if scores else 0.0
-    return QuestionStats(question, mean, outcomes, parts, tuple(mistakes[:TOP_MISTAKES]))
-
-
-def _verdicts(stats: QuestionStats) -> str:
-    """Counts of the part verdicts, e.g. "correct 8, incorrect 4"."""
-    return ", ".join(f"{w} {stats.parts[w]}" for w in sorted(stats.parts))
+#: Places of a warning shown in the table before "and n more" (scores.csv has them all).
+SHOWN_WHERE = 3
 
 
 def _figure(src: str, alt: str, caption: str) -> str:
@@ -87,8 +33,17 @@ def _figure(src: str, alt: str, caption: str) -> str:
     )
 
 
-def _link(student: str) -> str:
-    return f'<a href="feedback/{quote(page_name(student))}">feedback</a>'
+#: Question ids longer than this may break after a dot (opt.<wbr>lecture.<wbr>sgd).
+_UNBROKEN = 8
+
+
+def _breakable(qid: str) -> str:
+    """An escaped question id, long ones with a line-break opportunity after each dot."""
+    return escape(qid).replace(".", ".<wbr>") if len(qid) > _UNBROKEN else escape(qid)
+
+
+def _share(count: int, of: int) -> str:
+    return f"{count} of {of} ({100 * count / of:.0f}%)" if of else str(count)
 
 
 def _distribution(graded: GradedClass, totals: Sequence[float]) -> str:
@@ -112,83 +67,182 @@ def _distribution(graded: GradedClass, totals: Sequence[float]) -> str:
     )
 
 
-def _questions(stats: Sequence[QuestionStats]) -> str:
-    ids = [s.question.id for s in stats]
-    words = ordered({w for s in stats for w in s.outcomes})
-    counts = {w: [s.outcomes[w] for s in stats] for w in words}
-    means_alt = "; ".join(f"{s.question.id} {s.fraction:.2f}" for s in stats)
+def _misconceptions(found: Sequence[Misconception], students: int) -> str:
+    heading = "<h2>Misconceptions</h2>"
+    if not found:
+        return f"{heading}\n<p>No catalogued mistake was recognised.</p>"
     rows = [
-        f'<tr data-question="{escape(s.question.id)}"><th scope="row">{escape(s.question.id)}'
-        f"</th><td>{escape(s.question.title)}</td>"
-        f'<td class="num">{page.points(s.question.points)}</td>'
-        f'<td class="num" data-mean="{s.mean:.6f}">{s.mean:.3f}</td>'
-        f'<td class="num">{100 * s.fraction:.1f}%</td>'
-        + "".join(f'<td class="num">{s.outcomes[w]}</td>' for w in words)
-        + f"<td>{escape(_verdicts(s))}</td></tr>"
-        for s in stats
+        f'<tr data-mistake="{escape(m.key)}"><td class="num">{n}</td>'
+        f"<td>{escape(m.description)}<br><code>{escape(m.key)}</code></td>"
+        f'<td class="num" data-sort="{len(m.students)}">'
+        f"{_share(len(m.students), students)}</td>"
+        f"<td>{', '.join(f'{escape(q)} ({c})' for q, c in m.questions)}</td></tr>"
+        for n, m in enumerate(found, start=1)
+    ]
+    return "\n".join(
+        [
+            heading,
+            "<p>The catalogued mistakes the grader recognised, by the number of students "
+            "who made each at least once (a student who makes one in several parts or "
+            "questions counts once), with the questions where it appeared and the students "
+            "there.</p>",
+            page.table(
+                [
+                    page.column("Rank", numeric=True),
+                    page.column("Misconception"),
+                    page.column("Students", numeric=True),
+                    page.column("Questions (students)"),
+                ],
+                rows,
+                "misconceptions",
+            ),
+        ]
+    )
+
+
+def _discrimination(item: Item) -> str:
+    r = item.discrimination
+    if r is None:  # sorts below every correlation
+        return '<td class="num" data-sort="-2">n/a</td>'
+    return f'<td class="num" data-sort="{r:.6f}">{r:.2f}</td>'
+
+
+def _items(items: Sequence[Item]) -> str:
+    means_alt = "; ".join(f"{i.question.id} {i.fraction:.2f}" for i in items)
+    rows = [
+        f'<tr data-question="{escape(i.question.id)}"><th scope="row">'
+        f"{_breakable(i.question.id)}</th><td>{escape(i.question.title)}</td>"
+        f'<td class="num">{page.points(i.question.points)}</td>'
+        f'<td class="num" data-mean="{i.mean:.6f}" data-sort="{i.mean:.6f}">{i.mean:.3f}</td>'
+        f'<td class="num" data-sort="{i.fraction:.6f}">{100 * i.fraction:.1f}%</td>'
+        f'<td class="num" data-sd="{i.sd:.6f}" data-sort="{i.sd:.6f}">{i.sd:.3f}</td>'
+        f"{_discrimination(i)}<td>{escape(i.flag)}</td></tr>"
+        for i in items
     ]
     return "\n".join(
         [
             "<h2>Questions</h2>",
             _figure(
-                plots.means(ids, [s.fraction for s in stats]),
+                plots.means([i.question.id for i in items], [i.fraction for i in items]),
                 f"Bar chart of the mean score per question as a fraction of its points: "
                 f"{means_alt}.",
                 "Mean score per question, as a fraction of its points.",
             ),
-            _figure(
-                plots.outcomes(ids, counts),
-                "Stacked bar chart of the students per outcome for each question; the "
-                "table below gives the counts.",
-                "Outcomes per question (students).",
-            ),
+            "<p>Over every student with a result. SD: the standard deviation of the "
+            "question's points over the class. Discrimination: the correlation of the "
+            "question's points with the rest of the total (near 0 or below: the question "
+            "does not tell the students who do well from the others; n/a: no variation). "
+            "Flagged: questions nobody got full marks on, or everybody who answered did.</p>",
             page.table(
                 [
                     page.column("Question"),
                     page.column("Title"),
                     page.column("Points", numeric=True),
                     page.column("Mean", numeric=True),
-                    page.column("Mean %", numeric=True),
-                    *(page.column(page.status(w), numeric=True) for w in words),
-                    page.column("Part verdicts"),
+                    page.column("Mean&nbsp;%", numeric=True),
+                    page.column("SD", numeric=True),
+                    page.column("Discrimination", numeric=True),
+                    page.column("Flag"),
                 ],
                 rows,
                 "questions",
-                "Mean score, students per outcome, and the verdicts on the parts of the "
-                "graded answers",
+                "Item analysis",
+                sortable=True,
             ),
         ]
     )
 
 
-def _mistakes(stats: Sequence[QuestionStats]) -> str:
-    rows = []
-    for s in stats:
-        for m in s.mistakes:
-            rows.append(
-                f'<tr data-question="{escape(s.question.id)}" data-mistake="{escape(m.key)}">'
-                f'<th scope="row">{escape(s.question.id)}</th><td>{escape(", ".join(m.parts))}'
-                f"</td><td><code>{escape(m.key)}</code></td><td>{escape(m.hint)}</td>"
-                f'<td class="num">{m.students}</td></tr>'
-            )
-    if not rows:
-        return "<h2>Diagnosed mistakes</h2>\n<p>No catalogued mistake was recognised.</p>"
+def _outcomes(items: Sequence[Item]) -> str:
+    words = ordered({w for i in items for w, n in i.outcomes.items() if n})
+    carried = any(i.carried for i in items)
+    rows = [
+        f'<tr data-question="{escape(i.question.id)}"><th scope="row">'
+        f"{_breakable(i.question.id)}</th>"
+        + "".join(f'<td class="num" data-outcome="{w}">{i.outcomes[w]}</td>' for w in words)
+        + (f'<td class="num" data-outcome="carried">{i.carried}</td>' if carried else "")
+        + "</tr>"
+        for i in items
+    ]
+    columns = [page.column("Question"), *(page.column(page.status(w), True) for w in words)]
+    if carried:
+        columns.append(page.column("credited by follow-through", numeric=True))
+    counts = {w: [i.outcomes[w] for i in items] for w in words}
     return "\n".join(
         [
-            "<h2>Diagnosed mistakes</h2>",
-            f"<p>The catalogued mistakes recognised most often (up to {TOP_MISTAKES} per "
-            "question) and the hint students saw with them.</p>",
+            _figure(
+                plots.outcomes([i.question.id for i in items], counts),
+                "Stacked bar chart of the students per outcome for each question; the "
+                "table below gives the counts.",
+                "Outcomes per question (students).",
+            ),
+            page.table(
+                columns,
+                rows,
+                "outcomes",
+                "Students per outcome"
+                + (", and students with a part credited by follow-through" if carried else ""),
+            ),
+        ]
+    )
+
+
+def _warning(warning: StudentWarning) -> str:
+    where = list(warning.where)
+    shown = ", ".join(where[:SHOWN_WHERE])
+    if len(where) > SHOWN_WHERE:
+        shown += f" and {len(where) - SHOWN_WHERE} more"
+    return (
+        f'<li data-warning="{escape(warning.kind)}" title="{escape(str(warning))}">'
+        f"{escape(warning.kind)}: {escape(shown)}</li>"
+    )
+
+
+def _score(graded: GradedClass, row: Row, j: int) -> str:
+    question = graded.questions[j]
+    found = entry(graded.results[row.student], question.id)
+    word = outcome(found) if found else "not run"
+    return (
+        f'<td class="num {escape(word.replace(" ", "-"))}" data-sort="{row.scores[j]:.6f}" '
+        f'title="{escape(question.id)}: {escape(word)}">{page.points(row.scores[j])}</td>'
+    )
+
+
+def _students(graded: GradedClass, table: Sequence[Row]) -> str:
+    lines = []
+    for row in table:
+        href = f"feedback/{quote(page_name(row.student))}"
+        listed = "".join(map(_warning, row.warnings))
+        lines.append(
+            f'<tr data-student="{escape(row.student)}"><th scope="row" class="id">'
+            f'<a href="{escape(href)}">{escape(row.student)}</a></th>'
+            + "".join(_score(graded, row, j) for j in range(len(graded.questions)))
+            + f'<td class="num" data-sort="{row.total:.6f}">{page.points(row.total)}</td>'
+            f'<td data-sort="{len(row.warnings)}">'
+            + (f'<ul class="plain">{listed}</ul>' if listed else "")
+            + "</td></tr>"
+        )
+    return "\n".join(
+        [
+            "<h2>Students</h2>",
+            f"<p>Points per question and in total (of {page.points(graded.points)}); click a "
+            "column header to sort. Each name links to the student's feedback page. "
+            f"Warnings: results to look at before trusting the score. The same table is in "
+            f"{SCORES}.</p>",
+            '<div class="scroll">',
             page.table(
                 [
-                    page.column("Question"),
-                    page.column("Parts"),
-                    page.column("Mistake"),
-                    page.column("Hint"),
-                    page.column("Students", numeric=True),
+                    page.column("Student"),
+                    *(page.column(_breakable(q.id), numeric=True) for q in graded.questions),
+                    page.column("Total", numeric=True),
+                    page.column("Warnings"),
                 ],
-                rows,
-                "mistakes",
+                lines,
+                "scores",
+                sortable=True,
+                dense=True,
             ),
+            "</div>",
         ]
     )
 
@@ -199,10 +253,12 @@ def _failed(graded: GradedClass) -> str:
     rows = []
     for student, why in sorted(graded.failed.items()):
         status, _, reason = why.partition(": ")
-        link = _link(student) if student in graded.results else "none"
+        name = escape(student)
+        if student in graded.results:
+            name = f'<a href="feedback/{escape(quote(page_name(student)))}">{name}</a>'
         rows.append(
-            f'<tr data-student="{escape(student)}"><th scope="row">{escape(student)}</th>'
-            f"<td>{escape(status)}</td><td>{escape(reason)}</td><td>{link}</td></tr>"
+            f'<tr data-student="{escape(student)}"><th scope="row" class="id">{name}</th>'
+            f"<td>{escape(status)}</td><td>{escape(reason)}</td></tr>"
         )
     return "\n".join(
         [
@@ -210,12 +266,7 @@ def _failed(graded: GradedClass) -> str:
             "<p>Notebooks that could not be read or did not run to their end: their "
             "questions after the failure score 0.</p>",
             page.table(
-                [
-                    page.column("Student"),
-                    page.column("Status"),
-                    page.column("Reason"),
-                    page.column("Feedback"),
-                ],
+                [page.column("Student"), page.column("Status"), page.column("Reason")],
                 rows,
                 "failed",
             ),
@@ -223,47 +274,25 @@ def _failed(graded: GradedClass) -> str:
     )
 
 
-def _students(graded: GradedClass) -> str:
-    rows = [
-        f'<tr data-student="{escape(s)}"><th scope="row">{escape(s)}</th>'
-        f'<td class="num">{page.points(r.get("score", 0.0))}</td>'
-        f"<td>{escape(str(r.get('status')))}</td><td>{_link(s)}</td></tr>"
-        for s, r in sorted(graded.results.items())
-    ]
-    return "\n".join(
-        [
-            "<h2>Students</h2>",
-            page.table(
-                [
-                    page.column("Student"),
-                    page.column(f"Total (of {page.points(graded.points)})", numeric=True),
-                    page.column("Run"),
-                    page.column("Feedback"),
-                ],
-                rows,
-                "students",
-            ),
-        ]
-    )
-
-
 def render(graded: GradedClass) -> str:
     """The report page."""
-    stats = [question_stats(graded, q) for q in graded.questions]
-    totals = [float(r.get("score", 0.0)) for _, r in sorted(graded.results.items())]
+    table = rows(graded)
+    items = analyse(graded)
+    students = len(graded.results)
     body = [
         f"<h1>Class report: {escape(graded.assignment)}</h1>",
-        f'<p class="note">{len(graded.students)} submissions, {len(graded.results)} with '
-        f"results, {len(graded.failed)} failed to run or could not be read; "
+        f'<p class="note">{len(graded.students)} students submitted, {students} with '
+        f"results, {len(graded.failed)} whose notebooks failed to run or could not be read; "
         f"{len(graded.questions)} graded questions worth {page.points(graded.points)} "
         "points.</p>",
-        _distribution(graded, totals),
-        _questions(stats),
-        _mistakes(stats),
+        _distribution(graded, [r.total for r in table]),
+        _misconceptions(rank(graded), students),
+        _items(items),
+        _outcomes(items),
+        _students(graded, table),
         _failed(graded),
-        _students(graded),
     ]
     if graded.warnings:
-        items = "".join(f"<li>{escape(w)}</li>" for w in graded.warnings)
-        body.append(f"<h2>Warnings</h2>\n<ul>{items}</ul>")
-    return page.document(f"Class report: {graded.assignment}", "\n".join(body))
+        items_html = "".join(f"<li>{escape(w)}</li>" for w in graded.warnings)
+        body.append(f"<h2>Grading warnings</h2>\n<ul>{items_html}</ul>")
+    return page.document(f"Class report: {graded.assignment}", "\n".join(body), wide=True)
