@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from grader.export import page, plots
+from grader.export import overrides, page, plots
 from grader.export.classbook import GradedClass, entry, ordered, outcome, page_name
 from grader.export.items import Item, analyse
 from grader.export.misconceptions import Misconception, rank
@@ -198,13 +198,22 @@ def _warning(warning: StudentWarning) -> str:
     )
 
 
+#: Beside a score an instructor set (overrides.csv) instead of the grader.
+OVERRIDDEN = "\u270e"
+
+
 def _score(graded: GradedClass, row: Row, j: int) -> str:
     question = graded.questions[j]
     found = entry(graded.results[row.student], question.id)
-    word = outcome(found) if found else "not run"
+    said = outcome(found) if found else "not run"
+    css, shown = said.replace(" ", "-"), page.points(row.scores[j])
+    manual = overrides.applied(found) if found else None
+    if manual is not None:
+        said = overrides.mark(manual, question.points)
+        shown += f' <span aria-hidden="true">{OVERRIDDEN}</span>'
     return (
-        f'<td class="num {escape(word.replace(" ", "-"))}" data-sort="{row.scores[j]:.6f}" '
-        f'title="{escape(question.id)}: {escape(word)}">{page.points(row.scores[j])}</td>'
+        f'<td class="num {escape(css)}" data-sort="{row.scores[j]:.6f}" '
+        f'title="{escape(question.id)}: {escape(said)}">{shown}</td>'
     )
 
 
@@ -225,8 +234,9 @@ def _students(graded: GradedClass, table: Sequence[Row]) -> str:
     return "\n".join(
         [
             "<h2>Students</h2>",
-            f"<p>Points per question and in total (of {page.points(graded.points)}); click a "
-            "column header to sort. Each name links to the student's feedback page. "
+            f"<p>Points per question and in total (of {page.points(graded.points)}); "
+            f"{OVERRIDDEN} marks points an instructor set in overrides.csv. Click a column "
+            "header to sort. Each name links to the student's feedback page. "
             f"Warnings: results to look at before trusting the score. The same table is in "
             f"{SCORES}.</p>",
             '<div class="scroll">',

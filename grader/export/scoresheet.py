@@ -4,8 +4,9 @@ The report shows it (sortable) and `scores.csv` holds the same rows. A warning m
 result a person should look at before trusting its score; its kinds are `KINDS`, read
 from what the batch stored: restore notes (a protected cell was edited or deleted and put
 back), questions whose test cell recorded nothing (``grader.score`` replaced), cells or
-runs stopped by a limit, the memory cap reached, questions left unanswered, and a
-notebook that did not run to its end.
+runs stopped by a limit, the memory cap reached, questions left unanswered, a notebook
+that did not run to its end, and the questions whose points an instructor overrode
+(`overrides`: the score shown is theirs, not the grader's).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.bank.model import Question
+from grader.export import overrides
 from grader.export.classbook import GradedClass, entry
 from grader.grade import results
 
@@ -32,6 +34,7 @@ KINDS = (
     "memory cap",
     "unanswered",
     "notebook failed",
+    "overridden",
 )
 #: Cell statuses (of the run's cell log) and run statuses that a limit caused.
 _LIMIT_CELLS = ("timeout", "output-limit")
@@ -124,6 +127,7 @@ def warnings(
     found["unanswered"] = [
         q.id for q in questions if q.id in entries and _unanswered(q, entries[q.id])
     ]
+    found["overridden"] = [q for q, e in entries.items() if overrides.applied(e)]
     return tuple(
         StudentWarning(kind, tuple(dict.fromkeys(where))) for kind, where in found.items() if where
     )

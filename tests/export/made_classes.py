@@ -12,6 +12,7 @@ from typing import Any
 from grader import bank
 from grader.compare.result import PartResult, Result
 from grader.export.classbook import GradedClass
+from grader.export.overrides import Override, Overrides
 from grader.grade import results
 
 #: Questions of the made classes: single-part fp.1.1 and fp.1.2, four-part act.1.
@@ -53,11 +54,12 @@ class Student:
     status: str = "graded"
     restore_notes: Sequence[str] = ()
     cells: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    overridden: Mapping[str, float] = field(default_factory=dict)  # question id -> points
 
 
 def result(student: str, made: Student, questions: Sequence[str] = QUESTIONS) -> dict[str, Any]:
     entries = [entry(q, made.answers.get(q) or right(q)) for q in questions]
-    return {
+    stored = {
         "format": results.FORMAT,
         "student": student,
         "status": made.status,
@@ -67,6 +69,11 @@ def result(student: str, made: Student, questions: Sequence[str] = QUESTIONS) ->
         "restore_notes": list(made.restore_notes),
         "cells": [dict(c) for c in made.cells],
     }
+    manual = {
+        (student, q): Override(student, q, points, "re-marked by hand", row=2)
+        for q, points in made.overridden.items()
+    }
+    return Overrides(manual).apply(stored)
 
 
 def graded_class(
@@ -122,6 +129,7 @@ WARNED = {
         Student({"fp.1.2": Answer(status="error", message=_UNDEFINED), "act.1": NONE}),
         ("fp.1.2", "act.1"),
     ),
+    "overridden": (Student({"fp.1.2": wrong("fp.1.2")}, overridden={"fp.1.2": 0.5}), ("fp.1.2",)),
     "notebook failed": (
         Student({q: Answer(status="not run") for q in ("act.1",)}, status="crashed"),
         ("crashed",),

@@ -332,6 +332,9 @@ def test_each_kind_of_warning_is_found_and_shown():
             assert shown == []
         else:
             assert shown == [(kind, f"{kind}: {', '.join(WARNED[kind][1])}")]
+    marked = [td for td in html("td") if report.OVERRIDDEN in td.get_text()]
+    assert [td.get_text(" ", strip=True) for td in marked] == [f"0.5 {report.OVERRIDDEN}"]
+    assert marked[0]["title"].startswith("fp.1.2: overridden by the instructor: 0.5 of 1 points")
 
 
 def test_a_long_list_of_places_is_cut_in_the_page_but_whole_in_its_tooltip():
