@@ -88,12 +88,13 @@ def _sentence(text: str) -> str:
 
 
 def _cell_notes(result: Mapping[str, Any]) -> list[str]:
-    """Which cells failed and how, grouped (numbered as the batch numbers them)."""
+    """Which cells failed and how, grouped; counted from 1, as a student counts them (the
+    cell log holds the notebook's index, from 0)."""
     grouped: dict[str, list[int]] = {}
     for cell in result.get("cells", ()):
         problem = _cell_problem(cell)
         if problem is not None:
-            grouped.setdefault(problem, []).append(int(cell["cell"]))
+            grouped.setdefault(problem, []).append(int(cell["cell"]) + 1)
     return [
         f"{'Cell' if len(numbers) == 1 else 'Cells'} {', '.join(map(str, numbers))}: {problem}."
         for problem, numbers in grouped.items()
@@ -114,8 +115,8 @@ def _notebook(result: Mapping[str, Any]) -> str:
         ran = "every cell ran without an error" if result.get("cells") else "no cell ran"
         return f"<p>Nothing to report: {ran}.</p>"
     numbering = (
-        "<p>Cells are numbered from 0 at the top of the notebook, text cells included "
-        "(cell 3 is the fourth cell).</p>\n"
+        "<p>Cells are counted from 1 at the top of the notebook, text cells included "
+        "(cell 3 is the third cell).</p>\n"
         if cells
         else ""
     )
@@ -185,6 +186,14 @@ def _question(question: Question, found: Mapping[str, Any] | None) -> str:
     return head + verdict + detail + "\n</section>"
 
 
+#: Said on the page of a notebook graded with --trust-submissions where isolation failed.
+_UNISOLATED = (
+    '<p class="note"><strong>Graded without isolation:</strong> this notebook ran without '
+    "the grader's sandbox (the instructor chose to trust the submissions on a machine where "
+    "it could not be had).</p>"
+)
+
+
 def render(graded: GradedClass, result: Mapping[str, Any]) -> str:
     """One student's feedback page."""
     student, total = str(result["student"]), float(result.get("score", 0.0))
@@ -193,6 +202,7 @@ def render(graded: GradedClass, result: Mapping[str, Any]) -> str:
         f"<h1>Feedback on {escape(graded.assignment)} for {escape(student)}</h1>",
         f'<p class="note"><strong>Total: {page.points(total)} of '
         f"{page.points(graded.points)} points{share}.</strong> {escape(_run(result))}</p>",
+        *([_UNISOLATED] if result.get("isolation") == "none" else []),
         "<h2>About your notebook</h2>",
         _notebook(result),
         "<h2>How to read this page</h2>",

@@ -1,9 +1,13 @@
-"""Operating-system protections for a student's process (Linux; each degrades gracefully).
+"""Operating-system protections for a student's process (Linux), per forked child.
 
-Namespaces (network, PID, mount, IPC, UTS) come from ``unshare(2)``; the private mounts,
-the unprivileged uid, rlimits and ``prctl`` flags are applied by `grader.grade.child`
-before any student code runs. Every step reports whether it took effect, so a result
-says which protections were active rather than assuming them.
+The worker already lives inside bubblewrap (`grader.grade.jail`), which decides what can
+be seen at all; these are the steps `grader.grade.child` takes in each child before any
+student code runs: new network, mount, IPC and UTS namespaces from ``unshare(2)`` (the
+PID namespace comes with the fork), a private /proc, the whole view read-only but for a
+fresh /tmp, /var/tmp, /dev/shm and the child's own working folders, rlimits, then no
+privileges left (an unprivileged uid of its own as root, every capability dropped in a
+user namespace) and ``prctl`` flags. Every step reports whether it took effect, so a
+result says which protections were active rather than assuming them.
 """
 
 from __future__ import annotations
