@@ -199,7 +199,8 @@ class Sandbox:
             ending = _ending(status, done is not None)
         kind, reason = ending
         if reason and stopped_at is not None:
-            reason += f" during cell {stopped_at}; later cells did not run"
+            # counted from 1, as a student counts cells (the log holds the index)
+            reason += f" during cell {stopped_at + 1}; later cells did not run"
         return RunOutcome(
             status=kind,
             reason=reason,
