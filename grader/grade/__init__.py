@@ -2,9 +2,10 @@
 
 `grade_assignment` (in `grader.grade.batch`) is the entry point. Around it, one module per
 job: `submissions` (finding and reading notebooks), `restore` (the instructor's test
-cells back in), `pool` and `worker` (long-lived grading processes), `sandbox`, `child`
-and `isolation` (running student code in a forked, isolated child), `results` (result
-files and the tables rebuilt from them).
+cells back in), `pool` and `worker` (long-lived grading processes), `jail` (the
+bubblewrap view each worker lives in, and whether isolation can be had here), `sandbox`,
+`child` and `isolation` (running student code in a forked, isolated child), `results`
+(result files and the tables rebuilt from them).
 """
 
 from typing import Any
