@@ -30,6 +30,8 @@ OUTCOMES = (
     "not run",
     "invalid",
 )
+#: The outcomes of an answer that was graded.
+GRADED = OUTCOMES[:3]
 
 
 class ExportError(Exception):

@@ -16,16 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.bank.model import Question
-from grader.export.classbook import GradedClass, entry, outcome
+from grader.export.classbook import GRADED, GradedClass, entry, outcome
 from grader.export.scoresheet import rows
 
 #: The flags of a question whose scores say little about the students.
 NOBODY = "nobody got full marks"
 EVERYBODY = "everybody who answered got full marks"
-
-
-#: The outcomes of an answer that was graded (the others were never graded).
-GRADED = ("correct", "partial", "incorrect")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from grader.compare import result
 SIGNS = {
     **result.SIGNS,
     "error": "!",
-    "timeout": "⧗",
+    "timeout": "◷",  # a clock face in common fonts (DejaVu, Segoe UI Symbol), unlike ⧗
     "no answer": "?",
     "not run": "–",
 }
@@ -45,8 +45,8 @@ table.sortable .num { width: 1%; }  /* numbers take their own width, text the re
 table.dense { font-size: .875rem; } table.dense th, table.dense td { padding: .2rem .35rem; }
 th button { font: inherit; color: inherit; background: none; border: 0; padding: 0;
             text-align: inherit; cursor: pointer; text-decoration: underline dotted; }
-th[aria-sort="ascending"] button::after { content: " \\25B2"; }
-th[aria-sort="descending"] button::after { content: " \\25BC"; }
+th[aria-sort="ascending"] button::after { content: "\\A0\\25B2"; }  /* no-break space */
+th[aria-sort="descending"] button::after { content: "\\A0\\25BC"; }
 @media print {
   body, body.wide { margin: 0; max-width: none; font-size: 11pt; }
   section, table, figure { break-inside: avoid; }
