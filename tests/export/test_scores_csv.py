@@ -4,12 +4,17 @@ warnings, any student id quoted so that it reads back unchanged."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 
+import nbformat
+from conftest import ASSIGNMENT, ROOT
 from made_classes import ODD_IDS, WARNED, Answer, Student, graded_class, wrong
 
+from grader import bank
 from grader.export import scoresheet
+from grader.grade.restore import grade_id_of, restore
 
 
 def read(text: str) -> list[dict[str, str]]:
@@ -53,4 +58,18 @@ def test_several_warnings_share_the_cell_in_kind_order():
     row = read(scoresheet.csv_text(graded_class({"x": many})))[0]
     assert row["warnings"] == (
         "test cell edited: fp.1.1; grader patched: fp.1.2; stopped by a limit: notebook timeout"
+    )
+
+
+def test_the_restore_notes_the_batch_writes_are_read_as_edited_and_deleted_test_cells():
+    source = nbformat.read(ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    submission = copy.deepcopy(source)
+    edited = next(c for c in submission.cells if grade_id_of(c) == "fp-1-2")
+    edited.source = "pass  # no test here"
+    submission.cells = [c for c in submission.cells if grade_id_of(c) != "act-1"]
+    notes = restore(source, submission).notes
+    questions = [bank.get(q) for q in ("fp.1.2", "act.1")]
+    assert scoresheet.warnings(questions, {"restore_notes": notes, "status": "graded"}) == (
+        scoresheet.StudentWarning("test cell edited", ("fp.1.2",)),
+        scoresheet.StudentWarning("test cell deleted", ("act.1",)),
     )
