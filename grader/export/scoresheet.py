@@ -3,10 +3,11 @@
 The report shows it (sortable) and `scores.csv` holds the same rows. A warning marks a
 result a person should look at before trusting its score; its kinds are `KINDS`, read
 from what the batch stored: restore notes (a protected cell was edited or deleted and put
-back), questions whose test cell recorded nothing (``grader.score`` replaced), cells or
-runs stopped by a limit, the memory cap reached, questions left unanswered, a notebook
-that did not run to its end, and the questions whose points an instructor overrode
-(`overrides`: the score shown is theirs, not the grader's).
+back), questions whose test cell recorded nothing (``grader.score`` replaced), a limit
+reached (a cell stopped at its time limit or its output cut, the notebook stopped), the
+memory cap reached, questions left unanswered, a notebook that did not run to its end,
+and the questions whose points an instructor overrode (`overrides`: the score shown is
+theirs, not the grader's).
 """
 
 from __future__ import annotations
@@ -30,14 +31,13 @@ KINDS = (
     "test cell edited",
     "test cell deleted",
     "grader patched",
-    "stopped by a limit",
+    "limit reached",
     "memory cap",
     "unanswered",
     "notebook failed",
     "overridden",
 )
-#: Cell statuses (of the run's cell log) and run statuses that a limit caused.
-_LIMIT_CELLS = ("timeout", "output-limit")
+#: Run statuses that a limit caused.
 _LIMIT_RUNS = ("timeout", "cpu-limit", "file-limit")
 #: The run status of a notebook killed by SIGKILL, most often for running out of memory.
 _KILLED = "killed"
@@ -113,13 +113,15 @@ def warnings(
     found["grader patched"] = [q for q, e in entries.items() if e.get("status") == "no answer"]
     for cell in result.get("cells", ()):
         status = str(cell.get("status"))
-        if status in _LIMIT_CELLS:
-            found["stopped by a limit"].append(f"cell {status}")
+        if status == "timeout":
+            found["limit reached"].append("cell timeout")
         elif status == "memory":
             found["memory cap"].append("cell MemoryError")
+        if cell.get("dropped"):  # the output over the cap was left out, the cell went on
+            found["limit reached"].append("cell output cut")
     run = str(result.get("status"))
     if run in _LIMIT_RUNS:
-        found["stopped by a limit"].append(f"notebook {run}")
+        found["limit reached"].append(f"notebook {run}")
     elif run == _KILLED:
         found["memory cap"].append("notebook killed")
     elif run != "graded":

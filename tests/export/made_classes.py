@@ -98,7 +98,7 @@ def graded_class(
 ODD_IDS = ("o'brien", "zoë", "a b", "x.y@uni.edu", "<b>", 'say "hi"', "50%&co", "smith, j")
 
 _TIMEOUT = {"cell": 4, "status": "timeout", "message": "stopped after 10 s"}
-_FLOOD = {"cell": 5, "status": "output-limit", "message": "printed more than 1000000 bytes"}
+_FLOOD = {"cell": 5, "status": "ok", "dropped": 9_000_000}  # bytes over the output cap
 _MEMORY = {"cell": 6, "status": "memory", "message": "MemoryError: the memory limit"}
 _UNDEFINED = "the test cell failed: NameError: name 'z_1_2' is not defined: assign it"
 _NO_ANSWER = "the test cell ran but recorded no answer (was grader.score replaced?)"
@@ -120,10 +120,7 @@ WARNED = {
         Student({q: Answer(status="no answer", message=_NO_ANSWER) for q in ("fp.1.1", "act.1")}),
         ("fp.1.1", "act.1"),
     ),
-    "stopped by a limit": (
-        Student({}, cells=[_TIMEOUT, _FLOOD]),
-        ("cell timeout", "cell output-limit"),
-    ),
+    "limit reached": (Student({}, cells=[_TIMEOUT, _FLOOD]), ("cell timeout", "cell output cut")),
     "memory cap": (Student({}, cells=[_MEMORY]), ("cell MemoryError",)),
     "unanswered": (
         Student({"fp.1.2": Answer(status="error", message=_UNDEFINED), "act.1": NONE}),

@@ -57,7 +57,7 @@ def test_several_warnings_share_the_cell_in_kind_order():
     )
     row = read(scoresheet.csv_text(graded_class({"x": many})))[0]
     assert row["warnings"] == (
-        "test cell edited: fp.1.1; grader patched: fp.1.2; stopped by a limit: notebook timeout"
+        "test cell edited: fp.1.1; grader patched: fp.1.2; limit reached: notebook timeout"
     )
 
 
