@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from grader.bank import mistakes as m
+from grader.bank import trajectory as tr
 from grader.bank.model import Compute, Expression, Inputs, Numeric, Prior, Question, Tolerance
 from reference import data, network, regression
 from reference import symbolic as sym
@@ -36,105 +37,40 @@ LINE: dict[str, Any] = {
 LINE_STEPS = 3
 
 
-def _theta_before(inputs: Inputs, prior: Prior, t: int) -> Array:
-    """θ(t−1) = (w, b): the start, or row t−1 (the student's own when following through)."""
-    theta = inputs["theta0"] if t == 1 else prior[f"theta{t - 1}"]
-    return np.asarray(theta, dtype=np.float64).ravel()
-
-
-def _bgd_step(inputs: Inputs, theta: Array) -> Array:
-    """θ ← θ − η ∇L(θ) for the MSE on all of D."""
-    w, b = theta
+def _line_step(inputs: Inputs, prior: Prior, t: int) -> Array:
+    """θ(t) = θ(t−1) − η ∇L(θ(t−1)) for the MSE on all of D."""
+    w, b = tr.theta_at(inputs, prior, t - 1)
     run = regression.batch_gd(inputs["x_D"], inputs["y_D"], [[w]], b, inputs["eta"], 1)
     return run.thetas[1]
 
 
-def _line_step(t: int) -> Compute:
-    def compute(inputs: Inputs, prior: Prior) -> Array:
-        return _bgd_step(inputs, _theta_before(inputs, prior, t))
+def _line_gradient(inputs: Inputs, t: int, theta: Array) -> Array:
+    """∇L at θ = (w, b) for the MSE on all of D."""
+    dw, db = regression.mse_gradients(inputs["x_D"], inputs["y_D"], [[theta[0]]], theta[1])
+    return np.array([float(dw[0, 0]), db])
 
-    return compute
 
+LINE_SLIPS: tuple[tr.RowSlip, ...] = (
+    tr.UPHILL,
+    tr.HALF,
+    tr.rate_scaled("sum-not-mean", lambda i: len(i["x_D"])),
+    tr.rate_scaled("wrong-learning-rate", 10),
+    tr.sequential(_line_gradient),
+    tr.BEHIND,
+    tr.AHEAD,
+)
 
-def _line_mistakes(t: int) -> tuple[m.Mistake, ...]:
-    step = _line_step(t)
-    row = f"row {t} holds θ({t}), after {t} update{'s' if t > 1 else ''}."
-
-    def w_updated_first(inputs: Inputs, prior: Prior) -> Array:
-        """b's gradient taken at the new w (sequential code updating w before it)."""
-        w, b = _theta_before(inputs, prior, t)
-        x, y, eta = inputs["x_D"], inputs["y_D"], inputs["eta"]
-        dw, _ = regression.mse_gradients(x, y, [[w]], b)
-        w_new = w - eta * float(dw[0, 0])
-        _, db = regression.mse_gradients(x, y, [[w_new]], b)
-        return np.array([w_new, b - eta * db])
-
-    return (
-        m.with_inputs(
-            step,
-            "sign-flipped",
-            "Gradient descent steps against the gradient: θ ← θ − η ∇L, and ∂L/∂w, ∂L/∂b "
-            "use the residuals ŷᵢ − yᵢ.",
-            eta=lambda i: -i["eta"],
-        ),
-        m.with_inputs(
-            step,
-            "factor-2-dropped",
-            "The derivative of (ŷᵢ − yᵢ)² is 2(ŷᵢ − yᵢ) times the derivative of ŷᵢ: "
-            "the factor 2 seems to be missing.",
-            eta=lambda i: i["eta"] / 2,
-        ),
-        m.with_inputs(
-            step,
-            "sum-instead-of-mean",
-            "The MSE is the mean over the N observations, so its gradient divides by N.",
-            eta=lambda i: i["eta"] * len(i["x_D"]),
-        ),
-        m.with_inputs(
-            step,
-            "eta-ten-times-larger",
-            f"The learning rate looks ten times too large: η = {LINE['eta']:g}.",
-            eta=lambda i: i["eta"] * 10,
-        ),
-        m.Mistake(
-            "w-updated-first",
-            "Both derivatives are taken at the same θ(t−1): it looks like ∂L/∂b was computed "
-            "with the new w. Compute both gradients before updating either parameter.",
-            w_updated_first,
-        ),
-        m.Mistake(
-            "one-step-behind",
-            f"This is the θ before this update: {row}",
-            lambda inputs, prior: _theta_before(inputs, prior, t),
-        ),
-        m.Mistake(
-            "one-step-ahead",
-            f"This is one update too many: {row}",
-            lambda inputs, prior: _bgd_step(inputs, step(inputs, prior)),
-        ),
+LINE_GD = m.diagnosable(
+    Question(
+        id="bp.1",
+        assignment=ASSIGNMENT,
+        title="Three steps of batch gradient descent for a line",
+        variable="thetas",
+        inputs=LINE,
+        given=("x_D", "y_D", "theta0", "eta"),
+        layout="rows",
+        parts=tr.Trajectory(_line_step, label="θ({t}) = (w, b)").rows(LINE_STEPS, 1, LINE_SLIPS),
     )
-
-
-LINE_GD = Question(
-    id="bp.1",
-    assignment=ASSIGNMENT,
-    title="Three steps of batch gradient descent for a line",
-    variable="thetas",
-    inputs=LINE,
-    given=("x_D", "y_D", "theta0", "eta"),
-    layout="rows",
-    parts=tuple(
-        Numeric(
-            f"theta{t}",
-            1,
-            _line_step(t),
-            mistakes=_line_mistakes(t),
-            follows=(f"theta{t - 1}",) if t > 1 else (),
-            shape_policy="size",
-            label=f"θ({t}) = (w, b)",
-        )
-        for t in range(1, LINE_STEPS + 1)
-    ),
 )
 
 
@@ -146,10 +82,10 @@ def _expression(
     points: float,
     derivation: sym.Derivation,
     intervals: dict[str, tuple[float, float]],
-    slips: tuple[Slip, ...],
+    slips: tuple[Rewrite, ...],
     functions: tuple[str, ...] = (),
 ) -> Expression:
-    """A part whose answer is `derivation[name]`; each slip maps it to a wrong form."""
+    """A part whose answer is `derivation[name]`; each slip rewrites it to a wrong form."""
 
     def compute(inputs: Inputs, prior: Prior) -> sp.Expr:
         return derivation[name]
@@ -158,7 +94,9 @@ def _expression(
         name,
         points,
         compute,
-        mistakes=tuple(m.mapped(compute, key, hint, slip) for key, hint, slip in slips),
+        mistakes=tuple(
+            m.slip(key, m.mapped(compute, wrong), **params) for key, wrong, params in slips
+        ),
         symbols=intervals,
         functions=functions,
         definitions=derivation.definitions,
@@ -166,31 +104,19 @@ def _expression(
     )
 
 
-#: A slip in a derivation: (key, hint, the expected expression -> the slipped one).
-Slip = tuple[str, str, Callable[[sp.Expr], sp.Expr]]
+#: A slip in a derivation: (key, the expected expression -> the slipped one, the hint's
+#: parameters).
+Rewrite = tuple[str, Callable[[sp.Expr], sp.Expr], dict[str, Any]]
 _HALF = sp.Rational(1, 2)
 
 _N = len(data.BACKPROP_D.x)
 LINEAR = sym.linear_mse(_N)
 _LINEAR_INTERVALS = dict.fromkeys(LINEAR.symbols, (-2.0, 2.0))
 
-_LINEAR_SLIPS: tuple[Slip, ...] = (
-    (
-        "factor-2-dropped",
-        "The derivative of (ŷᵢ − yᵢ)² is 2(ŷᵢ − yᵢ) times the derivative of ŷᵢ: "
-        "the factor 2 seems to be missing.",
-        lambda e: e * _HALF,
-    ),
-    (
-        "sum-instead-of-mean",
-        "L is the mean of the three squared errors: keep its factor 1/3.",
-        lambda e: e * _N,
-    ),
-    (
-        "sign-flipped",
-        "Differentiate (ŷᵢ − yᵢ)², with ŷᵢ = w xᵢ + b: the sign is flipped.",
-        lambda e: -e,
-    ),
+_LINEAR_SLIPS: tuple[Rewrite, ...] = (
+    ("factor-2", lambda e: e * _HALF, {}),
+    ("sum-not-mean", lambda e: e * _N, {}),
+    ("gradient-sign", lambda e: -e, {}),
 )
 
 SYM_LINEAR = Question(
@@ -207,11 +133,7 @@ SYM_LINEAR = Question(
             _LINEAR_INTERVALS,
             (
                 *_LINEAR_SLIPS,
-                (
-                    "missing-chain-factor",
-                    "By the chain rule ∂ŷᵢ/∂w = xᵢ multiplies each term: it seems to be missing.",
-                    lambda e: LINEAR["dL_db"],
-                ),
+                ("missing-chain-factor", lambda e: LINEAR["dL_db"], {}),
             ),
         ),
         _expression(
@@ -221,11 +143,7 @@ SYM_LINEAR = Question(
             _LINEAR_INTERVALS,
             (
                 *_LINEAR_SLIPS,
-                (
-                    "extra-chain-factor",
-                    "∂ŷᵢ/∂b = 1, so the terms are not multiplied by xᵢ (that is ∂L/∂w).",
-                    lambda e: LINEAR["dL_dw"],
-                ),
+                ("extra-chain-factor", lambda e: LINEAR["dL_dw"], {}),
             ),
         ),
     ),
@@ -236,48 +154,22 @@ NETWORK = sym.network_321()
 #: Inputs and weights of either sign; a positive target, as y = e^(z2) always is.
 _NETWORK_INTERVALS = {name: (0.5, 3.0) if name == "y" else (-1.0, 1.0) for name in NETWORK.symbols}
 
-_DELTA_SLIPS: tuple[Slip, ...] = (
-    (
-        "factor-2-dropped",
-        "The derivative of (ŷ − y)² is 2(ŷ − y) times the derivative of ŷ: the factor 2 "
-        "seems to be missing.",
-        lambda e: e * _HALF,
-    ),
-    (
-        "exp-derivative-missing",
-        "δ2 = ∂L/∂z2 = ∂L/∂ŷ · ∂ŷ/∂z2, and ∂ŷ/∂z2 = e^(z2): that factor seems to be missing.",
-        lambda e: e / sp.exp(sp.Symbol("z2")),
-    ),
-    (
-        "sign-flipped",
-        "Differentiate (ŷ − y)² with respect to ŷ: the sign is flipped.",
-        lambda e: -e,
-    ),
+_DELTA_SLIPS: tuple[Rewrite, ...] = (
+    ("factor-2", lambda e: e * _HALF, {}),
+    ("exp-derivative-missing", lambda e: e / sp.exp(sp.Symbol("z2")), {}),
+    ("gradient-sign", lambda e: -e, {}),
 )
 
 
-def _hidden_slips(j: int) -> tuple[Slip, ...]:
+def _hidden_slips(j: int) -> tuple[Rewrite, ...]:
     """Slips in δ1_j = v_j δ2 σ'(z1_j), on top of those inherited from δ2."""
     s = sym.sigma(sp.Symbol(f"z1{j}"))
     v_own, v_other = sp.Symbol(f"v{j}"), sp.Symbol(f"v{3 - j}")
     return (
         *_DELTA_SLIPS,
-        (
-            "sigmoid-for-sigmoid-prime",
-            f"The chain rule needs the derivative σ'(z1{j}) = σ(z1{j})(1 − σ(z1{j})), "
-            f"not σ(z1{j}) itself.",
-            lambda e: e / (1 - s),
-        ),
-        (
-            "weight-missing",
-            f"z2 = v1 σ(z11) + v2 σ(z12), so ∂z2/∂σ(z1{j}) = v{j}: that factor seems missing.",
-            lambda e: e / v_own,
-        ),
-        (
-            "other-weight",
-            f"Hidden node {j} reaches the output through v{j}, not v{3 - j}.",
-            lambda e: e * v_other / v_own,
-        ),
+        ("sigmoid-for-sigmoid-prime", lambda e: e / (1 - s), {"z": f"z1{j}"}),
+        ("weight-missing", lambda e: e / v_own, {"j": j}),
+        ("other-weight", lambda e: e * v_other / v_own, {"j": j, "other": 3 - j}),
     )
 
 
@@ -346,46 +238,17 @@ def _gradient_part(index: int) -> Numeric:
     def slipped(output_prime: Prime, hidden_prime: Prime) -> Compute:
         return lambda i, p: _slipped_gradients(i, output_prime, hidden_prime)[index]
 
+    shape = "3×2" if index == 0 else "2×1"
     mistakes = [
-        m.negated(
-            compute,
-            "sign-flipped",
-            "δ2 starts with 2(ŷ − y), the prediction minus the target: the sign is flipped.",
-        ),
-        m.scaled(
-            compute,
-            "sum-instead-of-mean",
-            "The MSE is the mean over the n rows, so its gradient is Xᵀδ / n, not the sum.",
-            lambda i: len(i["y"]),
-        ),
-        m.scaled(
-            compute,
-            "factor-2-dropped",
-            "δ2 = ∂ℓ/∂z2 for ℓ = (ŷ − y)² starts with 2(ŷ − y): the factor 2 seems missing.",
-            0.5,
-        ),
-        m.Mistake(
-            "exp-derivative-missing",
-            "δ2 = 2(ŷ − y) · ∂ŷ/∂z2 with ∂ŷ/∂z2 = e^(z2): that factor seems to be missing.",
-            slipped(lambda c: np.ones_like(c.y_hat), _sigmoid_prime),
-        ),
-        m.mapped(
-            compute,
-            "transposed",
-            f"{name} has the shape of its weights ({'3×2' if index == 0 else '2×1'}): "
-            "it looks transposed.",
-            np.transpose,
-        ),
+        m.slip("gradient-sign", m.negated(compute)),
+        m.slip("sum-not-mean", m.times(compute, lambda i: len(i["y"]))),
+        m.slip("factor-2", m.times(compute, 0.5)),
+        m.slip("exp-derivative-missing", slipped(lambda c: np.ones_like(c.y_hat), _sigmoid_prime)),
+        m.slip("gradient-transposed", m.mapped(compute, np.transpose), name=name, shape=shape),
     ]
     if index == 0:  # σ' only enters the hidden layer's gradient
-        mistakes.insert(
-            4,
-            m.Mistake(
-                "sigmoid-for-sigmoid-prime",
-                "δ1 = δ2 W2ᵀ ⊙ σ'(z1) with σ'(z1) = σ(z1)(1 − σ(z1)), not σ(z1) itself.",
-                slipped(_exp_prime, lambda c: c.a1),
-            ),
-        )
+        sigma = m.slip("sigmoid-for-sigmoid-prime", slipped(_exp_prime, lambda c: c.a1), z="z1")
+        mistakes.insert(4, sigma)
     return Numeric(name, 1, compute, mistakes=tuple(mistakes), label=f"{name} = ∂L/∂W{index + 1}")
 
 
@@ -427,26 +290,10 @@ def _train_part(index: int) -> Numeric:
         1,
         compute,
         mistakes=(
-            m.Mistake(
-                "not-trained",
-                "These are the initial weights: each iteration must update W1 and W2 "
-                "(W ← W − η ∂L/∂W) and the next one start from the updated weights.",
-                lambda i, p: i[f"{name}_init"],
-            ),
+            m.slip("not-trained", lambda i, p: i[f"{name}_init"]),
             # A factor 2 dropped from δ2 halves every gradient: the run of η/2.
-            m.with_inputs(
-                compute,
-                "factor-2-dropped",
-                "δ2 = ∂ℓ/∂z2 for ℓ = (ŷ − y)² starts with 2(ŷ − y): the factor 2 seems "
-                "missing (check your gradient against bp.nn.grad).",
-                eta=lambda i: i["eta"] / 2,
-            ),
-            m.with_inputs(
-                compute,
-                "eta-ten-times-smaller",
-                f"The learning rate looks ten times too small: η = {NN_TRAIN_SETTINGS['eta']:g}.",
-                eta=lambda i: i["eta"] / 10,
-            ),
+            m.slip("factor-2", m.with_inputs(compute, eta=lambda i: i["eta"] / 2)),
+            m.slip("wrong-learning-rate", m.with_inputs(compute, eta=lambda i: i["eta"] / 10)),
         ),
         label=f"{name} after {NN_TRAIN_SETTINGS['iterations']} iterations",
     )
@@ -504,18 +351,8 @@ def _keras_part(index: int) -> Numeric:
         1,
         compute,
         mistakes=(
-            m.Mistake(
-                "from-scratch-weights",
-                "These are the weights plain batch gradient descent reaches (bp.nn.train); "
-                "here Keras trains the network with Adam, which ends elsewhere.",
-                lambda i, p: NN_TRAIN.answer[name],
-            ),
-            m.Mistake(
-                "not-trained",
-                "These are the initial weights: read them with model.get_weights() after "
-                "model.fit(...).",
-                lambda i, p: i[f"{name}_init"],
-            ),
+            m.slip("from-scratch-weights", lambda i, p: NN_TRAIN.answer[name]),
+            m.slip("not-trained", lambda i, p: i[f"{name}_init"]),
         ),
         # Keras's default batch_size=32 is a likelier slip, but replaying it takes 313
         # times more steps than the answer: it is left to the generic diagnoses.

@@ -49,13 +49,8 @@ def _sigmoid_of_z(inputs: Inputs, prior: Prior) -> np.ndarray:
 
 def _bias_mistakes(compute: Callable[[Inputs, Prior], np.ndarray]) -> tuple[m.Mistake, ...]:
     return (
-        m.with_inputs(compute, "no-bias", "It looks like the bias b was left out.", b=0.0),
-        m.with_inputs(
-            compute,
-            "bias-subtracted",
-            "It looks like b was subtracted instead of added.",
-            b=lambda i: -np.asarray(i["b"]),
-        ),
+        m.slip("no-bias", m.with_inputs(compute, b=0.0)),
+        m.slip("bias-subtracted", m.with_inputs(compute, b=lambda i: -np.asarray(i["b"]))),
     )
 
 
@@ -78,12 +73,7 @@ LOGISTIC = Question(
             _z,
             mistakes=(
                 *_bias_mistakes(_z),
-                m.with_inputs(
-                    _z,
-                    "weights-swapped",
-                    "x_i1 is multiplied by w_1 and x_i2 by w_2.",
-                    w=lambda i: i["w"][::-1],
-                ),
+                m.slip("weights-swapped", m.with_inputs(_z, w=lambda i: i["w"][::-1])),
             ),
             shape_policy="column_ok",
             label="z = Xw + b",
@@ -93,22 +83,9 @@ LOGISTIC = Question(
             0.5,
             _sigmoid_of_z,
             mistakes=(
-                m.Mistake(
-                    "sigmoid-sign",
-                    "σ(z) = 1/(1 + e^(−z)): the exponent's sign looks flipped.",
-                    lambda i, p: act.sigmoid(-_own("z")(p)),
-                ),
-                m.Mistake(
-                    "sigmoid-prime-for-sigmoid",
-                    "This is σ'(z) = σ(z)(1 − σ(z)), not σ(z).",
-                    lambda i, p: act.sigmoid_prime(_own("z")(p)),
-                ),
-                m.Mistake(
-                    "softmax-for-sigmoid",
-                    "A single output neuron uses the sigmoid on each z_i; a softmax over the "
-                    "column mixes the observations together.",
-                    lambda i, p: act.softmax(_own("z")(p), axis=0),
-                ),
+                m.slip("sigmoid-sign", lambda i, p: act.sigmoid(-_own("z")(p))),
+                m.slip("sigmoid-prime-for-sigmoid", lambda i, p: act.sigmoid_prime(_own("z")(p))),
+                m.slip("softmax-for-sigmoid", lambda i, p: act.softmax(_own("z")(p), axis=0)),
             ),
             follows=("z",),
             shape_policy="column_ok",
@@ -150,12 +127,7 @@ SOFTMAX = Question(
             _Z,
             mistakes=(
                 *_bias_mistakes(_Z),
-                m.with_inputs(
-                    _Z,
-                    "weights-transposed",
-                    "W[k, j] is the weight from input k to output j: use X @ W, not X @ W.T.",
-                    W=lambda i: i["W"].T,
-                ),
+                m.slip("weights-transposed", m.with_inputs(_Z, W=lambda i: i["W"].T)),
             ),
             label="Z = XW + b",
         ),
@@ -164,29 +136,13 @@ SOFTMAX = Question(
             0.5,
             _softmax_of_Z,
             mistakes=(
-                m.Mistake(
-                    "softmax-wrong-axis",
-                    "Each row (one observation) must add up to 1: normalise along axis=1, "
-                    "not down the columns.",
-                    lambda i, p: act.softmax(_own("Z")(p), axis=0),
-                ),
-                m.Mistake(
+                m.slip("softmax-wrong-axis", lambda i, p: act.softmax(_own("Z")(p), axis=0)),
+                m.slip(
                     "softmax-whole-matrix",
-                    "Each row is normalised on its own: divide by the sum of its row "
-                    "(axis=1, keepdims=True), not by the sum of the whole matrix.",
                     lambda i, p: np.exp(_own("Z")(p)) / np.exp(_own("Z")(p)).sum(),
                 ),
-                m.Mistake(
-                    "sigmoid-for-softmax",
-                    "This is the sigmoid of each score; the softmax divides e^(z_ij) by the "
-                    "sum of e^(z_ik) over its row.",
-                    lambda i, p: act.sigmoid(_own("Z")(p)),
-                ),
-                m.Mistake(
-                    "softmax-unnormalised",
-                    "These are e^(z_ij) without dividing by their row's sum.",
-                    lambda i, p: np.exp(_own("Z")(p)),
-                ),
+                m.slip("sigmoid-for-softmax", lambda i, p: act.sigmoid(_own("Z")(p))),
+                m.slip("softmax-unnormalised", lambda i, p: np.exp(_own("Z")(p))),
             ),
             follows=("Z",),
             label="A = softmax(Z)",
@@ -269,12 +225,7 @@ def _mean_of(name: str) -> Callable[[Inputs, Prior], float]:
 
 
 def _sum_for_mean(compute: Callable[[Inputs, Prior], float]) -> m.Mistake:
-    return m.scaled(
-        compute,
-        "sum-not-mean",
-        "This is the sum over the observations; the loss is their mean.",
-        lambda i: i["y"].size,
-    )
+    return m.slip("sum-not-mean", m.times(compute, lambda i: i["y"].size))
 
 
 #: The options of the accuracy question, by letter (the notebook lists them from here).
@@ -288,8 +239,9 @@ ACCURACY_OPTIONS: dict[str, str] = {
 }
 
 
-def _option(key: str, hint: str) -> m.Mistake:
-    return m.Mistake(f"option-{key}", hint, lambda i, p: key)
+def _option(option: str, key: str) -> m.Mistake:
+    """The slip `key` of answering `option`."""
+    return m.slip(key, lambda i, p: option)
 
 
 LOSS = Question(
@@ -306,26 +258,11 @@ LOSS = Question(
             0.5,
             _bce_each,
             mistakes=(
-                m.negated(
-                    _bce_each,
-                    "no-minus",
-                    "The cross-entropy is −[y log p + (1 − y) log(1 − p)]: "
-                    "the minus sign makes it positive.",
-                ),
-                m.scaled(
-                    _bce_each,
-                    "log10",
-                    "Use the natural logarithm (np.log), not log base 10.",
-                    1 / np.log(10),
-                ),
-                m.Mistake(
-                    "one-term",
-                    "For y = 0 the loss is −log(1 − p): keep the (1 − y) log(1 − p) term.",
-                    lambda i, p: -i["y"] * np.log(i["p"]),
-                ),
-                m.Mistake(
+                m.slip("no-minus", m.negated(_bce_each)),
+                m.slip("log10", m.times(_bce_each, 1 / np.log(10))),
+                m.slip("one-term", lambda i, p: -i["y"] * np.log(i["p"])),
+                m.slip(
                     "terms-swapped",
-                    "y goes with log p and (1 − y) with log(1 − p).",
                     lambda i, p: -(i["y"] * np.log(1 - i["p"]) + (1 - i["y"]) * np.log(i["p"])),
                 ),
             ),
@@ -337,16 +274,8 @@ LOSS = Question(
             0.5,
             _squared_each,
             mistakes=(
-                m.Mistake(
-                    "absolute-error",
-                    "This is |p − y|; the squared error is (p − y)².",
-                    lambda i, p: np.abs(i["p"] - i["y"]),
-                ),
-                m.Mistake(
-                    "as-if-y-is-one",
-                    "The squared error compares p with each observation's own y, not with 1.",
-                    lambda i, p: (1 - i["p"]) ** 2,
-                ),
+                m.slip("absolute-error", lambda i, p: np.abs(i["p"] - i["y"])),
+                m.slip("as-if-y-is-one", lambda i, p: (1 - i["p"]) ** 2),
             ),
             shape_policy="column_ok",
             label="squared error of each observation",
@@ -373,22 +302,10 @@ LOSS = Question(
             lambda i, p: "c",
             options={key: (f"({key})", f"{key})") for key in ACCURACY_OPTIONS},
             mistakes=(
-                _option(
-                    "a",
-                    "A loss need not be unbounded: the squared error of a probability "
-                    "also lies between 0 and 1.",
-                ),
-                _option(
-                    "b",
-                    "That is a reason to report other metrics too, not a reason it "
-                    "cannot be minimised.",
-                ),
-                _option("d", "Counting right answers is cheap; speed is not the obstacle."),
-                _option(
-                    "e",
-                    "Maximising accuracy is minimising 1 − accuracy: the direction is "
-                    "not the obstacle.",
-                ),
+                _option("a", "accuracy-bounded"),
+                _option("b", "accuracy-imbalance"),
+                _option("d", "accuracy-slow"),
+                _option("e", "accuracy-maximised"),
             ),
             label="why accuracy cannot be the loss",
         ),
@@ -527,25 +444,13 @@ def _confusion_part(threshold: float) -> Numeric:
         0.5,
         compute,
         mistakes=(
-            m.Mistake(
+            m.slip(
                 "threshold-inclusive",
-                f"An observation is predicted positive when p > {threshold:g}; one with p "
-                f"exactly {threshold:g} stays negative.",
                 _confusion(threshold, strict=False),
+                threshold=f"{threshold:g}",
             ),
-            m.mapped(
-                compute,
-                "transposed",
-                "Rows are the true classes and columns the predicted ones "
-                "(confusion_matrix(y_true, y_pred)).",
-                np.transpose,
-            ),
-            m.mapped(
-                compute,
-                "positive-first",
-                "Class 0 comes first: row and column 0 are the negatives.",
-                lambda cm: np.asarray(cm)[::-1, ::-1],
-            ),
+            m.slip("confusion-transposed", m.mapped(compute, np.transpose)),
+            m.slip("positive-first", m.mapped(compute, lambda cm: np.asarray(cm)[::-1, ::-1])),
         ),
         integer=True,
         label=f"confusion matrix at threshold {threshold:g}",

@@ -29,30 +29,17 @@ def _z(inputs: Inputs, prior: Prior) -> np.ndarray:
 def _dense_mistakes(inputs: Inputs) -> tuple[m.Mistake, ...]:
     X = inputs["X"]
     found = [
-        m.with_inputs(_z, "no-bias", "It looks like the bias b was left out: z = Xw + b.", b=0.0),
-        m.with_inputs(
-            _z,
-            "bias-subtracted",
-            "It looks like b was subtracted instead of added.",
-            b=lambda i: -i["b"],
-        ),
+        m.slip("no-bias", m.with_inputs(_z, b=0.0)),
+        m.slip("bias-subtracted", m.with_inputs(_z, b=lambda i: -i["b"])),
     ]
     if X.shape[0] == X.shape[1]:  # Xᵀw only has the right shape when X is square
-        found.append(
-            m.with_inputs(
-                _z,
-                "transposed-X",
-                "It looks like Xᵀ was used: rows of X are observations, "
-                "so each z_i uses row i of X.",
-                X=lambda i: i["X"].T,
-            )
-        )
-    return m.differing(_z, inputs, tuple(found))
+        found.append(m.slip("rows-columns-swapped", m.with_inputs(_z, X=lambda i: i["X"].T)))
+    return tuple(found)
 
 
 def _dense(qid: str, X: list, w: list, b: list, points: float, practice: bool = False) -> Question:
     inputs = {k: np.asarray(v, dtype=np.float64) for k, v in {"X": X, "w": w, "b": b}.items()}
-    return Question(
+    question = Question(
         id=qid,
         assignment=ASSIGNMENT,
         title="z = Xw + b",
@@ -71,6 +58,7 @@ def _dense(qid: str, X: list, w: list, b: list, points: float, practice: bool = 
         ),
         practice=practice,
     )
+    return m.diagnosable(question)
 
 
 DENSE: tuple[Question, ...] = (
@@ -95,11 +83,7 @@ def _shape_part(shape: tuple[int, int], what: str, points: float) -> Numeric:
     def count(inputs: Inputs, prior: Prior, axis: int = axis) -> int:
         return shape[axis]
 
-    swapped = m.Mistake(
-        "rows-columns-swapped",
-        "Rows of X are observations and columns are input neurons (features).",
-        lambda inputs, prior: shape[other],
-    )
+    swapped = m.slip("rows-columns-swapped", lambda inputs, prior: shape[other])
     label = f"number of {'observations' if axis == 0 else 'input neurons'} for X of shape {shape}"
     return Numeric(name, points, count, mistakes=(swapped,), integer=True, label=label)
 
@@ -137,63 +121,25 @@ ZOf = Callable[[Inputs, Prior], np.ndarray]
 def _activation_mistakes(name: str, z_of: ZOf) -> tuple[m.Mistake, ...]:
     if name == "sigmoid":
         return (
-            m.Mistake(
-                "sigmoid-sign",
-                "σ(z) = 1/(1 + e^(−z)): the exponent's sign looks flipped.",
-                lambda i, p: act.sigmoid(-z_of(i, p)),
-            ),
-            m.Mistake(
-                "sigmoid-prime-for-sigmoid",
-                "This is σ'(z) = σ(z)(1 − σ(z)), not σ(z).",
-                lambda i, p: act.sigmoid_prime(z_of(i, p)),
-            ),
+            m.slip("sigmoid-sign", lambda i, p: act.sigmoid(-z_of(i, p))),
+            m.slip("sigmoid-prime-for-sigmoid", lambda i, p: act.sigmoid_prime(z_of(i, p))),
         )
     if name == "tanh":
-        return (
-            m.Mistake(
-                "tanh-as-sigmoid",
-                "This is σ(z); tanh(z) = (e^z − e^(−z))/(e^z + e^(−z)) ranges over (−1, 1).",
-                lambda i, p: act.sigmoid(z_of(i, p)),
-            ),
-        )
+        return (m.slip("tanh-as-sigmoid", lambda i, p: act.sigmoid(z_of(i, p))),)
     if name == "relu":
-        return (
-            m.Mistake(
-                "relu-min",
-                "ReLU keeps positive values and zeroes negative ones: max(0, z).",
-                lambda i, p: np.minimum(z_of(i, p), 0.0),
-            ),
-        )
+        return (m.slip("relu-min", lambda i, p: np.minimum(z_of(i, p), 0.0)),)
     return (
-        m.Mistake(
-            "softmax-unnormalised",
-            "These are e^(z_j) without dividing by their sum, so they do not add up to 1.",
-            lambda i, p: np.exp(z_of(i, p)),
-        ),
-        m.Mistake(
-            "softmax-per-element",
-            "Softmax normalises over the whole vector z, not over each "
-            "element on its own (that gives all ones).",
-            lambda i, p: np.ones_like(z_of(i, p)),
-        ),
-        m.Mistake(
-            "softmax-linear-normalisation",
-            "Softmax divides e^(z_j) by Σ e^(z_k), not z_j by Σ z_k.",
-            lambda i, p: z_of(i, p) / z_of(i, p).sum(),
-        ),
+        m.slip("softmax-unnormalised", lambda i, p: np.exp(z_of(i, p))),
+        m.slip("softmax-per-element", lambda i, p: np.ones_like(z_of(i, p))),
+        m.slip("softmax-linear-normalisation", lambda i, p: z_of(i, p) / z_of(i, p).sum()),
     )
 
 
 def _activation_parts(
-    z_of: ZOf,
-    points: float,
-    inputs: Inputs,
-    prefix: str = "",
-    follows: tuple[str, ...] = (),
-    prior: Prior | None = None,
+    z_of: ZOf, points: float, prefix: str = "", follows: tuple[str, ...] = ()
 ) -> tuple[Part, ...]:
-    """The four activation parts of one z; `inputs` and `prior` are those the question
-    computes with, used to drop slips that give the right answer on this z."""
+    """The four activation parts of one z (their questions drop the slips that give the
+    right answer on that z: `mistakes.diagnosable`)."""
     parts = []
     for name in ACTIVATIONS:
 
@@ -205,7 +151,7 @@ def _activation_parts(
                 prefix + name,
                 points,
                 compute,
-                mistakes=m.differing(compute, inputs, _activation_mistakes(name, z_of), prior),
+                mistakes=_activation_mistakes(name, z_of),
                 follows=follows,
                 shape_policy="column_ok",
                 label=f"{name}({prefix.rstrip('/') or 'z'})",
@@ -219,18 +165,18 @@ def _given_z(inputs: Inputs, prior: Prior) -> np.ndarray:
 
 
 def _activations(qid: str, z: list[float], points: float, practice: bool = False) -> Question:
-    inputs = {"z": _column(z)}
-    return Question(
+    question = Question(
         id=qid,
         assignment=ASSIGNMENT,
         title="The four activations of z",
         variable="a_" + qid.split(".", 1)[1],
-        inputs=inputs,
+        inputs={"z": _column(z)},
         given=("z",),
         layout="parts",
-        parts=_activation_parts(_given_z, points, inputs),
+        parts=_activation_parts(_given_z, points),
         practice=practice,
     )
+    return m.diagnosable(question)
 
 
 def _own_z_parts(dense: Question) -> tuple[Part, ...]:
@@ -251,23 +197,23 @@ def _own_z_parts(dense: Question) -> tuple[Part, ...]:
         shape_policy="column_ok",
         label=f"your z of {dense.id} (graded there)",
     )
-    inputs, prior = {dense.id: dense.answer["z"]}, {z_name: dense.answer["z"]}
-    activations = _activation_parts(own_z, 0.125, inputs, dense.id + "/", (z_name,), prior)
-    return (z_part, *activations)
+    return (z_part, *_activation_parts(own_z, 0.125, dense.id + "/", (z_name,)))
 
 
 ACTIVATION_QUESTIONS: tuple[Question, ...] = (
     _activations("act.example", [1, 8], 0, practice=True),
     _activations("act.1", [8, 6], 0.5),
     _activations("act.2", [-8, 9, -3], 0.5),
-    Question(
-        id="act.3",
-        assignment=ASSIGNMENT,
-        title="The four activations of each z of fp.1.1 to fp.3.2",
-        variable="a_3",
-        inputs={q.id: q.answer["z"] for q in DENSE if not q.practice},
-        layout="parts",
-        parts=tuple(p for q in DENSE if not q.practice for p in _own_z_parts(q)),
+    m.diagnosable(
+        Question(
+            id="act.3",
+            assignment=ASSIGNMENT,
+            title="The four activations of each z of fp.1.1 to fp.3.2",
+            variable="a_3",
+            inputs={q.id: q.answer["z"] for q in DENSE if not q.practice},
+            layout="parts",
+            parts=tuple(p for q in DENSE if not q.practice for p in _own_z_parts(q)),
+        )
     ),
 )
 
@@ -315,15 +261,8 @@ def _output_mistakes(index: int) -> tuple[m.Mistake, ...]:
 
     # (A bias left out of C and D changes nothing: softmax ignores a shift shared by both.)
     return (
-        m.Mistake(
-            "sigmoid-output", "The output nodes use softmax, not the sigmoid.", sigmoid_output
-        ),
-        m.Mistake(
-            "transposed-weights",
-            "Node C's weights are the first column of W2 (one weight per hidden node), "
-            "not its first row.",
-            transposed,
-        ),
+        m.slip("sigmoid-for-softmax", sigmoid_output),
+        m.slip("weights-transposed", transposed),
     )
 
 
@@ -334,12 +273,7 @@ def _hidden_mistakes(index: int) -> tuple[m.Mistake, ...]:
     def other_node(inputs: Inputs, prior: Prior) -> float:
         return float(_hidden(inputs)[0, 1 - index])
 
-    return (
-        m.Mistake("no-bias", "Every node has a bias of 1: add it before the activation.", no_bias),
-        m.Mistake(
-            "nodes-swapped", "Node A uses the first column of W1 and node B the second.", other_node
-        ),
-    )
+    return (m.slip("no-bias", no_bias), m.slip("nodes-swapped", other_node))
 
 
 #: By-hand friendly: values to 3 decimal places are accepted.
@@ -409,9 +343,8 @@ PREDICTION = Question(
             _predicted,
             options={"YES": ("c", "node c", "yes (c)"), "NO": ("d", "node d", "no (d)")},
             mistakes=(
-                m.Mistake(
+                m.slip(
                     "smaller-probability",
-                    "The predicted class is the output node with the larger softmax probability.",
                     lambda i, p: "NO" if _predicted(i, p) == "YES" else "YES",
                 ),
             ),

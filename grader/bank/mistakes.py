@@ -1,22 +1,33 @@
-"""Ways to build a `Mistake` from the reference computation it distorts.
+"""Ways to build a `Mistake`: a catalogued slip and the wrong computation it makes.
 
 A misconception is never a typed-in wrong number: it is the part's own reference
 computation run on altered inputs, or its value transformed the way a student's slip
-transforms it. Assignment modules combine these with their own domain-specific
-alternatives (e.g. "updated parameter used too early").
+transforms it (`with_inputs`, `mapped`, `times`, `negated` build those computations).
+`slip` pairs one with its entry of the catalogue (`grader.bank.slips`), which gives the
+key and the hint.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from grader.bank.model import Compute, Inputs, Mistake, Prior
+from grader.bank.model import Compute, Inputs, Mistake, Numeric, Prior, Question
+from grader.bank.slips import SLIPS
 
 
-def with_inputs(compute: Compute, key: str, hint: str, **overrides: Any) -> Mistake:
+def slip(key: str, compute: Compute, **params: Any) -> Mistake:
+    """The catalogued misconception `key`, its value computed by `compute`; `params` fill
+    its hint's parameters."""
+    if key not in SLIPS:
+        raise KeyError(f"{key!r} is not a slip of grader.bank.slips")
+    return Mistake(key, SLIPS[key].said(**params), compute)
+
+
+def with_inputs(compute: Compute, **overrides: Any) -> Compute:
     """The same computation on altered inputs; an override may be a value or a function
     of the original inputs (e.g. ``eta=lambda i: 10 * i["eta"]``)."""
 
@@ -24,29 +35,35 @@ def with_inputs(compute: Compute, key: str, hint: str, **overrides: Any) -> Mist
         altered = {k: v(inputs) if callable(v) else v for k, v in overrides.items()}
         return compute({**inputs, **altered}, prior)
 
-    return Mistake(key, hint, wrong)
+    return wrong
 
 
-def mapped(compute: Compute, key: str, hint: str, fn: Callable[[Any], Any]) -> Mistake:
+def mapped(compute: Compute, fn: Callable[[Any], Any]) -> Compute:
     """The right value passed through a slip (e.g. transposed, rounded, negated)."""
-    return Mistake(key, hint, lambda inputs, prior: fn(compute(inputs, prior)))
+    return lambda inputs, prior: fn(compute(inputs, prior))
 
 
-def scaled(
-    compute: Compute, key: str, hint: str, factor: float | Callable[[Inputs], float]
-) -> Mistake:
+def times(compute: Compute, factor: float | Callable[[Inputs], float]) -> Compute:
     """The right value times a constant factor (sum for mean: ×n; factor 2 dropped: ×½)."""
 
     def wrong(inputs: Inputs, prior: Prior) -> Any:
         k = factor(inputs) if callable(factor) else factor
         return np.asarray(compute(inputs, prior), dtype=np.float64) * k
 
-    return Mistake(key, hint, wrong)
+    return wrong
 
 
-def negated(compute: Compute, key: str, hint: str) -> Mistake:
+def negated(compute: Compute) -> Compute:
     """The right value with its sign flipped."""
-    return scaled(compute, key, hint, -1.0)
+    return times(compute, -1.0)
+
+
+def scaled(
+    compute: Compute, key: str, hint: str, factor: float | Callable[[Inputs], float]
+) -> Mistake:
+    """A mistake outside the catalogue, with its own key and hint, whose value is the right
+    one times `factor` (the engine's tests build such questions; the bank uses `slip`)."""
+    return Mistake(key, hint, times(compute, factor))
 
 
 def differing(
@@ -62,3 +79,16 @@ def differing(
         return wrong.shape == right.shape and np.allclose(wrong, right)
 
     return tuple(mistake for mistake in mistakes if not coincides(mistake))
+
+
+def diagnosable(question: Question) -> Question:
+    """The question without the mistakes of its numeric parts that give the right answer
+    on its own data (`differing`, with the reference values of the parts before)."""
+    answer = question.answer
+    parts = tuple(
+        replace(p, mistakes=differing(p.compute, question.inputs, p.mistakes, answer))
+        if isinstance(p, Numeric)
+        else p
+        for p in question.parts
+    )
+    return replace(question, parts=parts)

@@ -8,12 +8,12 @@ from the θ and the gradient before it, so a student's own earlier values carry 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from grader.bank import mistakes as m
+from grader.bank import trajectory as tr
 from grader.bank.model import (
     Compute,
     Function,
@@ -33,8 +33,7 @@ from reference.layers import dense
 ASSIGNMENT = "optimisation"
 
 Array = np.ndarray
-#: ∇L at θ for the step that starts from θ_t: Gradient(inputs, t, θ_t) -> (∂L/∂w..., ∂L/∂b).
-Gradient = Callable[[Inputs, int, Array], Array]
+Gradient = tr.Gradient
 
 
 def _flat(value: Any) -> Array:
@@ -50,24 +49,6 @@ def _wb(theta: Any) -> tuple[Array, float]:
     """(w as a column (p, 1), b) of θ = (w_1, ..., w_p, b)."""
     theta = _flat(theta)
     return theta[:-1].reshape(-1, 1), float(theta[-1])
-
-
-def _theta_at(t: int, inputs: Inputs, prior: Prior) -> Array:
-    """θ_t: the given θ_0, or part `theta{t}` (the student's own under follow-through)."""
-    return _flat(inputs["theta0"] if t == 0 else prior[f"theta{t}"])
-
-
-def _diagnosable(question: Question) -> Question:
-    """The question without the mistakes that give the right answer on its data (a bias
-    left out where b = 0 cannot be told apart from a right answer)."""
-    answer = question.answer
-    parts = tuple(
-        replace(p, mistakes=m.differing(p.compute, question.inputs, p.mistakes, answer))
-        if isinstance(p, Numeric)
-        else p
-        for p in question.parts
-    )
-    return replace(question, parts=parts)
 
 
 # --- gradients of one step ----------------------------------------------------------------
@@ -106,16 +87,8 @@ def _linear_prediction(inputs: Inputs, t: int, theta: Array) -> Array:
 
 # --- mistakes -----------------------------------------------------------------------------
 
-_ERROR_SIGN = "The error is ŷ − y (prediction minus target); yours seems to be y − ŷ."
-_FACTOR_2 = "The derivative of (ŷ − y)² is 2(ŷ − y): the factor 2 seems to be missing."
-_MEAN = "The MSE is a mean: divide the summed gradients by the number of observations."
-_UPDATE_SIGN = "Gradient descent moves against the gradient: θ − η∇L, not θ + η∇L."
-_NO_ETA = "The step is the gradient times the learning rate η."
-_NO_BIAS = "ŷ = xw + b: the bias b seems to be missing from the prediction."
-
-
-#: A slip that computes another gradient at the same θ: (key, hint, that gradient).
-Alternative = tuple[str, str, Gradient]
+#: A slip that computes another gradient at the same θ: (key, that gradient).
+Alternative = tuple[str, Gradient]
 
 
 def _gradient_mistakes(
@@ -129,46 +102,24 @@ def _gradient_mistakes(
         return lambda inputs, prior: grad(inputs, t, theta_of(inputs, prior))
 
     def theta_t(inputs: Inputs, prior: Prior) -> Array:
-        return _theta_at(t, inputs, prior)
+        return tr.theta_at(inputs, prior, t)
 
     def without_b(inputs: Inputs, prior: Prior) -> Array:
         return np.append(theta_t(inputs, prior)[:-1], 0.0)
 
     right = at(gradient, theta_t)
-    found = [m.negated(right, "error-sign", _ERROR_SIGN)]
+    found = [m.slip("gradient-sign", m.negated(right))]
     if mse:
         found += [
-            m.scaled(right, "factor-2", _FACTOR_2, 0.5),
-            m.Mistake("no-bias", _NO_BIAS, at(gradient, without_b)),
+            m.slip("factor-2", m.times(right, 0.5)),
+            m.slip("no-bias", at(gradient, without_b)),
         ]
     if batch:
-        found.append(m.scaled(right, "sum-not-mean", _MEAN, lambda i: len(i["y"])))
+        found.append(m.slip("sum-not-mean", m.times(right, lambda i: len(i["y"]))))
     if t > 0:
-        found.append(
-            m.Mistake(
-                "gradient-before-update",
-                f"This gradient is taken at θ{t}, after the previous update, not at θ{t - 1}.",
-                at(gradient, lambda i, p: _theta_at(t - 1, i, p)),
-            )
-        )
-    found += [m.Mistake(key, hint, at(grad, theta_t)) for key, hint, grad in alternatives]
-    return tuple(found)
-
-
-def _update_mistakes(compute: Compute, wrong_eta: float | None) -> tuple[m.Mistake, ...]:
-    found = [
-        m.with_inputs(compute, "update-sign", _UPDATE_SIGN, eta=lambda i: -i["eta"]),
-        m.with_inputs(compute, "no-learning-rate", _NO_ETA, eta=1.0),
-    ]
-    if wrong_eta is not None:
-        found.append(
-            m.with_inputs(
-                compute,
-                "wrong-learning-rate",
-                "Check the learning rate: use the η given for this question.",
-                eta=wrong_eta,
-            )
-        )
+        before = at(gradient, lambda i, p: tr.theta_at(i, p, t - 1))
+        found.append(m.slip("gradient-before-update", before))
+    found += [m.slip(key, at(grad, theta_t)) for key, grad in alternatives]
     return tuple(found)
 
 
@@ -181,7 +132,7 @@ def _gradient_part(
     """∇L at θ_t, from the student's own θ_t when it was wrong."""
 
     def compute(inputs: Inputs, prior: Prior) -> Array:
-        return gradient(inputs, t, _theta_at(t, inputs, prior))
+        return gradient(inputs, t, tr.theta_at(inputs, prior, t))
 
     return Numeric(
         name,
@@ -194,21 +145,13 @@ def _gradient_part(
     )
 
 
-def _update_part(t: int, grad: str, points: float, wrong_eta: float | None = None) -> Numeric:
-    """θ_{t+1} = θ_t − η ∇L(θ_t), from the student's own θ_t and gradient when wrong."""
+def _descent(grad: Callable[[int], str]) -> tr.Trajectory:
+    """θ_t = θ_{t−1} − η ∇L with the gradient the student gave as part `grad(t)`."""
 
-    def compute(inputs: Inputs, prior: Prior) -> Array:
-        return _theta_at(t, inputs, prior) - inputs["eta"] * _flat(prior[grad])
+    def step(inputs: Inputs, prior: Prior, t: int) -> Array:
+        return tr.theta_at(inputs, prior, t - 1) - inputs["eta"] * _flat(prior[grad(t)])
 
-    return Numeric(
-        f"theta{t + 1}",
-        points,
-        compute,
-        mistakes=_update_mistakes(compute, wrong_eta),
-        follows=(f"theta{t}", grad) if t else (grad,),
-        shape_policy="size",
-        label=f"theta{t + 1}",
-    )
+    return tr.Trajectory(step, label="theta{t}", uses=lambda t: (grad(t),))
 
 
 def _lecture_steps(
@@ -222,15 +165,16 @@ def _lecture_steps(
 ) -> Question:
     """Two steps of the lecture's example: grad1 at θ0, θ1, grad2 at θ1, θ2."""
     wrong_eta = 0.1 if eta == 0.01 else 0.01  # the other lecture example's rate
+    steps = _descent(lambda t: f"grad{t}")
+    slips = (tr.UPHILL, tr.NO_RATE, tr.rate_set("wrong-learning-rate", wrong_eta))
     parts: list[Part] = []
-    for t in (0, 1):
-        grad = f"grad{t + 1}"
-        mistakes = _gradient_mistakes(gradient, t, True, batch)
+    for t in (1, 2):
+        mistakes = _gradient_mistakes(gradient, t - 1, True, batch)
         parts += [
-            _gradient_part(grad, t, gradient, 0.5, mistakes),
-            _update_part(t, grad, 0.5, wrong_eta),
+            _gradient_part(f"grad{t}", t - 1, gradient, 0.5, mistakes),
+            steps.part(t, 0.5, slips),
         ]
-    return _diagnosable(
+    return m.diagnosable(
         Question(
             id=qid,
             assignment=ASSIGNMENT,
@@ -296,25 +240,15 @@ def _mb_db(inputs: Inputs, prior: Prior) -> float:
 
 def _mb_gradient_mistakes(compute: Compute) -> tuple[m.Mistake, ...]:
     return (
-        m.negated(compute, "error-sign", _ERROR_SIGN),
-        m.scaled(compute, "factor-2", _FACTOR_2, 0.5),
-        m.scaled(compute, "sum-not-mean", _MEAN, lambda i: i["batch_size"]),
-        m.scaled(
-            compute,
-            "divided-by-all-rows",
-            "Divide by the number of observations in the mini-batch, not in the whole data set.",
-            lambda i: i["batch_size"] / len(i["y"]),
-        ),
-        m.with_inputs(
-            compute,
-            "whole-data-set",
-            "Use only the first mini-batch (rows 1 to 3), not all the observations.",
-            batch_size=lambda i: len(i["y"]),
-        ),
+        m.slip("gradient-sign", m.negated(compute)),
+        m.slip("factor-2", m.times(compute, 0.5)),
+        m.slip("sum-not-mean", m.times(compute, lambda i: i["batch_size"])),
+        m.slip("divided-by-all-rows", m.times(compute, lambda i: i["batch_size"] / len(i["y"]))),
+        m.slip("whole-data-set", m.with_inputs(compute, batch_size=lambda i: len(i["y"]))),
     )
 
 
-MB_GRAD = _diagnosable(
+MB_GRAD = m.diagnosable(
     Question(
         id="opt.mb.grad",
         assignment=ASSIGNMENT,
@@ -350,11 +284,14 @@ def _b_with_updated_w(inputs: Inputs, prior: Prior) -> float:
     return inputs["b0"] - inputs["eta"] * db
 
 
-def _too_early(at: str) -> str:
-    return f"Compute both gradients at {at} before updating: b's gradient used the new w."
+def _update_mistakes(compute: Compute) -> tuple[m.Mistake, ...]:
+    return (
+        m.slip("gradient-sign", m.with_inputs(compute, eta=lambda i: -i["eta"])),
+        m.slip("no-learning-rate", m.with_inputs(compute, eta=1.0)),
+    )
 
 
-MB_STEP = _diagnosable(
+MB_STEP = m.diagnosable(
     Question(
         id="opt.mb.step",
         assignment=ASSIGNMENT,
@@ -371,7 +308,7 @@ MB_STEP = _diagnosable(
                 "w1",
                 0.5,
                 _mb_w1,
-                mistakes=_update_mistakes(_mb_w1, None),
+                mistakes=_update_mistakes(_mb_w1),
                 follows=("dw",),
                 label="w1",
             ),
@@ -380,8 +317,8 @@ MB_STEP = _diagnosable(
                 0.5,
                 _mb_b1,
                 mistakes=(
-                    *_update_mistakes(_mb_b1, None),
-                    m.Mistake("w-updated-too-early", _too_early("(w0, b0)"), _b_with_updated_w),
+                    *_update_mistakes(_mb_b1),
+                    m.slip("sequential-update", _b_with_updated_w),
                 ),
                 follows=("db",),
                 label="b1",
@@ -536,56 +473,23 @@ MB_FIT = Question(
 # --- exercise 1: one epoch of SGD ---------------------------------------------------------
 
 
-def _sgd_step(t: int) -> Compute:
-    """θ_{t+1}: one SGD step on observation t + 1 from θ_t (the student's own θ_t)."""
-
-    def compute(inputs: Inputs, prior: Prior) -> Array:
-        w, b = _wb(_theta_at(t, inputs, prior))
-        run = regression.sgd(inputs["X"], inputs["y"], w, b, inputs["eta"], order=[t])
-        return run.thetas[1]
-
-    return compute
+def _sgd_step(inputs: Inputs, prior: Prior, t: int) -> Array:
+    """θ_t: one SGD step on observation t from θ_{t−1} (the student's own θ_{t−1})."""
+    w, b = _wb(tr.theta_at(inputs, prior, t - 1))
+    run = regression.sgd(inputs["X"], inputs["y"], w, b, inputs["eta"], order=[t - 1])
+    return run.thetas[1]
 
 
-def _sgd_row_mistakes(t: int, compute: Compute) -> tuple[m.Mistake, ...]:
-    def b_after_w(inputs: Inputs, prior: Prior) -> Array:
-        w, b = _wb(_theta_at(t, inputs, prior))
-        x, y, eta = inputs["X"][[t]], inputs["y"][[t]], inputs["eta"]
-        w1 = w - eta * regression.mse_gradients(x, y, w, b)[0]
-        return _theta(w1, b - eta * regression.mse_gradients(x, y, w1, b)[1])
+SGD_SLIPS: tuple[tr.RowSlip, ...] = (
+    tr.UPHILL,
+    tr.NO_RATE,
+    tr.rate_set("wrong-learning-rate", 0.01),
+    tr.HALF,
+    tr.sequential(_mse_gradient("X", lambda t: [t])),
+    tr.BEHIND,
+)
 
-    return (
-        *_update_mistakes(compute, 0.01),
-        # halving η halves the step exactly as a gradient without its factor 2 does
-        m.with_inputs(compute, "factor-2", _FACTOR_2, eta=lambda i: i["eta"] / 2),
-        m.Mistake("w-updated-too-early", _too_early(f"θ{t}"), b_after_w),
-        m.Mistake(
-            "theta-before-update",
-            f"Row {t + 1} is θ after update {t + 1}: the rows start with θ1, not θ0.",
-            lambda inputs, prior: _theta_at(t, inputs, prior),
-        ),
-    )
-
-
-def _sgd_rows() -> tuple[Numeric, ...]:
-    rows = []
-    for t in range(len(_LAB_Y)):
-        compute = _sgd_step(t)
-        rows.append(
-            Numeric(
-                f"theta{t + 1}",
-                0.25,
-                compute,
-                mistakes=_sgd_row_mistakes(t, compute),
-                follows=(f"theta{t}",) if t else (),
-                shape_policy="size",
-                label=f"(w1, w2, b) after update {t + 1}",
-            )
-        )
-    return tuple(rows)
-
-
-SGD_EPOCH = _diagnosable(
+SGD_EPOCH = m.diagnosable(
     Question(
         id="opt.1",
         assignment=ASSIGNMENT,
@@ -594,7 +498,9 @@ SGD_EPOCH = _diagnosable(
         inputs={"X": _LAB_X, "y": _LAB_Y, "theta0": np.array([1.0, 1.0, 0.0]), "eta": 0.1},
         given=("X", "y", "theta0", "eta"),
         layout="rows",
-        parts=_sgd_rows(),
+        parts=tr.Trajectory(_sgd_step, label="(w1, w2, b) after update {t}").rows(
+            len(_LAB_Y), 0.25, SGD_SLIPS
+        ),
     )
 )
 
@@ -648,17 +554,8 @@ BCE_PROBES: tuple[Probe, ...] = (
 
 
 _BCE_SLIPS: tuple[Alternative, ...] = (
-    (
-        "squared-error",
-        "That is the gradient of the squared error of σ(z); differentiate the binary "
-        "cross-entropy instead (its log terms cancel the σ'(z) factor).",
-        _squared_error_of_sigmoid,
-    ),
-    (
-        "no-sigmoid",
-        "ŷ = σ(Xw + b): the sigmoid seems to be missing from the prediction.",
-        _linear_prediction,
-    ),
+    ("squared-error-for-bce", _squared_error_of_sigmoid),
+    ("no-sigmoid", _linear_prediction),
 )
 
 
@@ -673,6 +570,7 @@ def _logistic_parts(iterations: int) -> tuple[Part, ...]:
             label="bce_gradients",
         )
     ]
+    steps = _descent(lambda t: f"grad{t - 1}")  # grad_t is taken at θ_t
     for t in range(iterations + 1):
         parts.append(
             _gradient_part(
@@ -684,11 +582,11 @@ def _logistic_parts(iterations: int) -> tuple[Part, ...]:
             )
         )
         if t < iterations:
-            parts.append(_update_part(t, f"grad{t}", 0.25))
+            parts.append(steps.part(t + 1, 0.25, (tr.UPHILL, tr.NO_RATE)))
     return tuple(parts)
 
 
-LOGISTIC = _diagnosable(
+LOGISTIC = m.diagnosable(
     Question(
         id="opt.2",
         assignment=ASSIGNMENT,
@@ -728,7 +626,7 @@ def _converging(inputs: Inputs, prior: Prior) -> Array:
     return np.setdiff1d(inputs["etas"], _diverging(inputs, prior))
 
 
-LEARNING_RATES = _diagnosable(
+LEARNING_RATES = m.diagnosable(
     Question(
         id="opt.lr",
         assignment=ASSIGNMENT,
@@ -749,21 +647,13 @@ LEARNING_RATES = _diagnosable(
                 1.5,
                 _loss_curves,
                 mistakes=(
-                    m.scaled(
-                        _loss_curves,
-                        "sum-of-squares",
-                        "The loss is the mean of the squared errors, not their sum.",
-                        lambda i: len(i["y"]),
+                    # the loss summed, then its gradient summed: steps 3 times as long
+                    m.slip("sum-not-mean", m.times(_loss_curves, lambda i: len(i["y"]))),
+                    m.slip("factor-2", m.with_inputs(_loss_curves, etas=lambda i: i["etas"] / 2)),
+                    m.slip(
+                        "sum-not-mean", m.with_inputs(_loss_curves, etas=lambda i: i["etas"] * 3)
                     ),
-                    m.with_inputs(
-                        _loss_curves, "factor-2", _FACTOR_2, etas=lambda i: i["etas"] / 2
-                    ),
-                    m.with_inputs(
-                        _loss_curves, "sum-not-mean", _MEAN, etas=lambda i: i["etas"] * 3
-                    ),
-                    m.with_inputs(
-                        _loss_curves, "update-sign", _UPDATE_SIGN, etas=lambda i: -i["etas"]
-                    ),
+                    m.slip("gradient-sign", m.with_inputs(_loss_curves, etas=lambda i: -i["etas"])),
                 ),
                 label="losses (the loss curves)",
             ),
@@ -771,14 +661,7 @@ LEARNING_RATES = _diagnosable(
                 "diverging",
                 1,
                 _diverging,
-                mistakes=(
-                    m.Mistake(
-                        "converging-listed",
-                        "These are the rates whose loss went down; a diverging run ends "
-                        "with a larger loss than it started with.",
-                        _converging,
-                    ),
-                ),
+                mistakes=(m.slip("converging-listed", _converging),),
                 follows=("losses",),
                 label="diverging (the learning rates that diverge)",
             ),

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from grader.bank import mistakes as m
+from grader.bank import trajectory as tr
 from grader.bank.model import Choice, Compute, Function, Inputs, Numeric, Prior, Probe, Question
 from reference import data
 from reference import keras_optimisers as ko
@@ -60,32 +61,10 @@ GRADIENT = Question(
             1,
             _gradient_at_start,
             mistakes=(
-                m.scaled(
-                    _gradient_at_start,
-                    "factor-2-dropped",
-                    "The derivative of a square u² is 2u u': the factor 2 seems to be missing.",
-                    0.5,
-                ),
-                m.scaled(
-                    _gradient_at_start,
-                    "mean-not-sum",
-                    "The loss is the sum of the squared residuals, not their mean: "
-                    "do not divide by the number of observations.",
-                    lambda i: 1 / len(i["SS"]),
-                ),
-                m.negated(
-                    _gradient_at_start,
-                    "sign",
-                    "The residual H − H_pred shrinks as the slope or the intercept grows, so "
-                    "each derivative carries a minus sign: the signs look flipped.",
-                ),
-                m.mapped(
-                    _gradient_at_start,
-                    "order-swapped",
-                    "Give the derivative with respect to the slope first, then the one with "
-                    "respect to the intercept.",
-                    lambda g: g[::-1],
-                ),
+                m.slip("factor-2", m.times(_gradient_at_start, 0.5)),
+                m.slip("mean-not-sum", m.times(_gradient_at_start, lambda i: 1 / len(i["SS"]))),
+                m.slip("gradient-sign", m.negated(_gradient_at_start)),
+                m.slip("order-swapped", m.mapped(_gradient_at_start, lambda g: g[::-1])),
             ),
             shape_policy="size",
             label="(∂SSR/∂slope, ∂SSR/∂intercept) at θ0",
@@ -99,73 +78,31 @@ GRADIENT = Question(
 #: An optimiser of `reference.optimisers` with its hyperparameters read from the inputs:
 #: (inputs, θ_0, gradient function, number of steps) -> its Run.
 Optimiser = Callable[[Inputs, ArrayLike, GradientFn, int], Run]
-#: The step t a slip takes, from the replayed run's gradients and states and from θ_{t−1}
-#: (never from the run's own θs, which are not the student's): (inputs, run, θ_{t−1}).
-Step = Callable[[Inputs, Run, Array], Array]
-#: A slip in the update rule: (key, hint, the step it takes).
-Slip = tuple[str, str, Step]
-#: A slip in the inputs: (key, hint, {input name: its wrong value from the inputs}).
-InputSlip = tuple[str, str, Mapping[str, Callable[[Inputs], float]]]
+#: The step t an update rule takes, from the replayed run's gradients and states and from
+#: θ_{t−1} (never from the run's own θs, which are not the student's): (inputs, run, θ_{t−1}).
+Rule = Callable[[Inputs, Run, Array], Array]
 
 
-def _before(inputs: Inputs, prior: Prior, t: int) -> list[Array]:
-    """θ_0, ..., θ_{t−1}: the start and the rows before row t (the student's own when
-    following through)."""
-    rows = [np.asarray(prior[f"theta{k}"], dtype=np.float64).ravel() for k in range(1, t)]
-    return [np.asarray(inputs["theta0"], dtype=np.float64), *rows]
+def _replayed(optimiser: Optimiser, inputs: Inputs, thetas: list[Array]) -> Run:
+    """The optimiser's steps driven by the gradients at `thetas` (θ_0..θ_{t−1}, the student's
+    own rows when following through), whatever θ the run itself reaches: its gradients and
+    its state (v, G, s, or m and v) after step t are the ones those rows imply."""
+    grads = iter([gradient(inputs, theta) for theta in thetas])
+    return optimiser(inputs, inputs["theta0"], lambda theta: next(grads), len(thetas))
 
 
-def _replayed(optimiser: Optimiser, inputs: Inputs, prior: Prior, t: int) -> Run:
-    """The optimiser's first t steps driven by the gradients at θ_0..θ_{t−1} of `prior`,
-    whatever θ the run itself reaches: its gradients and its state (v, G, s, or m and v)
-    after step t are the ones those rows imply."""
-    grads = iter([gradient(inputs, theta) for theta in _before(inputs, prior, t)])
-    return optimiser(inputs, inputs["theta0"], lambda theta: next(grads), t)
-
-
-def _right_step(inputs: Inputs, run: Run, theta: Array) -> Array:
+def _right_rule(inputs: Inputs, run: Run, theta: Array) -> Array:
     return run.steps[-1]
 
 
-def _theta(optimiser: Optimiser, t: int, step: Step = _right_step, sign: float = -1.0) -> Compute:
-    """θ_t = θ_{t−1} − step_t (`sign` = +1 climbs instead)."""
+def _stepping(optimiser: Optimiser, rule: Rule = _right_rule) -> tr.Step:
+    """θ_t = θ_{t−1} − the step `rule` takes from the optimiser's state after step t."""
 
-    def compute(inputs: Inputs, prior: Prior) -> Array:
-        theta = _before(inputs, prior, t)[-1]
-        return theta + sign * step(inputs, _replayed(optimiser, inputs, prior, t), theta)
+    def step(inputs: Inputs, prior: Prior, t: int) -> Array:
+        thetas = tr.thetas_before(inputs, prior, t)
+        return thetas[-1] - rule(inputs, _replayed(optimiser, inputs, thetas), thetas[-1])
 
-    return compute
-
-
-def _step_mistakes(
-    optimiser: Optimiser, t: int, slips: tuple[Slip, ...], input_slips: tuple[InputSlip, ...]
-) -> tuple[m.Mistake, ...]:
-    right = _theta(optimiser, t)
-
-    def row_before(inputs: Inputs, prior: Prior) -> Array:
-        return _before(inputs, prior, t)[-1]
-
-    return (
-        *(m.Mistake(key, hint, _theta(optimiser, t, step)) for key, hint, step in slips),
-        *(m.with_inputs(right, key, hint, **wrong) for key, hint, wrong in input_slips),
-        m.Mistake(
-            "uphill",
-            "The step goes up the loss: subtract it, θ_t = θ_{t−1} − step.",
-            _theta(optimiser, t, sign=1.0),
-        ),
-        m.Mistake(
-            "row-before",
-            "Row t is θ after step t: this row holds the θ before it (was θ0 included as "
-            "the first row?).",
-            row_before,
-        ),
-        m.mapped(
-            right,
-            "columns-swapped",
-            "Each row is (slope, intercept): the two look swapped.",
-            lambda theta: theta[::-1],
-        ),
-    )
+    return step
 
 
 def _steps(
@@ -174,36 +111,31 @@ def _steps(
     optimiser: Optimiser,
     hyper: dict[str, float],
     points: float,
-    slips: tuple[Slip, ...] = (),
-    input_slips: tuple[InputSlip, ...] = (),
+    rules: tuple[tuple[str, Rule], ...] = (),
+    slips: tuple[tr.RowSlip, ...] = (),
 ) -> Question:
-    """Rows θ_1..θ_3; a slip that gives the right row on this data (e.g. a bias
-    correction without the power t, at t = 1) is left out of that row's mistakes."""
-    inputs = {**SHOE, **hyper}
-    parts, prior = [], {}
-    for t in range(1, STEPS + 1):
-        compute = _theta(optimiser, t)
-        found = _step_mistakes(optimiser, t, slips, input_slips)
-        part = Numeric(
-            f"theta{t}",
-            points,
-            compute,
-            mistakes=m.differing(compute, inputs, found, prior),
-            follows=tuple(f"theta{k}" for k in range(1, t)),
-            shape_policy="size",
-            label=f"θ{t} = (slope, intercept) after step {t}",
+    """Rows θ_1..θ_3, diagnosing the optimiser's own slips (`rules`: (key, the update rule
+    the slip follows); `slips`: other inputs), then those of every trajectory. A slip that
+    gives the right row on this data (e.g. a bias correction without the power t, at t = 1)
+    is left out of that row's mistakes."""
+    steps = tr.Trajectory(
+        _stepping(optimiser),
+        label="θ{t} = (slope, intercept) after step {t}",
+        rate="lr",
+        history=True,
+    )
+    own = tuple(tr.alternative(key, _stepping(optimiser, rule)) for key, rule in rules)
+    return m.diagnosable(
+        Question(
+            id=qid,
+            assignment=ASSIGNMENT,
+            title=f"Three steps of {name}",
+            variable=qid.split(".", 1)[1] + "_thetas",
+            inputs={**SHOE, **hyper},
+            given=tuple(hyper),
+            layout="rows",
+            parts=steps.rows(STEPS, points, (*own, *slips, tr.UPHILL, tr.BEHIND, tr.SWAPPED)),
         )
-        parts.append(part)
-        prior[part.name] = compute(inputs, prior)
-    return Question(
-        id=qid,
-        assignment=ASSIGNMENT,
-        title=f"Three steps of {name}",
-        variable=qid.split(".", 1)[1] + "_thetas",
-        inputs=inputs,
-        given=tuple(hyper),
-        layout="rows",
-        parts=tuple(parts),
     )
 
 
@@ -211,38 +143,21 @@ def _swapped_beta(i: Inputs) -> float:
     return 1 - i["beta"]
 
 
-SWAPPED_BETA = "β weighs the previous average and (1 − β) the new term: the two look swapped."
+BETA_SWAPPED = tr.changed("beta-swapped", beta=_swapped_beta)
 LR = 0.1  # the learning rate of every optimiser question but RMSProp's
 
 
 #: A gradient off by a constant factor scales every step of the optimisers linear in g
 #: (gradient descent, momentum) like a learning rate off by that factor; Adagrad, RMSProp
 #: and Adam divide the factor out.
-GRADIENT_SLIPS: tuple[InputSlip, ...] = (
-    (
-        "half-gradient",
-        "The steps are half as long as they should be: is the factor 2 of the derivative of "
-        "a square missing from your gradient?",
-        {"lr": lambda i: i["lr"] / 2},
-    ),
-    (
-        "mean-gradient",
-        "The steps are too short by the number of observations: the loss is the sum of the "
-        "squared residuals, not their mean.",
-        {"lr": lambda i: i["lr"] / len(i["SS"])},
-    ),
+GRADIENT_SLIPS: tuple[tr.RowSlip, ...] = (
+    tr.HALF,
+    tr.rate_scaled("mean-not-sum", lambda i: 1 / len(i["SS"])),
 )
 
 
 def _gd(i: Inputs, theta0: ArrayLike, grad: GradientFn, steps: int) -> Run:
     return opt.gradient_descent(theta0, grad, i["lr"], steps)
-
-
-def _sequential(inputs: Inputs, run: Run, theta: Array) -> Array:
-    """The slope updated first, then the intercept's derivative taken at the new slope."""
-    lr, g = inputs["lr"], run.grad[-1]
-    slope = theta[0] - lr * g[0]
-    return lr * np.array([g[0], gradient(inputs, (slope, theta[1]))[1]])
 
 
 GD = _steps(
@@ -251,15 +166,8 @@ GD = _steps(
     _gd,
     {"lr": LR},
     0.5,
-    slips=(
-        (
-            "sequential-update",
-            "Both derivatives are taken at θ_{t−1}: compute the whole gradient first, then "
-            "update the slope and the intercept together.",
-            _sequential,
-        ),
-    ),
-    input_slips=GRADIENT_SLIPS,
+    # the slope updated first, then the intercept's derivative taken at the new slope
+    slips=(tr.sequential(lambda i, t, theta: gradient(i, theta)), *GRADIENT_SLIPS),
 )
 
 
@@ -273,22 +181,12 @@ MOMENTUM = _steps(
     _momentum,
     {"lr": LR, "beta": 0.9},
     0.75,
-    slips=(
-        (
-            "no-damping",
-            "v_t = β v_{t−1} + (1 − β) g_t: the factor (1 − β) on the gradient seems to be "
-            "missing.",
-            # v = βv + g is (1 − β)^−1 times the slides' v
-            lambda i, run, theta: i["lr"] * run.state["v"][-1] / (1 - i["beta"]),
-        ),
-        (
-            "no-momentum",
-            "These are plain gradient-descent steps: move by lr v_t, the running average of "
-            "the gradients, not by lr g_t.",
-            lambda i, run, theta: i["lr"] * run.grad[-1],
-        ),
+    rules=(
+        # v = βv + g is (1 − β)^−1 times the slides' v
+        ("no-1-minus-beta", lambda i, run, theta: i["lr"] * run.state["v"][-1] / (1 - i["beta"])),
+        ("no-momentum", lambda i, run, theta: i["lr"] * run.grad[-1]),
     ),
-    input_slips=(("beta-swapped", SWAPPED_BETA, {"beta": _swapped_beta}), *GRADIENT_SLIPS),
+    slips=(BETA_SWAPPED, *GRADIENT_SLIPS),
 )
 
 
@@ -302,16 +200,13 @@ ADAGRAD = _steps(
     _adagrad,
     {"lr": LR, "eps": 1e-8},
     0.75,
-    slips=(
+    rules=(
         (
             "no-sqrt",
-            "The learning rate is divided by the square root of ε + Σ g², not by the sum itself.",
             lambda i, run, theta: run.grad[-1] * i["lr"] / (i["eps"] + run.state["G"][-1]),
         ),
         (
             "no-accumulation",
-            "The denominator sums the squares of all the gradients so far, not only the "
-            "current one.",
             lambda i, run, theta: run.grad[-1] * i["lr"] / np.sqrt(i["eps"] + run.grad[-1] ** 2),
         ),
     ),
@@ -333,31 +228,18 @@ RMSPROP = _steps(
     _rmsprop,
     {"lr": 0.001, "beta": 0.9, "eps": 1e-8},
     0.75,
-    slips=(
+    rules=(
+        ("plain-sum", _plain_sum),
         (
-            "plain-sum",
-            "RMSProp divides by the root of a running average of the squared gradients, "
-            "s_t = β s_{t−1} + (1 − β) g_t², not of their plain sum (that is Adagrad).",
-            _plain_sum,
-        ),
-        (
-            "no-damping",
-            "s_t = β s_{t−1} + (1 − β) g_t²: the factor (1 − β) on g_t² seems to be missing.",
+            "no-1-minus-beta",
             # s = βs + g² is (1 − β)^−1 times the slides' s
             lambda i, run, theta: (
                 run.grad[-1] * i["lr"] / np.sqrt(i["eps"] + run.state["s"][-1] / (1 - i["beta"]))
             ),
         ),
     ),
-    input_slips=(
-        ("beta-swapped", SWAPPED_BETA, {"beta": _swapped_beta}),
-        (
-            "lr-of-the-others",
-            f"It looks like the learning rate {LR:g} of the other questions was used: "
-            "RMSProp's is the lr given here.",
-            {"lr": lambda i: LR},
-        ),
-    ),
+    # the learning rate of the other questions
+    slips=(BETA_SWAPPED, tr.rate_set("wrong-learning-rate", LR)),
 )
 
 
@@ -365,7 +247,7 @@ def _adam(i: Inputs, theta0: ArrayLike, grad: GradientFn, steps: int) -> Run:
     return opt.adam(theta0, grad, i["lr"], i["beta1"], i["beta2"], i["eps"], steps)
 
 
-def _adam_corrected_by(divisor: Callable[[float, int], float]) -> Step:
+def _adam_corrected_by(divisor: Callable[[float, int], float]) -> Rule:
     """Adam's step with m and v divided by `divisor(β, t)` instead of 1 − β^t."""
 
     def step(i: Inputs, run: Run, theta: Array) -> Array:
@@ -383,19 +265,9 @@ ADAM = _steps(
     _adam,
     {"lr": LR, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
     1,
-    slips=(
-        (
-            "no-bias-correction",
-            "m_t and v_t start from 0 and are biased towards it: use the bias-corrected "
-            "m̂_t = m_t / (1 − β1^t) and v̂_t = v_t / (1 − β2^t).",
-            _adam_corrected_by(lambda beta, t: 1.0),
-        ),
-        (
-            "no-power-t",
-            "The bias correction divides by 1 − β^t, with the power t (the Adam slide's "
-            "1 − β1 is a slip; the bias-correction slide has it right).",
-            _adam_corrected_by(lambda beta, t: 1 - beta),
-        ),
+    rules=(
+        ("no-bias-correction", _adam_corrected_by(lambda beta, t: 1.0)),
+        ("no-power-t", _adam_corrected_by(lambda beta, t: 1 - beta)),
     ),
 )
 
@@ -436,14 +308,7 @@ def _weight_part(k: int, name: str, mistakes: tuple[m.Mistake, ...]) -> Numeric:
 
 
 def _theta_weight_mistakes(k: int) -> tuple[m.Mistake, ...]:
-    return (
-        m.Mistake(
-            "no-1-minus-beta",
-            "Each θ enters the average with the factor (1 − β) and then shrinks by β per "
-            "step back: the factor (1 − β) seems to be missing.",
-            lambda i, p: i["beta"] ** k,
-        ),
-    )
+    return (m.slip("no-1-minus-beta", lambda i, p: i["beta"] ** k),)
 
 
 EWA = Question(
@@ -460,16 +325,13 @@ EWA = Question(
             1,
             _ewa,
             mistakes=(
-                m.Mistake(
+                m.slip(
                     "bias-corrected",
-                    "This is the bias-corrected average; here V_t itself is asked.",
                     lambda i, p: opt.ewa(i["temperatures"], i["beta"], bias_correction=True),
                 ),
-                m.with_inputs(_ewa, "beta-swapped", SWAPPED_BETA, beta=_swapped_beta),
-                m.Mistake(
+                m.slip("beta-swapped", m.with_inputs(_ewa, beta=_swapped_beta)),
+                m.slip(
                     "started-at-theta1",
-                    "The average starts from V_0 = 0, not from the first temperature (as "
-                    "pandas' ewm(..., adjust=False) does).",
                     # V_t from V_0 = θ_1 is V_t from 0 plus β^t θ_1
                     lambda i, p: _ewa(i, p) + i["beta"] ** _times(i) * i["temperatures"][0],
                 ),
@@ -482,14 +344,11 @@ EWA = Question(
             1,
             _corrected,
             mistakes=(
-                m.Mistake(
-                    "uncorrected",
-                    "This is V_t without the correction: divide it by 1 − β^t.",
-                    lambda i, p: np.asarray(p["V"], dtype=np.float64).ravel(),
+                m.slip(
+                    "no-bias-correction", lambda i, p: np.asarray(p["V"], dtype=np.float64).ravel()
                 ),
-                m.Mistake(
+                m.slip(
                     "no-power-t",
-                    "The correction divides by 1 − β^t, with the power t.",
                     lambda i, p: np.asarray(p["V"], dtype=np.float64).ravel() / (1 - i["beta"]),
                 ),
             ),
@@ -504,17 +363,8 @@ EWA = Question(
             3,
             "V97",
             (
-                m.Mistake(
-                    "V97-as-theta",
-                    "V97 is not a new observation: unrolling V100 three times leaves it with "
-                    "β·β·β and no factor (1 − β).",
-                    lambda i, p: (1 - i["beta"]) * i["beta"] ** LAGS,
-                ),
-                m.Mistake(
-                    "one-power-off",
-                    "V97 is three recursions back from V100: count the factors of β again.",
-                    lambda i, p: i["beta"] ** (LAGS + 1),
-                ),
+                m.slip("V97-as-theta", lambda i, p: (1 - i["beta"]) * i["beta"] ** LAGS),
+                m.slip("one-power-off", lambda i, p: i["beta"] ** (LAGS + 1)),
             ),
         ),
     ),
@@ -615,8 +465,9 @@ KERAS_DIFFERENCES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _other(option: str, hint: str) -> m.Mistake:
-    return m.Mistake(f"option-{option}", hint, lambda i, p: option)
+def _other(option: str, key: str) -> m.Mistake:
+    """The slip `key` of answering `option`."""
+    return m.slip(key, lambda i, p: option)
 
 
 KERAS = Question(
@@ -642,17 +493,10 @@ KERAS = Question(
             lambda i, p: "A",
             options=KERAS_DIFFERENCES,
             mistakes=(
-                _other("B", "Keras does correct the bias: its step size α_t depends on t."),
-                _other(
-                    "C",
-                    "Keras adds ε outside the square root; compare where ε sits with the "
-                    "slides' √v̂_t + ε.",
-                ),
-                _other("D", "Keras's step size uses the powers β1^t and β2^t."),
-                _other(
-                    "E",
-                    "Run both forms with a large ε (say 0.1) from the same state: they differ.",
-                ),
+                _other("B", "keras-uncorrected"),
+                _other("C", "keras-epsilon-inside-root"),
+                _other("D", "keras-no-power-t"),
+                _other("E", "keras-same-as-slides"),
             ),
             label="how Keras's Adam differs from the slides' form",
         ),

@@ -14,6 +14,7 @@ from support import judged, statuses
 
 from grader import bank
 from grader.bank import backpropagation as bp
+from grader.bank.slips import SLIPS
 from reference import data, network
 
 
@@ -73,7 +74,7 @@ def test_a_slip_is_named_on_the_students_own_earlier_row() -> None:
     uphill = theta1 - (_step(theta1) - theta1)  # θ + η∇L: the sign slip, from their θ(1)
     result = judged("bp.1", [theta1, uphill, _step(uphill)])
     assert statuses(result) == ["incorrect", "incorrect", "carried"]
-    assert result.parts[1].mistake == "sign-flipped"
+    assert result.parts[1].mistake == "gradient-sign"
     assert result.parts[1].message.startswith("Given your θ(1) = (w, b): ")
 
 
@@ -81,7 +82,7 @@ def test_rows_starting_at_theta0_lose_only_the_first_row() -> None:
     answer = bp.LINE_GD.answer
     result = judged("bp.1", [bp.LINE["theta0"], answer["theta1"], answer["theta2"]])
     assert result.parts[0].mistake == "one-step-behind"
-    assert "row 1 holds θ(1)" in result.parts[0].message
+    assert SLIPS["one-step-behind"].said() in result.parts[0].message
     assert statuses(result)[1:] == ["carried", "carried"]
 
 
@@ -196,7 +197,7 @@ def test_sum_over_rows_is_named() -> None:
     answer = dict(bp.NN_GRAD.answer)
     answer["dW1"] = answer["dW1"] * len(bp.NET["y"])
     part = judged("bp.nn.grad", answer).parts[0]
-    assert part.mistake == "sum-instead-of-mean"
+    assert part.mistake == "sum-not-mean"
 
 
 # --- bp.nn.train and bp.keras -------------------------------------------------------------

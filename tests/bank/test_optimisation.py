@@ -21,6 +21,7 @@ from support import judged, statuses
 from grader import bank
 from grader.assign.verify import check_bank
 from grader.bank import optimisation as opt
+from grader.bank.slips import SLIPS
 from reference import data, regression
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +124,7 @@ def test_a_gradient_taken_before_the_update_is_named() -> None:
     answer["grad2"] = line_gradient(np.zeros(2), np.array([9.0]), np.array([17.0]))
     part = judged("opt.lecture.sgd", answer).parts[2]
     assert (part.status, part.mistake) == ("incorrect", "gradient-before-update")
-    assert "taken at θ1" in part.message
+    assert SLIPS["gradient-before-update"].said() in part.message
 
 
 def test_the_sum_instead_of_the_mean_is_named_in_bgd() -> None:
@@ -200,7 +201,7 @@ def test_b_updated_with_the_new_w_is_named() -> None:
     r = X_LAB[:3] @ answer["w1"] - Y_LAB[:3]  # at (w1, b0): w was updated first
     answer["b1"] = -0.1 * 2 / 3 * float(r.sum())
     part = judged("opt.mb.step", answer).parts[3]
-    assert (part.status, part.mistake) == ("incorrect", "w-updated-too-early")
+    assert (part.status, part.mistake) == ("incorrect", "sequential-update")
 
 
 # --- lr_gradient_descent ------------------------------------------------------------------
@@ -432,15 +433,15 @@ def test_rows_starting_with_theta0_are_named() -> None:
     answer = np.vstack([[1.0, 1.0, 0.0], rows])  # 13 rows, θ0 first
     result = judged("opt.1", answer)
     assert result.notes == ("expected 12 rows (one per part), got 13: later rows ignored",)
-    assert {p.mistake for p in result.parts} == {"theta-before-update"}
-    assert "the rows start with θ1, not θ0" in result.parts[0].message
+    assert {p.mistake for p in result.parts} == {"one-step-behind"}
+    assert SLIPS["one-step-behind"].said() in result.parts[0].message
 
 
 def test_a_consistent_slip_is_named_on_every_row() -> None:
     rows = sgd_epoch(np.array([1.0, 1.0, 0.0]), eta=-0.1)  # θ + η∇L throughout
     result = judged("opt.1", rows)
     assert result.score == 0
-    assert {p.mistake for p in result.parts} == {"update-sign"}
+    assert {p.mistake for p in result.parts} == {"gradient-sign"}
 
 
 def test_a_transposed_epoch_says_how_many_rows_were_expected() -> None:
@@ -525,7 +526,7 @@ def test_the_squared_error_gradient_is_named() -> None:
     delta = 2 * (p - y) / 3 * p * (1 - p)
     answer["grad0"] = np.append(X.T @ delta, delta.sum())
     part = judged("opt.2", answer).parts[1]
-    assert part.mistake == "squared-error"
+    assert part.mistake == "squared-error-for-bce"
 
 
 # --- learning rates -----------------------------------------------------------------------
@@ -564,7 +565,7 @@ def test_the_diverging_rates_may_come_in_any_collection(form: Any) -> None:
 def test_diverging_rates_follow_the_students_own_curves() -> None:
     curves = loss_curves(-ETAS)  # θ + η∇L: every run climbs
     result = judged("opt.lr", {"losses": curves, "diverging": list(ETAS)})
-    assert result.parts[0].mistake == "update-sign"
+    assert result.parts[0].mistake == "gradient-sign"
     assert result.parts[1].status == "carried"
 
 

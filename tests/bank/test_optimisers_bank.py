@@ -193,15 +193,15 @@ def _adagrad_no_sqrt(g: np.ndarray, s: dict, t: int) -> tuple[np.ndarray, dict]:
 @pytest.mark.parametrize(
     ("qid", "answer", "mistakes"),
     [
-        ("om.momentum", rows(_damped_off), ["no-damping"] * 3),
+        ("om.momentum", rows(_damped_off), ["no-1-minus-beta"] * 3),
         ("om.adam", rows(_uncorrected), ["no-bias-correction"] * 3),
         # at t = 1 the slide's 1 − β1 is 1 − β1^1: right, then wrong
         ("om.adam", rows(_no_power_t), [None, "no-power-t", "no-power-t"]),
         ("om.rmsprop", rows(_plain_sum_rmsprop), ["plain-sum"] * 3),
         ("om.adagrad", rows(_adagrad_no_sqrt), ["no-sqrt"] * 3),
-        ("om.gd", rows(_gd, sign=1.0), ["uphill"] * 3),
-        ("om.adam", rows(_adam, sign=1.0), ["uphill"] * 3),
-        ("om.gd", rows(_gd)[:, ::-1], ["columns-swapped"] * 3),
+        ("om.gd", rows(_gd, sign=1.0), ["gradient-sign"] * 3),
+        ("om.adam", rows(_adam, sign=1.0), ["gradient-sign"] * 3),
+        ("om.gd", rows(_gd)[:, ::-1], ["order-swapped"] * 3),
     ],
     ids=["momentum", "adam-bias", "adam-power", "rmsprop", "adagrad", "gd-up", "adam-up", "cols"],
 )
@@ -211,7 +211,7 @@ def test_a_repeated_slip_is_named_on_each_row(qid: str, answer: Any, mistakes: l
     for part, mistake in zip(result.parts, mistakes, strict=True):
         if mistake is None:
             assert part.status == "correct"
-    if mistakes[-1] and mistakes[-1] != "columns-swapped":
+    if mistakes[-1] and mistakes[-1] != "order-swapped":
         assert result.parts[2].message.startswith("Given your θ")  # judged on their rows
 
 
@@ -219,7 +219,7 @@ def test_theta0_included_as_first_row() -> None:
     answer = np.vstack([THETA0, rows(_momentum)])  # θ0..θ3: one row too many
     result = judged("om.momentum", answer)
     assert result.notes == ("expected 3 rows (one per part), got 4: later rows ignored",)
-    assert [p.mistake for p in result.parts] == ["row-before"] * 3
+    assert [p.mistake for p in result.parts] == ["one-step-behind"] * 3
 
 
 def test_rows_as_columns_or_lists_are_accepted() -> None:
@@ -355,7 +355,9 @@ def test_returning_theta_only_is_named() -> None:
 def test_keras_difference_choice() -> None:
     assert judged("om.keras", _keras_answer(keras_step, "a")).parts[1].status == "correct"
     wrong = judged("om.keras", _keras_answer(keras_step, "C")).parts[1]
-    assert wrong.mistake == "option-C" and "outside the square root" in wrong.message
+    assert (
+        wrong.mistake == "keras-epsilon-inside-root" and "outside the square root" in wrong.message
+    )
     odd = judged("om.keras", _keras_answer(keras_step, "F")).parts[1]
     assert odd.status == "invalid" and "not one of the options" in odd.message
 
