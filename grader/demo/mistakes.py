@@ -7,6 +7,9 @@ Two sources, both ending as code appended to a question's answer cell:
   (``variable = ...``); the grader must name the mistake;
 - `BUGS`: realistic buggy implementations of function answers (a softmax that
   overflows, a gradient summed instead of averaged), which must lose points.
+
+Both are keyed by the misconception they plant (`grader.bank.slips`), so one synthetic
+student makes one misconception on every question it applies to.
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ class Plant:
 
 @dataclass(frozen=True)
 class Bug:
-    """A buggy implementation of a question's function answer: `code` defines `function`."""
+    """A buggy implementation of a question's function answer: `code` defines `function`.
+    `key` is the catalogued slip it makes, or a name of its own where none describes it (a
+    function is judged by its probes: the grader need not name the slip)."""
 
     question: str
     key: str
@@ -62,7 +67,7 @@ def softmax_stable(z):
     ),
     Bug(
         "opt.2",
-        "bce-gradient-summed",
+        "sum-not-mean",
         "bce_gradients",
         """
 def bce_gradients(X, y, w, b):
@@ -73,7 +78,7 @@ def bce_gradients(X, y, w, b):
     ),
     Bug(
         "opt.mb.fit",
-        "mini-batch-gradient-summed",
+        "sum-not-mean",
         "lr_gradient_descent",
         """
 def lr_gradient_descent(X, y, batch_size=32, eta=0.1, w=None, b=None, max_iter=100, tol=1e-08):
@@ -98,7 +103,7 @@ def lr_gradient_descent(X, y, batch_size=32, eta=0.1, w=None, b=None, max_iter=1
     ),
     Bug(
         "om.keras",
-        "adam-without-bias-correction",
+        "no-bias-correction",
         "keras_adam_step",
         """
 def keras_adam_step(theta, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999,

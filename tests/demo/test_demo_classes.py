@@ -12,6 +12,7 @@ import pytest
 import sympy
 
 from grader import bank
+from grader.bank.slips import SLIPS
 from grader.demo import classes, mistakes
 from grader.demo.expect import Diagnosis, Expected, unmet
 from grader.demo.literals import Own, source
@@ -113,6 +114,21 @@ def test_the_class_is_the_same_byte_for_byte(tmp_path, generated):
 def test_a_class_needs_one_student_of_each_kind(tmp_path):
     with pytest.raises(classes.ClassTooSmall):
         classes.make_class(COURSE, "forward-pass", tmp_path, size=classes.FIXED)
+
+
+def test_a_mistake_student_makes_one_catalogued_slip_on_every_question_it_fits():
+    found = mistakes.plants([q.id for q in bank.questions("optimisation")])
+    assert {p.key for p in found if p.named} <= set(SLIPS)
+    student = dict(mistakes.spread(found, 20))["sum-not-mean"]
+    assert {p.key for p in student} == {"sum-not-mean"}
+    assert {p.question for p in student} == {
+        "opt.lecture.bgd",
+        "opt.mb.grad",
+        "opt.mb.fit",  # the buggy functions that sum the gradient
+        "opt.2",
+        "opt.lr",
+    }
+    assert {p.question for p in student if not p.named} == {"opt.mb.fit", "opt.2"}
 
 
 def test_more_students_than_mistakes_repeat_keys_under_new_names(tmp_path):
