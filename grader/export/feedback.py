@@ -77,7 +77,7 @@ def _cell_problem(cell: Mapping[str, Any]) -> str | None:
         return "called exit(): ignored, as in Jupyter, and later cells still ran"
     if status == "timeout":
         return f"{message} (the time limit of one cell)"
-    if status in ("output-limit", "memory"):
+    if status == "memory":
         return message
     return str(status)
 
@@ -95,7 +95,13 @@ def _cell_notes(result: Mapping[str, Any]) -> list[str]:
         problem = _cell_problem(cell)
         if problem is not None:
             grouped.setdefault(problem, []).append(int(cell["cell"]) + 1)
-    return [
+    dropped = [
+        f"Cell {int(c['cell']) + 1} printed {c['dropped'] / 1e6:.1f} MB more than the output "
+        "limit: that output was dropped, and the cell went on (its answers count)."
+        for c in result.get("cells", ())
+        if c.get("dropped")
+    ]
+    return dropped + [
         f"{'Cell' if len(numbers) == 1 else 'Cells'} {', '.join(map(str, numbers))}: {problem}."
         for problem, numbers in grouped.items()
     ]

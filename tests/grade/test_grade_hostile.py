@@ -359,6 +359,8 @@ def test_output_over_the_cap_is_dropped_and_the_answer_after_it_counts(graded, k
     assert "[output cut off: this cell printed 50.0 MB" in cell["output"]
     assert len(result["output"]) < 20_000
     assert graded.course.scores("printer") == kit.full  # the answer after the printing
+    page = (graded.course.out / "feedback" / "printer.html").read_text()
+    assert "printed 49.0 MB more than the output limit: that output was dropped" in page
     assert "? café" in _output(result)  # a lone surrogate printed: replaced, not fatal
 
 
