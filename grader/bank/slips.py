@@ -312,7 +312,7 @@ _CATALOGUE: tuple[Slip, ...] = (
     ),
     Slip(
         "sequential-update",
-        "Compute the whole gradient at θ_{{t−1}} first, then update every parameter: the second "
+        "Take every derivative at the same θ before updating any parameter: the second "
         "derivative seems to be taken after the first parameter was updated.",
         "Updates one parameter before taking the next one's derivative (sequential update).",
     ),
