@@ -13,7 +13,11 @@ release), `grader.grade` (batch grading), `grader.export` (gradebook, feedback, 
 
 from typing import Any
 
+from grader.student import unanswered
+
 __all__ = ["check", "score"]
+
+unanswered.install()  # in a Jupyter kernel: an unanswered question is one line, not a traceback
 
 
 def __getattr__(name: str) -> Any:

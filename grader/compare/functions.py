@@ -172,6 +172,15 @@ def _outcome(record: Any, probe: Probe, ctx: Context) -> tuple[str | None, bool 
     return problem, agrees
 
 
+def _unwritten(record: Any) -> bool:
+    """Whether a call raised NotImplementedError: nbgrader's stub is still the body."""
+    return (
+        isinstance(record, dict)
+        and record.get("status") == "raised"
+        and text(record, "error", "").partition(":")[0] == "NotImplementedError"
+    )
+
+
 def judge(node: Any, ctx: Context) -> Verdict:
     part = ctx.part
     assert isinstance(part, Function)
@@ -188,6 +197,13 @@ def judge(node: Any, ctx: Context) -> Verdict:
     probes = _probes(part, ctx.hidden)
     if not probes:
         return Verdict("missing", 0.0, "not checked here: this function is graded by hidden tests")
+    if all(_unwritten(records.get(probe.name)) for probe in probes):
+        return Verdict(
+            "missing",
+            0.0,
+            f"not answered yet: {ctx.question.variable}() still raises NotImplementedError; "
+            "write its body in its # YOUR CODE HERE cell",
+        )
     failures, fd = [], []
     for probe in probes:
         problem, agrees = _outcome(records.get(probe.name), probe, ctx)
