@@ -195,7 +195,7 @@ def _own_z_parts(dense: Question) -> tuple[Part, ...]:
         0,
         reference_z,
         shape_policy="column_ok",
-        label=f"your z of {dense.id} (graded there)",
+        label=f"z of {dense.id} (graded there)",
     )
     return (z_part, *_activation_parts(own_z, 0.125, dense.id + "/", (z_name,)))
 

@@ -302,8 +302,8 @@ MB_STEP = m.diagnosable(
         layout="parts",
         # dw and db are graded in opt.mb.grad; here they carry a wrong gradient forward
         parts=(
-            Numeric("dw", 0, _mb_dw, label="dw, your ∂L/∂w of opt.mb.grad (graded there)"),
-            Numeric("db", 0, _mb_db, label="db, your ∂L/∂b of opt.mb.grad (graded there)"),
+            Numeric("dw", 0, _mb_dw, label="dw, the ∂L/∂w of opt.mb.grad (graded there)"),
+            Numeric("db", 0, _mb_db, label="db, the ∂L/∂b of opt.mb.grad (graded there)"),
             Numeric(
                 "w1",
                 0.5,

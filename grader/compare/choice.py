@@ -33,12 +33,14 @@ def judge(node: Any, ctx: Context) -> Verdict:
     option = spellings.get(normal(given))
     if option is None:
         return Unusable(f"{given[:40]!r} is not one of the options {options}").verdict
+    # how a spelling other than the option's own was read (it says nothing of the answer)
+    read = "" if given == option else f" Your {given[:40]!r} was read as the option {option!r}."
     if option == ctx.expected:
-        return Verdict("correct", 1.0, "Correct.", value=option)
+        return Verdict("correct", 1.0, "Correct." + read, value=option)
     found = mistaken(ctx, lambda v: v == option)
     if found:
-        return replace(found, value=option)
-    return Verdict("incorrect", 0.0, "Not the right option.", value=option)
+        return replace(found, message=found.message + read, value=option)
+    return Verdict("incorrect", 0.0, "Not the right option." + read, value=option)
 
 
 def same(a: Any, b: Any, part: Part) -> bool:

@@ -140,7 +140,7 @@ def _split_rows(names: list[str], answer: Any) -> tuple[dict[str, Any], list[str
     values = {
         name: rows[i]
         if i < len(rows)
-        else Absent(f"row {i} is missing (the answer has {len(rows)})")
+        else Absent(f"not in the answer, which has {len(rows)} row{'s' if len(rows) != 1 else ''}")
         for i, name in enumerate(names)
     }
     return values, notes

@@ -48,6 +48,8 @@ def scale(e: np.ndarray) -> float:
 
 
 def _shape(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return f"a flat array of {shape[0]} (shape {shape})"
     if len(shape) == 2 and shape[1] == 1:
         return f"a column of {shape[0]} (shape {shape})"
     if len(shape) == 2 and shape[0] == 1:
@@ -75,17 +77,22 @@ def shape_problem(got: tuple[int, ...], want: tuple[int, ...]) -> str:
 def _reshaped(
     a: np.ndarray, want: tuple[int, ...], policy: ShapePolicy
 ) -> tuple[np.ndarray, str | None]:
+    """The answer in the shape `want` when the policy accepts its shape, and a note saying
+    how it was read (the student should know the form was not the expected one)."""
     if want == () and a.size == 1:
         return a.reshape(()), f"Your array of shape {a.shape} was read as the number it holds."
-    if policy == "size" and a.size == int(np.prod(want)):
-        return a.reshape(want), None
-    if policy == "column_ok" and a.size == int(np.prod(want)):
-        if len(want) == 2 and want[1] == 1 and a.shape == (want[0],):
-            note = f"Your flat array of shape {a.shape} was read as {_shape(want)}."
-            return a.reshape(want), note
-        if len(want) == 1 and a.shape == (want[0], 1):
-            return a.reshape(want), f"Your column of shape {a.shape} was read as a flat array."
+    column = bool(want) and {a.shape, want} == {(want[0],), (want[0], 1)}  # or flat
+    if (policy == "size" and a.size == int(np.prod(want))) or (policy == "column_ok" and column):
+        return a.reshape(want), f"Your {_form(a.shape)} was read as {_shape(want)}."
     raise Unusable(shape_problem(a.shape, want))
+
+
+def _form(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return f"flat array of shape {shape}"
+    if len(shape) == 2 and 1 in shape:
+        return f"{'column' if shape[1] == 1 else 'row'} of shape {shape}"
+    return f"array of shape {shape}"
 
 
 def fit(

@@ -7,6 +7,8 @@ as text for terminals and as HTML in Jupyter. Statuses are words, never colours 
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
@@ -35,6 +37,83 @@ _COLOURS = {  # dark enough for 4.5:1 contrast on white
 
 def _pts(x: float) -> str:
     return f"{x:.4g}"
+
+
+_JOIN = ","  # between the part names of one shown line
+#: Where a message's sentences or clauses start: a shared tail from one of these on is
+#: a whole hint ("Given your theta1: <hint>" and "<hint>" share "<hint>").
+_CLAUSE = re.compile(r"(?<=[.:;]) ")
+_NUMBERED = re.compile(r"(.*?)(\d+)")
+
+
+def joined(words: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def compact(titles: Sequence[str]) -> str:
+    """Part titles joined, numbered ones as ranges: 'update 1', 'update 2', 'update 3'
+    and 'update 5' -> 'update 1 to 3 and 5' (for 'theta1'...: 'theta1 to theta3')."""
+    numbered = [_NUMBERED.fullmatch(t) for t in titles]
+    prefixes = {m.group(1) for m in numbered if m}
+    if len(titles) < 3 or None in numbered or len(prefixes) != 1:
+        return joined(titles)
+    prefix = prefixes.pop()
+    repeat = "" if prefix.endswith(" ") else prefix  # "update 1 to 3", "theta1 to theta3"
+    runs: list[list[int]] = []
+    for n in (int(m.group(2)) for m in numbered if m):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    spans = [  # a run of three or more is a range; shorter ones are listed
+        span
+        for run in runs
+        for span in ([f"{run[0]} to {repeat}{run[-1]}"] if len(run) > 2 else map(str, run))
+    ]
+    return prefix + joined([spans[0], *(repeat + s for s in spans[1:])])
+
+
+def _merged(parts: list[PartResult], label: str, message: str) -> PartResult:
+    """One line for several parts."""
+    return PartResult(
+        name=_JOIN.join(p.name for p in parts),
+        label=label,
+        points=sum(p.points for p in parts),
+        score=sum(p.score for p in parts),
+        status=parts[0].status,
+        message=message,
+        mistake=parts[0].mistake,
+    )
+
+
+def _reason(part: PartResult, run: int) -> tuple[str, ...]:
+    """What a part's line says, for saying it once: its catalogued mistake (the hint may
+    follow a different lead in each part); that it was carried forward, for a run of such
+    parts (starting at part `run`: each names the one it follows; a run after another wrong
+    part is another line); else its verdict and message."""
+    if part.mistake:
+        return ("mistake", part.status, part.mistake)
+    if part.status == "carried":
+        return ("carried", str(run))
+    return ("said", part.status, part.message)
+
+
+def _said_once(messages: Sequence[str]) -> str:
+    """What several parts' messages say in common: the message when they are the same,
+    else their longest shared tail that starts a sentence or clause ("" if none)."""
+    first = messages[0]
+    for start in [0, *(m.end() for m in _CLAUSE.finditer(first))]:
+        tail = first[start:]
+        if all(_ends_with_clause(m, tail) for m in messages):
+            return tail
+    return ""
+
+
+def _ends_with_clause(message: str, tail: str) -> bool:
+    head = message[: len(message) - len(tail)]
+    return message.endswith(tail) and (not head or _CLAUSE.search(head[-2:]) is not None)
 
 
 @dataclass(frozen=True)
@@ -111,26 +190,33 @@ class Result:
     # --- rendering -------------------------------------------------------------------
 
     def shown(self) -> tuple[PartResult, ...]:
-        """The parts as a student reads them: when every part got the same verdict for the
-        same reason (no answer, the wrong structure), one line says it for all of them."""
-        first = self.parts[0] if self.parts else None
-        if (
-            first is None
-            or len(self.parts) < 2
-            or first.status not in ("missing", "invalid")
-            or any((p.status, p.message) != (first.status, first.message) for p in self.parts)
-        ):
-            return self.parts
-        return (
-            PartResult(
-                name="*",
-                label=f"all {len(self.parts)} parts",
-                points=self.points,
-                score=self.score,
-                status=first.status,
-                message=first.message,
-            ),
-        )
+        """The parts as a student reads them, each reason said once: parts with the same
+        verdict and message, or the same catalogued mistake, are one line (in the place
+        of the first of them). A question with every part correct is one line; in one
+        with some parts wrong, the right ones come last ("the other 9 parts")."""
+        groups: dict[tuple[str, ...], list[tuple[int, PartResult]]] = {}
+        run = 0  # where the latest run of carried parts started
+        for i, p in enumerate(self.parts):
+            if p.status == "carried" and (i == 0 or self.parts[i - 1].status != "carried"):
+                run = i
+            groups.setdefault(_reason(p, run), []).append((i, p))
+        right = [key for key, members in groups.items() if members[0][1].status == "correct"]
+        lines: list[tuple[int, PartResult]] = []
+        for key, members in groups.items():
+            said = _said_once([p.message for _, p in members])
+            if len(members) == 1 or not said:  # a mistake's hint worded differently per part
+                lines += members
+                continue
+            parts = [p for _, p in members]
+            if len(parts) == len(self.parts):
+                label = f"all {len(parts)} parts"
+            elif right == [key] and len(parts) > 3:  # the one line of right parts
+                label = f"the other {len(parts)} parts"
+            else:
+                label = compact([p.title for p in parts])
+            place = len(self.parts) if key in right else members[0][0]
+            lines.append((place, _merged(parts, label, said)))
+        return tuple(line for _, line in sorted(lines, key=lambda line: line[0]))
 
     def heading(self) -> str:
         kind = (
@@ -157,23 +243,26 @@ class Result:
         p.text(self.text())
 
     def _repr_html_(self) -> str:
+        # every cell aligned explicitly: Jupyter's own table style right-aligns them
         e = html.escape
+        left, right = "style='text-align:left'", "style='text-align:right;white-space:nowrap'"
         rows = []
         for p in self.shown():
-            score = "" if self.practice else f"<td>{_pts(p.score)}/{_pts(p.points)}</td>"
+            score = "" if self.practice else f"<td {right}>{_pts(p.score)}/{_pts(p.points)}</td>"
             rows.append(
-                f"<tr><th scope='row' style='text-align:left'>{e(p.title)}</th>"
-                f"<td style='color:{_COLOURS[p.status]};white-space:nowrap'>"
+                f"<tr><th scope='row' {left}>{e(p.title)}</th>"
+                f"<td style='text-align:left;color:{_COLOURS[p.status]};white-space:nowrap'>"
                 f"<span aria-hidden='true'>{SIGNS[p.status]}</span> {p.status}</td>"
-                f"{score}<td style='text-align:left'>{e(p.message)}</td></tr>"
+                f"{score}<td {left}>{e(p.message)}</td></tr>"
             )
         notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
-        points_head = "" if self.practice else "<th scope='col'>Points</th>"
+        heads = ["Part", "Status", *([] if self.practice else ["Points"]), "Feedback"]
+        head = "".join(
+            f"<th scope='col' {right if h == 'Points' else left}>{h}</th>" for h in heads
+        )
         return (
             f"<div class='optigrade-result' role='region' aria-label='Check of {e(self.qid)}'>"
             f"<p><strong>{e(self.heading())}</strong></p>"
             + (f"<ul>{notes}</ul>" if notes else "")
-            + "<table><thead><tr><th scope='col'>Part</th><th scope='col'>Status</th>"
-            f"{points_head}<th scope='col'>Feedback</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>"
+            + f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         )

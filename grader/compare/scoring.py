@@ -19,7 +19,7 @@ from grader.bank.model import Inputs, Mistake, Part, Prior, Question
 from grader.compare import kinds
 from grader.compare.diagnose import shown
 from grader.compare.kinds import Context, Verdict
-from grader.compare.result import PartResult, Result
+from grader.compare.result import PartResult, Result, joined
 from grader.compare.wire import Node, Wire, describe_exception
 
 Mistakes = tuple[tuple[Mistake, Any], ...]
@@ -80,8 +80,7 @@ def diagnosable(question: Question, part: Part) -> tuple[Mistake, ...]:
 
 
 def _names(question: Question, names: list[str]) -> str:
-    titles = [question.part(n).label or n for n in names]
-    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+    return joined([question.part(n).label or n for n in names])
 
 
 def _judge(ctx: Context, node: Node, kind: ModuleType, earlier: dict[str, Verdict]) -> Verdict:
@@ -110,8 +109,8 @@ def _judge(ctx: Context, node: Node, kind: ModuleType, earlier: dict[str, Verdic
     if carried.status == "correct":
         was = "was" if len(wrong) == 1 else "were"
         message = (
-            f"Correct given your {names}, which {was} wrong: "
-            "the error was carried forward, not repeated."
+            f"Correct given your {names}, which {was} wrong. Computed correctly from your own "
+            "earlier values: the error was carried forward, not repeated."
         )
         return Verdict("carried", 1.0, message, value=carried.value)
     if carried.mistake and not verdict.mistake:

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from grader import bank
 from grader.assign.cells import answer_id, grade_id, managed_cell, managed_key
+from grader.compare.result import Result
 from grader.grade import results, submissions
 from grader.grade.isolation import Limits
 from grader.grade.restore import grade_id_of
@@ -201,10 +202,9 @@ def hint(entry: dict[str, Any]) -> str:
     result = entry.get("result")
     if entry["status"] != "graded" or not isinstance(result, dict):
         return entry["message"]
-    said = [*result.get("notes", [])]
-    for part in result.get("parts", []):
-        if part["status"] not in _DONE:
-            said.append(f"{part.get('label') or part['name']}: {part['message']}")
+    graded = Result.from_dict(result)
+    said = [*graded.notes]
+    said += [f"{p.title}: {p.message}" for p in graded.shown() if p.status not in _DONE]
     return "; ".join(said)
 
 

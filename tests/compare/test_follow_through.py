@@ -48,7 +48,7 @@ def test_row_count_is_named(judge, gd_steps) -> None:
     result = judge(gd_steps, [right["theta1"], right["theta2"]])
     assert result.notes == ("expected 3 rows (one per part), got 2: the missing rows score 0",)
     assert [p.status for p in result.parts] == ["correct", "correct", "missing"]
-    assert result.parts[2].message == "row 2 is missing (the answer has 2)"
+    assert result.parts[2].message == "not in the answer, which has 2 rows"
     result = judge(
         gd_steps, np.stack([right["theta1"], right["theta2"], right["theta3"], right["theta3"]])
     )

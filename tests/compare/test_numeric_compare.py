@@ -67,7 +67,9 @@ def test_a_flat_expected_array_accepts_a_column_with_column_ok(judge) -> None:
     q = single(Numeric("x", 1, None, shape_policy="column_ok"), COLUMN.ravel())
     verdict = part_of(judge, q, COLUMN)
     assert verdict.status == "correct"
-    assert "Your column of shape (3, 1) was read as a flat array." in verdict.message
+    assert (
+        "Your column of shape (3, 1) was read as a flat array of 3 (shape (3,))." in verdict.message
+    )
 
 
 def test_a_one_element_array_stands_for_a_number(judge) -> None:

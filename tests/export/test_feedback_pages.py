@@ -10,15 +10,19 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib
 import nbformat
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
+from fontTools.ttLib import TTFont
 
 from grader import bank
 from grader.assign.leaks import scan_notebook
 from grader.compare import scoring, wire
+from grader.compare.result import Result
 from grader.export import classbook, feedback
+from grader.export import page as pagekit
 from grader.grade import results
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +48,12 @@ def leaks(text: str) -> list[str]:
     return scan_notebook(as_notebook, source, bank.questions("forward-pass"))
 
 
+def hint(qid: str, key: str) -> str:
+    """The hint the bank gives for the mistake `key` of question `qid`."""
+    (said,) = {m.hint for p in bank.get(qid).parts for m in p.mistakes if m.key == key}
+    return " ".join(said.split())
+
+
 def test_every_student_with_a_result_gets_a_page(graded_class):
     written = sorted(p.name for p in (graded_class.out / "feedback").glob("*.html"))
     assert written == [f"{s}.html" for s in ("ann", "ben", "cat", "dan", "eve")]
@@ -59,8 +69,8 @@ def test_each_question_shows_its_outcome_score_and_explanations(graded_class):
             assert classbook.outcome(entry) in text
             assert f"{entry['score']:g} of {entry['max']:g} point" in text
             if "result" in entry:
-                for part in entry["result"]["parts"]:
-                    assert " ".join(part["message"].split()) in text, (student, entry["id"])
+                for part in Result.from_dict(entry["result"]).shown():
+                    assert " ".join(part.message.split()) in text, (student, entry["id"])
             else:
                 assert " ".join(entry["message"].split()) in text, (student, entry["id"])
 
@@ -68,8 +78,8 @@ def test_each_question_shows_its_outcome_score_and_explanations(graded_class):
 def test_the_explanations_are_the_ones_a_student_can_act_on(graded_class):
     cat = page(graded_class, "cat")
     assert "incorrect" in section(cat, "fp.1.2")
-    assert "the bias b was left out" in section(cat, "fp.1.2")
-    assert "exponent's sign looks flipped" in section(cat, "act.1")
+    assert hint("fp.1.2", "no-bias") in section(cat, "fp.1.2")
+    assert hint("act.1", "sigmoid-sign") in section(cat, "act.1")
     assert "partial" in section(cat, "act.1")
     assert "Total: 13.5 of 18 points" in cat.get_text(" ")
 
@@ -81,6 +91,59 @@ def test_the_explanations_are_the_ones_a_student_can_act_on(graded_class):
     assert "did not run to its end (exited)" in dan
     assert "not run" in section(page(graded_class, "dan"), "out.1")
     assert "not valid JSON" in page(graded_class, "eve").get_text(" ")
+
+
+def test_a_hint_every_part_shares_is_said_once(graded_class):
+    cat = page(graded_class, "cat").find("section", id="q-fp.4")
+    rows = cat.tbody("tr")
+    assert len(rows) == 1 and rows[0].th.get_text() == "all 4 parts"
+    assert " ".join(cat.get_text(" ").split()).count(hint("fp.4", "rows-columns-swapped")) == 1
+    stored = graded_class.result("cat")["questions"]
+    (fp4,) = [e for e in stored if e["id"] == "fp.4"]
+    assert [p["mistake"] for p in fp4["result"]["parts"]] == ["rows-columns-swapped"] * 4
+
+
+def test_an_all_correct_question_is_one_line(graded_class):
+    ann = page(graded_class, "ann")
+    for q in bank.questions("forward-pass"):
+        if q.practice:
+            continue
+        rows = ann.find("section", id=f"q-{q.id}").tbody("tr")
+        label = q.parts[0].label or q.parts[0].name
+        said = [" ".join(c.get_text(" ").split()) for c in rows[0](["th", "td"])]
+        assert len(rows) == 1 and said[0] == (
+            f"all {len(q.parts)} parts" if len(q.parts) > 1 else label
+        )
+        assert said[1] == "✓ correct"
+
+
+def test_cells_are_counted_from_1(graded_class):
+    ben = " ".join(page(graded_class, "ben").get_text(" ").split())
+    assert "Cells are counted from 1 at the top of the notebook, text cells included" in ben
+    release = nbformat.read(ROOT / "release" / "forward-pass" / "forward-pass.ipynb", 4)
+    stubs = [
+        i + 1
+        for i, c in enumerate(release.cells)
+        if c.cell_type == "code" and "raise NotImplementedError()" in c.source
+    ]
+    failing = re.search(r"Cells ([\d, ]+): raised NotImplementedError", ben)
+    assert failing is not None
+    assert [int(n) for n in failing.group(1).split(", ")] == stubs  # cell 9 is the ninth
+
+
+def test_every_status_sign_is_in_a_common_font():
+    # DejaVu Sans: the sans-serif of Linux desktops, bundled with matplotlib; a sign it lacks
+    # shows as a box where no other installed font has it
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    cmap = TTFont(font).getBestCmap()
+    shown = {}
+    for word in [*pagekit.SIGNS, "a status without a sign"]:
+        sign = BeautifulSoup(pagekit.status(word), "html.parser").find(
+            attrs={"aria-hidden": "true"}
+        )
+        shown[word] = sign.get_text()
+    assert [word for word, sign in shown.items() if ord(sign) not in cmap] == []
+    assert ord("⧗") not in cmap  # the old timeout sign: the check does tell
 
 
 def test_no_page_leaks_an_expected_value_or_solution_code(graded_class):
@@ -200,8 +263,8 @@ def test_hidden_test_failures_are_still_explained(hidden_class):
     assert "raised ValueError" in quoting
     escaped = " ".join(BeautifulSoup(pages["escaped"], "html.parser").get_text(" ").split())
     assert "the test cell failed: KeyboardInterrupt" in escaped
-    assert "Cell 4: raised KeyboardInterrupt." in escaped
-    assert "Cell 5: called exit()" in escaped
+    assert "Cell 5: raised KeyboardInterrupt." in escaped  # the log's index 4, from 1
+    assert "Cell 6: called exit()" in escaped
 
 
 def test_a_result_the_page_cannot_render_costs_only_that_page(hidden_class, tmp_path):

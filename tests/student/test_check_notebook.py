@@ -12,6 +12,7 @@ import nbformat
 import pytest
 from rich.console import Console
 
+from grader import bank
 from grader.assign.cells import managed_key
 from grader.student import notebook
 
@@ -117,6 +118,15 @@ def test_restored_tests_a_diagnosed_mistake_and_data_files_beside_the_notebook(t
         if c.metadata.get("grader") == {"question": "act.1", "role": "answer"}
     )
     nb.cells[answer].source += '\na_1 = {**a_1, "relu": np.minimum(z, 0)}'
+    swapped = next(  # observations and inputs swapped in all four parts: one hint
+        i
+        for i, c in enumerate(nb.cells)
+        if c.metadata.get("grader") == {"question": "fp.4", "role": "answer"}
+    )
+    nb.cells[swapped].source += (
+        '\nshapes = {"2x3": {"observations": 3, "inputs": 2}, '
+        '"3x2": {"observations": 2, "inputs": 3}}'
+    )
     nb.cells.append(nbformat.v4.new_code_cell('print(open("data/notes.txt").read())'))
     folder = tmp_path / "my work"
     (folder / "data").mkdir(parents=True)
@@ -125,14 +135,16 @@ def test_restored_tests_a_diagnosed_mistake_and_data_files_beside_the_notebook(t
     nbformat.write(nb, path)
     checked = notebook.check_notebook(path, timeout=120)
     assert checked.assignment == "forward-pass"
-    assert (checked.result["score"], checked.result["max"]) == (17.5, 18)
+    assert (checked.result["score"], checked.result["max"]) == (15.5, 18)
     shown = io.StringIO()
     notebook.report(checked, Console(file=shown, width=200))
     rows = _rows(shown.getvalue())
     assert rows["fp.1.1"][:2] == rows["fp.1.2"][:2] == ["correct", "1/1"]
     assert rows["act.1"][:2] == ["partial", "1.5/2"]
     assert rows["act.1"][2].startswith("relu(z): ReLU keeps positive values")
-    assert "Total: 17.5/18" in shown.getvalue()
+    assert "Total: 15.5/18" in shown.getvalue()
+    (hint,) = {m.hint for p in bank.get("fp.4").parts for m in p.mistakes}
+    assert rows["fp.4"] == ["incorrect", "0/2", f"all 4 parts: {hint}"]
     assert "the protected cell fp-1-2 was edited: the original was restored" in checked.notes
     assert "the protected cell fp-1-1 was missing: it was put back" in checked.notes
     outputs = [c.get("output", "") for c in checked.result["cells"]]
