@@ -255,36 +255,100 @@ def _export_parser(commands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="the output folder of `grader grade` (default: graded/ASSIGNMENT in the course)",
     )
-    export.add_argument("--course", type=Path, default=Path.cwd(), help="course root (default: .)")
+    _course_option(export)
     export.set_defaults(run=_export)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grader", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _course_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--course",
+        type=Path,
+        default=Path.cwd(),
+        metavar="DIR",
+        help="the course folder, where nbgrader_config.py is (default: the current folder)",
+    )
 
-    key = commands.add_parser("key", help="print the answer key of an assignment")
+
+def _command(
+    commands: argparse._SubParsersAction, name: str, help: str, *examples: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose --help says what it does and ends with examples."""
+    return commands.add_parser(
+        name,
+        help=help,
+        description=help[:1].upper() + help[1:] + ".",
+        epilog="examples:\n" + "\n".join(f"  {example}" for example in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="grader",
+        description=__doc__,
+        epilog="examples:\n  grader check forward-pass.ipynb\n  grader grade forward-pass\n"
+        "  grader COMMAND --help      (each command's arguments and examples)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, help="the command (see its --help)"
+    )
+
+    key = _command(
+        commands,
+        "key",
+        "print the answer key of an assignment (instructors only: it shows every answer)",
+        "grader key forward-pass",
+        "grader key optimisers --format json > optimisers-key.json",
+    )
     key.add_argument("assignment", help="assignment id, e.g. forward-pass")
-    key.add_argument("--format", choices=("table", "json"), default="table")
+    key.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="a table for reading (default), or JSON for other tools",
+    )
     key.set_defaults(run=_key)
 
-    grade = commands.add_parser(
-        "grade", help="grade a class's submissions (sandboxed, parallel, resumable)"
+    grade = _command(
+        commands,
+        "grade",
+        "grade a class's submissions (sandboxed, parallel, resumable)",
+        "grader grade forward-pass                      # submitted/<student>/forward-pass/",
+        "grader grade forward-pass --submitted lms-downloads.zip --jobs 4",
+        "grader grade forward-pass --force --gradebook  # regrade all; fill gradebook.db",
     )
-    grade.add_argument("assignment")
+    grade.add_argument("assignment", help="assignment id, e.g. forward-pass")
     grade.add_argument(
         "--submitted",
         type=Path,
+        metavar="PATH",
         help="nbgrader's submitted/ folder (default), or a folder "
         "or .zip of LMS downloads with the student id in each file name",
     )
-    grade.add_argument("--out", type=Path, help="output folder (default: graded/ASSIGNMENT)")
-    grade.add_argument("--jobs", type=int, help="parallel workers (default: number of cores)")
     grade.add_argument(
-        "--timeout", type=float, default=900.0, help="seconds per submission (default 900)"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where grades.csv, results, feedback pages and report.html go "
+        "(default: graded/ASSIGNMENT)",
     )
     grade.add_argument(
-        "--cell-timeout", type=float, default=120.0, help="seconds per cell (default 120)"
+        "--jobs", type=int, metavar="N", help="submissions graded at once (default: the cores)"
+    )
+    grade.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="time for one submission's whole notebook (default 900)",
+    )
+    grade.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="time for one cell (default 120)",
     )
     grade.add_argument("--force", action="store_true", help="regrade students already graded")
     grade.add_argument(
@@ -300,44 +364,89 @@ def build_parser() -> argparse.ArgumentParser:
         "macOS, Windows), grade anyway, without isolation; every result, feedback page and "
         "the report then say so. Without it, grading refuses there (exit code 3)",
     )
-    grade.add_argument("--course", type=Path, default=Path.cwd(), help="course root (default: .)")
+    _course_option(grade)
     grade.set_defaults(run=_grade)
 
     _export_parser(commands)
 
-    demo = commands.add_parser(
-        "demo", help="grade a synthetic class of every assignment end to end (run from the repo)"
+    demo = _command(
+        commands,
+        "demo",
+        "grade a synthetic class of every assignment end to end (run from the repo)",
+        "grader demo --assignments forward-pass --size 8",
+        "grader demo --out /tmp/optigrade-demo",
     )
-    demo.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
-    demo.add_argument("--course", type=Path, default=Path.cwd(), help="course root (default: .)")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where the classes and their grading go (default: a new temporary folder)",
+    )
+    _course_option(demo)
     demo.add_argument(
         "--assignments", nargs="+", metavar="ASSIGNMENT", help="assignment ids (default: all)"
     )
-    demo.add_argument("--jobs", type=int, help="parallel workers (default: number of cores)")
-    demo.add_argument("--size", type=int, default=24, help="students per class (default 24)")
+    demo.add_argument(
+        "--jobs", type=int, metavar="N", help="submissions graded at once (default: the cores)"
+    )
+    demo.add_argument(
+        "--size", type=int, default=24, metavar="N", help="students per class (default 24)"
+    )
     demo.set_defaults(run=_demo)
 
-    check = commands.add_parser(
-        "check", help="run your notebook as the grader will and see your points per question"
+    check = _command(
+        commands,
+        "check",
+        "run your notebook as the grader will and see your points per question",
+        "grader check forward-pass.ipynb",
+        "grader check ~/labs/optimisers.ipynb --timeout 300",
     )
-    check.add_argument("notebook", type=Path)
     check.add_argument(
-        "--timeout", type=float, default=900.0, help="seconds for the whole notebook (default 900)"
+        "notebook",
+        type=Path,
+        help="your notebook (.ipynb); data files beside it are copied to its working folder",
+    )
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="time for the whole notebook (default 900)",
     )
     check.set_defaults(run=_check)
 
-    assign = commands.add_parser("assign", help="authoring and release (instructors)")
-    steps = assign.add_subparsers(dest="step", required=True, parser_class=_Parser)
-    for name, run, text in (
-        ("sync", _sync, "write the bank's cells, metadata and figures into the source notebooks"),
-        ("release", _release, "sync, then generate release/ and solutions/ with nbgrader"),
-        ("verify", _verify, "release checks: bank, execution, leaks, drift"),
+    assign = _command(
+        commands,
+        "assign",
+        "authoring and release (instructors): sync, release or verify",
+        "grader assign release forward-pass && grader assign verify forward-pass",
+    )
+    steps = assign.add_subparsers(
+        dest="step", required=True, parser_class=_Parser, help="the step (see its --help)"
+    )
+    for name, run, text, examples in (
+        (
+            "sync",
+            _sync,
+            "write the bank's cells, metadata and figures into the source notebooks",
+            ("grader assign sync", "grader assign sync forward-pass optimisers"),
+        ),
+        (
+            "release",
+            _release,
+            "sync, then generate release/ and solutions/ with nbgrader",
+            ("grader assign release", "grader assign release forward-pass"),
+        ),
+        (
+            "verify",
+            _verify,
+            "release checks: bank, execution, leaks, drift",
+            ("grader assign verify", "grader assign verify forward-pass --skip execute"),
+        ),
     ):
-        step = steps.add_parser(name, help=text, description=text)
+        step = _command(steps, name, text, *examples)
         step.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
-        step.add_argument(
-            "--course", type=Path, default=Path.cwd(), help="course root (default: .)"
-        )
+        _course_option(step)
         step.set_defaults(run=run)
         if name == "verify":
             step.add_argument(
@@ -345,7 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
                 action="append",
                 default=[],
                 choices=("bank", "execute", "leaks", "drift"),
-                help="skip a check (repeatable)",
+                help="leave out one check (repeat the option to leave out several): the bank's "
+                "questions, running each source notebook, the leak scan of release/, or the "
+                "drift from a fresh nbgrader generation",
             )
     return parser
 
