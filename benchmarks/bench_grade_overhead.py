@@ -31,6 +31,8 @@ from pathlib import Path
 from statistics import mean, median
 
 from grader import bank
+from grader.compare.layout import assemble
+from grader.demo.literals import source
 from grader.grade import jail
 from grader.grade.isolation import Limits
 from grader.grade.pool import WorkerPool
@@ -40,14 +42,12 @@ GOAL_MS = 50.0
 
 
 def cells() -> list[list]:
-    """A student's notebook as the worker receives it: (index, source, is a test cell)."""
-    found = [[0, "import numpy as np\nimport grader\nfrom grader import bank", False]]
+    """A student's notebook as the worker receives it: (index, source, is a test cell),
+    the answers written as literals (the sandbox has no bank to compute them from)."""
+    found = [[0, "import numpy as np\nimport grader", False]]
     for qid in QUESTIONS:
         q = bank.get(qid)
-        answer = (
-            "from grader.compare.layout import assemble\n"
-            f"{q.variable} = assemble(bank.get({qid!r}), bank.get({qid!r}).answer)"
-        )
+        answer = f"{q.variable} = {source(assemble(q, q.answer))}"
         found.append([len(found), answer, False])
         found.append([len(found), f'grader.score("{qid}", {q.variable})', True])
     return found
@@ -104,9 +104,9 @@ def fork_floor(n: int) -> list[float]:
     """Seconds to fork a worker-sized process (same imports) and let it exit: the part of
     the overhead the machine sets, before any isolation or student code."""
     from grader.grade.child import make_shell
-    from grader.grade.worker import preload
+    from grader.grade.runner import preload
 
-    preload("forward-pass")
+    preload([])
     make_shell()
     found = []
     for _ in range(n):

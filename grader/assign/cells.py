@@ -28,6 +28,11 @@ def grade_id(qid: str) -> str:
     return qid.replace(".", "-")
 
 
+def question_id(gid: str) -> str:
+    """The question id of a test cell's grade id (question ids hold no dash)."""
+    return gid.replace("-", ".")
+
+
 def answer_id(qid: str) -> str:
     """The grade_id of a question's solution cell."""
     return grade_id(qid) + "-answer"

@@ -41,7 +41,9 @@ KINDS = (
 _LIMIT_RUNS = ("timeout", "cpu-limit", "file-limit")
 #: The run status of a notebook killed by SIGKILL, most often for running out of memory.
 _KILLED = "killed"
-_PROTECTED = re.compile(r"protected cell (\S+)")
+#: A restore note's cell: a test cell by its question id, another by its grade id (and,
+#: in results stored before notes named questions, a test cell by its grade id too).
+_PROTECTED = re.compile(r"(?:protected cell|test cell of) (\S+)")
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,10 @@ def _unanswered(question: Question, found: Mapping[str, Any]) -> bool:
     return bool(parts) and all(p.get("status") == "missing" for p in parts)
 
 
-def _cell(gid: str, questions: Sequence[Question]) -> str:
-    """The question a protected cell's grade id belongs to (its id with dots as dashes),
-    else the grade id itself (a read-only given cell)."""
-    return next((q.id for q in questions if q.id.replace(".", "-") == gid), gid)
+def _cell(name: str, questions: Sequence[Question]) -> str:
+    """The question a restore note's cell belongs to (named by its id, or by its grade
+    id: dots as dashes), else the name itself (a read-only given cell)."""
+    return next((q.id for q in questions if name in (q.id, q.id.replace(".", "-"))), name)
 
 
 def warnings(

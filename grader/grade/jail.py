@@ -25,6 +25,7 @@ grading then refuses unless the instructor trusts the submissions.
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -82,9 +83,11 @@ class Jail:
         argv: Sequence[str],
         env: dict[str, str],
         readable: Iterable[Path],
+        masked: Iterable[Path] = (),
     ) -> list[str]:
         """bubblewrap's command line running `argv` with environment `env` (nothing else
-        of the caller's), seeing the system and `readable` paths read-only."""
+        of the caller's), seeing the system and `readable` paths read-only, but for the
+        `masked` folders (empty) and files (/dev/null) within them."""
         args = [self.bwrap, "--die-with-parent", "--new-session", "--clearenv"]
         args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
         args += ["--unshare-cgroup-try"]
@@ -109,6 +112,11 @@ class Jail:
             args += ["--perms", "0755", "--dir", str(folder)]
         for path in bound:
             args += ["--ro-bind", str(path), str(path)]
+        for path in masked:
+            if path.is_dir():
+                args += ["--tmpfs", str(path)]
+            elif path.exists():
+                args += ["--ro-bind", "/dev/null", str(path)]
         args += ["--remount-ro", "/", "--chdir", "/", "--", *argv]
         return args
 
@@ -156,13 +164,30 @@ def find() -> Jail:
 
 
 def interpreter() -> tuple[Path, ...]:
-    """What student code imports from: the Python installation and this package."""
-    import grader
+    """What student code imports from: the Python installation and this distribution's
+    packages (found, not imported: a sandbox runner must not import `reference`)."""
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path}
+    for package in ("grader", "reference"):
+        spec = importlib.util.find_spec(package)
+        found |= set(spec.submodule_search_locations or ()) if spec else set()
+    return tuple(sorted(Path(p) for p in found if p and os.path.isabs(p)))
+
+
+#: What the grader's student side is (in `grader.bank`, beside the vocabulary and the
+#: specs, every module is the key: the questions' computations, mistakes and probes).
+STUDENT_SIDE_OF_THE_BANK = ("__init__.py", "model.py", "spec.py")
+
+
+def masked() -> list[Path]:
+    """What a sandbox runner's view must not hold: `reference` and every module of the
+    bank but its vocabulary (wherever they are installed), and their compiled copies."""
+    import grader.bank
     import reference
 
-    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path}
-    found |= {os.path.dirname(m.__file__) for m in (grader, reference) if m.__file__}
-    return tuple(sorted(Path(p) for p in found if p and os.path.isabs(p)))
+    bank = Path(grader.bank.__file__).parent
+    found = [Path(reference.__file__).parent]
+    found += sorted(p for p in bank.iterdir() if p.name not in STUDENT_SIDE_OF_THE_BANK)
+    return [p for p in found if p.exists()]
 
 
 def readable(private: Iterable[Path]) -> list[Path]:

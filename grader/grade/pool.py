@@ -19,11 +19,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 from typing import Any
 
-from grader.grade.jail import Jail, readable
-from grader.grade.worker import receive, send
+from grader.grade.messages import receive, send
 
 START_TIMEOUT = 300.0  # seconds for a worker's imports
 MARGIN = 60.0  # seconds past the submission limit before a worker counts as hung
@@ -63,16 +61,7 @@ class WorkerPool:
         replies_r, replies_w = os.pipe()
         command = [sys.executable, "-P", "-m", "grader.grade.worker", str(jobs_r), str(replies_w)]
         # the worker imports exactly what this process would: same path, no cwd added
-        path = [p for p in sys.path if p]
-        if self.settings.get("jail"):  # inside bubblewrap: the view, and nothing of our env
-            jailed = Jail(self.settings["bwrap"], self.settings["jail"])
-            seen = readable(map(Path, self.settings["private"]))
-            path = [p for p in path if any(Path(p) == s or s in Path(p).parents for s in seen)]
-            env = {"PATH": "/usr/bin:/bin", "LANG": os.environ.get("LANG", "C.UTF-8")}
-            env |= {"HOME": "/tmp", "PYTHONPATH": os.pathsep.join(path)}
-            command = jailed.command(command, env, seen)
-        else:
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         process = subprocess.Popen(
             command, pass_fds=(jobs_r, replies_w), stdin=subprocess.DEVNULL, env=env
         )

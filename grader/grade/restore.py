@@ -17,7 +17,7 @@ from typing import Any
 
 import nbformat
 
-from grader.assign.cells import HIDDEN_BEGIN, HIDDEN_END
+from grader.assign.cells import HIDDEN_BEGIN, HIDDEN_END, question_id
 
 
 def nbgrader_metadata(cell: Any) -> dict[str, Any]:
@@ -98,13 +98,13 @@ def restore(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) ->
         assert gid is not None
         original = protected[gid]
         if gid in placed:
-            notes.append(f"a second copy of the protected cell {gid} was removed")
+            notes.append(f"a second copy of {_named(original)} was removed")
             continue
         placed.add(gid)
         # nbgrader strips the newline left where a hidden-test region was cut out
         released = as_released(_source_text(original)).rstrip()
         if _source_text(cell).rstrip() != released or cell.get("cell_type") != original.cell_type:
-            notes.append(f"the protected cell {gid} was edited: the original was restored")
+            notes.append(f"{_named(original)} was edited: the original was restored")
         cells.append(_restored(original))
 
     anchor: int | None = None  # where the last source cell with a grade_id sits in `cells`
@@ -116,7 +116,7 @@ def restore(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) ->
         if position is None and gid in protected:
             position = len(cells) if anchor is None else anchor + 1
             cells.insert(position, _restored(cell))
-            notes.append(f"the protected cell {gid} was missing: it was put back")
+            notes.append(f"{_named(cell)} was missing: it was put back")
         if position is not None:
             anchor = position
 
@@ -124,6 +124,13 @@ def restore(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) ->
     notebook.cells = cells
     tests = {grade_id_of(c): i for i, c in enumerate(cells) if is_test(c)}
     return Restored(notebook, tests, notes)  # type: ignore[arg-type]
+
+
+def _named(cell: Any) -> str:
+    """A protected cell as students know it: a test cell by its question's id (not the
+    nbgrader grade id), any other by its grade id."""
+    gid = grade_id_of(cell)
+    return f"the test cell of {question_id(gid)}" if is_test(cell) else f"the protected cell {gid}"
 
 
 def _restored(cell: Any) -> nbformat.NotebookNode:

@@ -12,10 +12,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import nbformat
+import numpy as np
 import pytest
 
 from grader import bank
 from grader.assign.cells import HIDDEN_BEGIN, HIDDEN_END, grade_id
+from grader.compare.layout import assemble
+from grader.demo.literals import source
 from grader.grade.restore import as_released
 
 ASSIGNMENT = "forward-pass"
@@ -24,23 +27,17 @@ HIDDEN = "out.1"  # its test cell has a hidden-test region
 
 
 def right(qid: str) -> str:
-    """A solution cell computing the right answer (from the reference, as a diligent
-    student's code would)."""
+    """A solution cell holding the right answer as literals (computed here, on the trusted
+    side: the sandbox has no bank to compute it from)."""
     q = bank.get(qid)
-    return (
-        "from grader.compare.layout import assemble\n"
-        f"{q.variable} = assemble(grader_bank.get({qid!r}), grader_bank.get({qid!r}).answer)"
-    )
+    return f"{q.variable} = {source(assemble(q, q.answer))}"
 
 
 def wrong(qid: str) -> str:
     """A solution cell with a wrong answer of the right shape."""
     q = bank.get(qid)
-    return (
-        "import numpy as np\nfrom grader.compare.layout import assemble\n"
-        f"_q = grader_bank.get({qid!r})\n"
-        f"{q.variable} = assemble(_q, {{k: np.asarray(v) * 0 + 7 for k, v in _q.answer.items()}})"
-    )
+    sevens = {k: np.asarray(v) * 0 + 7 for k, v in q.answer.items()}
+    return f"{q.variable} = {source(assemble(q, sevens))}"
 
 
 def _meta(gid: str, *, grade: bool, solution: bool, locked: bool, points: float = 0) -> dict:
@@ -61,7 +58,7 @@ def source_notebook() -> nbformat.NotebookNode:
     cells = [
         nbformat.v4.new_markdown_cell("# The forward pass (test course)"),
         nbformat.v4.new_code_cell(
-            "import numpy as np\nimport grader\nfrom grader import bank as grader_bank",
+            "import numpy as np\nimport grader",
             metadata=_meta("setup", grade=False, solution=False, locked=True),
         ),
     ]

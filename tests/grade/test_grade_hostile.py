@@ -322,8 +322,8 @@ def test_edited_and_deleted_test_cells_are_restored(graded):
         "out.1": 2.0,
     }
     notes = result["restore_notes"]
-    assert "the protected cell fp-1-1 was edited: the original was restored" in notes
-    assert "the protected cell fp-2-1 was missing: it was put back" in notes
+    assert "the test cell of fp.1.1 was edited: the original was restored" in notes
+    assert "the test cell of fp.2.1 was missing: it was put back" in notes
     assert "full marks, surely" not in _output(result)
 
 

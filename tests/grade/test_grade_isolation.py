@@ -24,8 +24,8 @@ SCRIPT = textwrap.dedent(
     import base64, json, os, sys
     import tempfile
     from pathlib import Path
-    from grader.grade.worker import preload
-    preload("forward-pass")
+    from grader.grade.runner import preload
+    preload([])
     from grader.grade import child, isolation, jail, sandbox
 
     cells, mode, release, tmp = json.loads(sys.argv[1])

@@ -52,8 +52,8 @@ def test_edited_test_and_read_only_cells_are_replaced(source, released):
     assert cell(restored.notebook, "act-1").cell_type == "code"
     assert restored.notes == [
         "the protected cell setup was edited: the original was restored",
-        "the protected cell fp-1-1 was edited: the original was restored",
-        "the protected cell act-1 was edited: the original was restored",
+        "the test cell of fp.1.1 was edited: the original was restored",
+        "the test cell of act.1 was edited: the original was restored",
     ]
 
 
@@ -66,7 +66,7 @@ def test_a_deleted_test_cell_goes_back_after_the_cell_preceding_it_in_the_source
     order = gids(restored.notebook)
     assert order.index("fp-2-1") == order.index("fp-2-1-answer") + 1
     assert restored.notebook.cells[order.index("fp-2-1") + 1].source == "my_own_work = 1"
-    assert restored.notes == ["the protected cell fp-2-1 was missing: it was put back"]
+    assert restored.notes == ["the test cell of fp.2.1 was missing: it was put back"]
 
 
 def test_without_any_anchor_protected_cells_go_at_the_end_in_source_order(source):
@@ -84,7 +84,7 @@ def test_a_second_copy_of_a_test_cell_is_removed_and_extra_cells_stay(source, re
     restored = restore(source, released)
     assert gids(restored.notebook).count("fp-1-1") == 1
     assert restored.notebook.cells[-1].source == "my notes"
-    assert restored.notes == ["a second copy of the protected cell fp-1-1 was removed"]
+    assert restored.notes == ["a second copy of the test cell of fp.1.1 was removed"]
 
 
 def test_solution_cells_stay_the_students(source, released):
@@ -101,3 +101,11 @@ def test_an_untouched_nbgrader_release_needs_no_restoring(assignment):
     source = nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", 4)
     release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
     assert restore(source, release).notes == []
+
+
+def test_every_question_id_is_read_back_from_its_grade_id():
+    from grader import bank
+    from grader.assign.cells import grade_id, question_id
+
+    for q in bank.all_questions():
+        assert question_id(grade_id(q.id)) == q.id

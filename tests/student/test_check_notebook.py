@@ -145,8 +145,8 @@ def test_restored_tests_a_diagnosed_mistake_and_data_files_beside_the_notebook(t
     assert "Total: 15.5/18" in shown.getvalue()
     (hint,) = {m.hint for p in bank.get("fp.4").parts for m in p.mistakes}
     assert rows["fp.4"] == ["incorrect", "0/2", f"all 4 parts: {hint}"]
-    assert "the protected cell fp-1-2 was edited: the original was restored" in checked.notes
-    assert "the protected cell fp-1-1 was missing: it was put back" in checked.notes
+    assert "the test cell of fp.1.2 was edited: the original was restored" in checked.notes
+    assert "the test cell of fp.1.1 was missing: it was put back" in checked.notes
     outputs = [c.get("output", "") for c in checked.result["cells"]]
     assert "read from beside the notebook\n" in outputs
 

@@ -1,0 +1,143 @@
+"""The sandbox runner: the process that forks each submission's child, holding no key.
+
+A grading worker (`grader.grade.worker`, the judge) starts it as
+``python -P -m grader.grade.runner IN OUT``, inside bubblewrap where isolation can be had
+(`grader.grade.jail`: `reference` and the bank's computations are not even in its view).
+It imports what notebooks use and the student side of the grader, gets the assignment's
+questions as specs (`grader.bank.spec`: no expected value, no mistake, no probe output),
+then for each submission runs its code cells in a sandbox and replies with the run's
+outcome and the recorded answers as bytes. The judge grades them: children are forked
+from a process that never held the answer key, so student code finds none in memory.
+
+Messages are JSON on two pipes (`grader.grade.worker.send/receive`), never pickle.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import sys
+import tempfile
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from grader.grade.messages import receive, send
+
+#: Set before NumPy loads: forked children must not inherit BLAS thread pools.
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+UNFORKABLE = ("jax", "keras", "torch", "tensorflow")
+
+
+def preload(specs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Import what every notebook uses and warm the encoder on the questions (built from
+    their `specs`), so that a child does not set it up for the first time; the questions
+    by id."""
+    for var in THREADS:
+        os.environ[var] = "1"
+    os.environ["MPLBACKEND"] = "Agg"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import IPython  # noqa: F401
+    import matplotlib.pyplot
+    import numpy
+    import pandas  # noqa: F401
+    import sympy  # noqa: F401
+
+    import grader.student.api  # noqa: F401
+    from grader.bank.spec import from_spec
+    from grader.compare import kinds, wire
+
+    questions = {q.id: q for q in map(from_spec, specs)}
+    with tempfile.TemporaryDirectory() as scratch:
+        for q in questions.values():
+            for part in q.parts:
+                try:
+                    kinds.kind_of(part)  # each kind's module, imported before any fork
+                except kinds.KindUnavailable:
+                    continue  # Keras models: loaded by the notebook that needs them
+            # an answer recorded once: what a child would otherwise set up for the first
+            # time (and copy page by page from this process) is ready before forks
+            wire.dump(wire.encode(q, numpy.zeros((2, 1))), scratch, q.id)
+    loaded = [m for m in UNFORKABLE if m in sys.modules]
+    if loaded:
+        raise RuntimeError(f"preloading imported {', '.join(loaded)}: forking would be unsafe")
+    return questions
+
+
+class Runner:
+    """The sandbox, built once per runner process."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        questions = preload(settings["specs"])
+        from grader.grade import child, isolation, jail, sandbox
+        from grader.student import api
+
+        api.provide(questions)  # what `grader.score` encodes for, in every child
+        mode = settings.get("jail")
+        self.sandbox = sandbox.Sandbox(
+            child.make_shell(),
+            limits=isolation.Limits(**settings["limits"]),
+            uid=isolation.sandbox_uid(int(settings["index"])) if mode == "root" else None,
+            release={name: base64.b64decode(data) for name, data in settings["release"].items()},
+            keras_backend=settings.get("keras_backend", "jax"),
+            jail=mode,
+            base=jail.SANDBOX if mode else Path(settings["scratch"]),
+        )
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        cells = [(int(i), str(source), bool(test)) for i, source, test in job["cells"]]
+        with self.sandbox.run(cells) as outcome:
+            found = asdict(outcome)
+            found["records"] = _packed(outcome.records)
+        return found
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+
+def _packed(folder: Path) -> dict[str, dict[str, str]]:
+    """The recorded answers (regular files the sandbox copied back, size-capped there):
+    {cell folder: {file name: base64}}."""
+    return {
+        cell.name: {
+            f.name: base64.b64encode(f.read_bytes()).decode("ascii") for f in cell.iterdir()
+        }
+        for cell in sorted(folder.iterdir())
+    }
+
+
+def main(inbox: Connection, outbox: Connection) -> None:
+    from grader.grade import isolation
+
+    isolation.die_with_parent(signal.SIGKILL)  # nothing outlives a killed batch
+    try:
+        runner = Runner(receive(inbox))
+    except Exception as e:  # reported, so the judge can say why it cannot start
+        send(outbox, {"fatal": f"{type(e).__name__}: {e}"})
+        return
+    send(outbox, {"ready": True})
+    try:
+        while True:
+            try:
+                job = receive(inbox)
+            except EOFError:
+                return  # the judge has gone
+            if job.get("stop"):
+                return
+            try:
+                reply = runner.run(job)
+            except Exception as e:  # a runner bug costs this submission only
+                reply = {"error": f"the sandbox runner failed: {type(e).__name__}: {e}"}
+            send(outbox, reply)
+            if any(m in sys.modules for m in UNFORKABLE):
+                return  # the judge starts a clean runner: later forks must not carry JAX
+    finally:
+        runner.close()
+
+
+if __name__ == "__main__":
+    main(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False))
