@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
-from grader.bank import UnknownQuestion
+from grader.student import cli as student_cli
+from grader.student.cli import EXIT_USAGE as EXIT_USAGE
+from grader.student.cli import Parser as _Parser
+from grader.student.cli import command as _command
 
-EXIT_USAGE = 2
 EXIT_UNISOLATED = 3  # grading refused: student code cannot be isolated here
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _key(args: argparse.Namespace) -> int:
@@ -180,12 +174,6 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
 
 
-def _check(args: argparse.Namespace) -> int:
-    from grader.student import notebook
-
-    return notebook.main(args.notebook, args.timeout)
-
-
 _EXPORT_EXAMPLES = """examples:
   grader export forward-pass --canvas "2025-01-10T1000_Grades-DL101.csv" \\
       --column "Forward pass (12345)" --output canvas-import.csv
@@ -269,29 +257,11 @@ def _course_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _command(
-    commands: argparse._SubParsersAction, name: str, help: str, *examples: str
-) -> argparse.ArgumentParser:
-    """A subcommand whose --help says what it does and ends with examples."""
-    return commands.add_parser(
-        name,
-        help=help,
-        description=help[:1].upper() + help[1:] + ".",
-        epilog="examples:\n" + "\n".join(f"  {example}" for example in examples),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="grader",
-        description=__doc__,
-        epilog="examples:\n  grader check forward-pass.ipynb\n  grader grade forward-pass\n"
+    parser, commands = student_cli.top_parser(
+        __doc__ or "",
+        "examples:\n  grader check forward-pass.ipynb\n  grader grade forward-pass\n"
         "  grader COMMAND --help      (each command's arguments and examples)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = parser.add_subparsers(
-        dest="command", required=True, parser_class=_Parser, help="the command (see its --help)"
     )
 
     key = _command(
@@ -394,26 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
 
-    check = _command(
-        commands,
-        "check",
-        "run your notebook as the grader will and see your points per question",
-        "grader check forward-pass.ipynb",
-        "grader check ~/labs/optimisers.ipynb --timeout 300",
-    )
-    check.add_argument(
-        "notebook",
-        type=Path,
-        help="your notebook (.ipynb); data files beside it are copied to its working folder",
-    )
-    check.add_argument(
-        "--timeout",
-        type=float,
-        default=900.0,
-        metavar="SECONDS",
-        help="time for the whole notebook (default 900)",
-    )
-    check.set_defaults(run=_check)
+    student_cli.add_check(commands)  # the student runtime's own command
 
     assign = _command(
         commands,
@@ -462,16 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # nbformat imports jsonschema, whose optional IRI format checker compiles a grammar for
-    # ~3 s at import; notebooks never use that format, so the command does without it.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-    args = build_parser().parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
-    try:
-        return run(args)
-    except UnknownQuestion as error:
-        print(f"grader: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    return student_cli.run(build_parser(), argv)
 
 
 if __name__ == "__main__":

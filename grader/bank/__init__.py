@@ -53,9 +53,15 @@ def all_questions() -> tuple[Question, ...]:
     return tuple(q for a in ASSIGNMENTS for q in questions(a))
 
 
+def assignment_of(qid: str) -> str | None:
+    """The assignment a question id belongs to by its prefix (None for none), without
+    importing the assignment's module."""
+    return _PREFIXES.get(qid.split(".", 1)[0])
+
+
 def get(qid: str) -> Question:
     """The question with this id."""
-    assignment = _PREFIXES.get(qid.split(".", 1)[0])
+    assignment = assignment_of(qid)
     if assignment is not None:
         for q in questions(assignment):
             if q.id == qid:

@@ -31,8 +31,8 @@ import sympy as sp
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 from grader.bank.model import Expression
+from grader.compare.notation import FUNCTIONS, expand_functions, substitute
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
-from reference.symbolic import FUNCTIONS, expand_functions, substitute
 
 MAX_CHARS = 5000  # length of an answer string
 MAX_OPERANDS = 400  # names and numbers in an answer string (SymPy's parser recurses on each)

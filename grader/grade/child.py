@@ -17,47 +17,19 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from contextlib import redirect_stdout, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
-
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 from grader.grade import isolation
 from grader.grade.isolation import Limits
+from grader.student.shell import NotebookShell
+from grader.student.shell import make_shell as make_shell  # made by the runner before forks
 
 EXCERPT_CHARS = 2000  # of each cell's output, kept in the cell log
 MESSAGE_CHARS = 500  # of an exception's message
-
-
-class SandboxShell(InteractiveShell):
-    """IPython's shell without a terminal or kernel: GUI event loops are not needed for
-    ``%matplotlib inline``, and ``exit()`` is noted rather than obeyed (as ``sys.exit``
-    is in Jupyter), so the autograder cells still run."""
-
-    exit_requested = False
-
-    def enable_gui(self, gui: str | None = None) -> None:
-        pass
-
-    def ask_exit(self) -> None:
-        self.exit_requested = True
-
-
-def make_shell() -> SandboxShell:
-    """Made once per worker, before any fork: each child gets a pristine copy."""
-    config = Config()
-    config.HistoryManager.enabled = False
-    config.InteractiveShell.colors = "nocolor"
-    config.InteractiveShell.xmode = "Plain"
-    shell = SandboxShell.instance(config=config)
-    with redirect_stdout(io.StringIO()):  # its lazy set-up, paid once per worker
-        shell.run_cell("_ = [0.5]\n_", store_history=True)
-    shell.reset(new_session=True)
-    return shell
 
 
 @dataclass(frozen=True)
@@ -190,7 +162,7 @@ def _privileges(plan: Plan) -> str:
     return "unprivileged-uid" if plan.uid is not None else "no-capabilities"
 
 
-def start(plan: Plan, shell: SandboxShell, pid_namespace: bool) -> NoReturn:
+def start(plan: Plan, shell: NotebookShell, pid_namespace: bool) -> NoReturn:
     """The forked child's whole life: isolate, report, run the cells, exit. The worker
     forked it into a new PID namespace when `pid_namespace` (it is then PID 1 there)."""
     try:
@@ -233,7 +205,7 @@ def _redirect_output(plan: Plan) -> CappedOutput:
     return out
 
 
-def _run(plan: Plan, shell: SandboxShell, main: int, count_leftover: bool) -> None:
+def _run(plan: Plan, shell: NotebookShell, main: int, count_leftover: bool) -> None:
     from grader.student import api  # loaded by the worker already: no import cost
 
     os.environ.clear()

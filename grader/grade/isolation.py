@@ -24,6 +24,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.compare.timelimit import CELL_SECONDS, NOTEBOOK_SECONDS
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
@@ -81,8 +83,8 @@ class Limits:
     """What one submission may use. Wall-clock limits are enforced with SIGALRM (per cell)
     and by the worker (per submission); the rest are rlimits of the student's process."""
 
-    cell_timeout: float = 120.0  # seconds of wall-clock time per cell
-    timeout: float = 900.0  # seconds of wall-clock time per submission
+    cell_timeout: float = CELL_SECONDS  # seconds of wall-clock time per cell
+    timeout: float = NOTEBOOK_SECONDS  # seconds of wall-clock time per submission
     #: RLIMIT_DATA in MiB: importing keras + jax and fitting a small model needs ~0.5 GiB
     #: (measured: it works at 1024); RLIMIT_DATA rather than RLIMIT_AS because XLA's
     #: threads reserve address space they never use.

@@ -68,7 +68,7 @@ class Sandbox:
 
     def __init__(
         self,
-        shell: child.SandboxShell,
+        shell: child.NotebookShell,
         *,
         limits: Limits | None = None,
         uid: int | None = None,

@@ -26,7 +26,6 @@ notebook into a `Loaded` with a specific message instead of raising.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import stat
@@ -38,8 +37,10 @@ from typing import TypeVar
 
 import nbformat
 
+from grader.student import notebookfile
+from grader.student.notebookfile import MAX_NOTEBOOK_BYTES, too_large
+
 T = TypeVar("T")
-MAX_NOTEBOOK_BYTES = 32 * 2**20
 MAX_ARCHIVE_MEMBERS = 10_000
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9.@+-]{0,127}"
@@ -187,15 +188,11 @@ def _read_file(student: str, path: Path, notes: list[str], max_bytes: int) -> Su
                 return _refused(student, str(path), f"{path} is not a regular file")
             if info.st_size > max_bytes:
                 return Submission(
-                    student, str(path), None, [*notes, _too_large(info.st_size, max_bytes)]
+                    student, str(path), None, [*notes, too_large(info.st_size, max_bytes)]
                 )
             return Submission(student, str(path), f.read(max_bytes + 1), notes)
     except OSError as e:
         return Submission(student, str(path), None, [*notes, f"the notebook is unreadable: {e}"])
-
-
-def _too_large(size: int, cap: int) -> str:
-    return f"the notebook is {size / 2**20:.1f} MiB, over the {cap / 2**20:.0f} MiB limit"
 
 
 def _hidden(parts: tuple[str, ...]) -> bool:
@@ -299,7 +296,7 @@ def _read_member(
     if stat.S_ISLNK(info.external_attr >> 16):
         return _refused(student, origin, f"{origin} is a symbolic link: links are not followed")
     if info.file_size > max_bytes:
-        return Submission(student, origin, None, [*notes, _too_large(info.file_size, max_bytes)])
+        return Submission(student, origin, None, [*notes, too_large(info.file_size, max_bytes)])
     try:
         with zf.open(info) as member:
             data = member.read(max_bytes + 1)  # the header's size may lie (zip bombs)
@@ -324,100 +321,11 @@ class Loaded:
 def load(submission: Submission, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Loaded:
     """Parse a submission's bytes as a Jupyter notebook (version 4, or 3 converted)."""
     notes = list(submission.notes)
-    data = submission.data
     if submission.refused:
         return Loaded(None, "refused", submission.refused, notes)
-    if data is None:
+    if submission.data is None:
         return Loaded(None, "missing", notes[-1] if notes else "no notebook was submitted", notes)
-    if len(data) > max_bytes:
-        return Loaded(None, "invalid", _too_large(len(data), max_bytes), notes)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        byte = data[e.start]
-        message = f"the notebook is not UTF-8 text (byte 0x{byte:02x} at offset {e.start})"
-        return Loaded(None, "invalid", message, notes)
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as e:
-        message = f"the notebook is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})"
-        return Loaded(None, "invalid", message, notes)
-    except RecursionError:
-        return Loaded(None, "invalid", "the notebook's JSON is nested too deeply", notes)
-    if not isinstance(raw, dict):
-        kind = type(raw).__name__
-        return Loaded(None, "invalid", f"the file is JSON but not a notebook (a {kind})", notes)
-    version = raw.get("nbformat")
-    if version not in (3, 4):
-        message = (
-            "the file has no notebook format version: not a Jupyter notebook"
-            if version is None
-            else f"unsupported notebook format version {version!r} (Jupyter writes version 4)"
-        )
-        return Loaded(None, "invalid", message, notes)
-    notebook = _parse(text, raw, notes)
-    if notebook is None:
-        return Loaded(None, "invalid", "the notebook has no readable list of cells", notes)
-    kernel = _kernel_note(notebook)
-    return Loaded(notebook, "ok", "", notes + ([kernel] if kernel else []))
-
-
-def _parse(text: str, raw: dict, notes: list[str]) -> nbformat.NotebookNode | None:
-    problem: dict = {}
-    try:
-        notebook = nbformat.reads(text, as_version=4, capture_validation_error=problem)
-    except Exception as e:  # nbformat raises many kinds for malformed structure
-        notebook, problem = _salvage(raw), {"error": e}
-    if notebook is None:
-        return None
-    if problem:
-        error = str(problem.get("ValidationError") or problem.get("error") or "").splitlines()
-        why = f" ({error[0][:200]})" if error else ""
-        notes.append(f"the notebook does not fully validate{why}; graded what could be read")
-    return notebook
-
-
-def _salvage(raw: dict) -> nbformat.NotebookNode | None:
-    """The readable cells of a notebook nbformat rejects."""
-    cells = raw.get("cells")
-    if not isinstance(cells, list):
-        return None
-    notebook = nbformat.v4.new_notebook()
-    metadata = raw.get("metadata")
-    if isinstance(metadata, dict):
-        notebook.metadata = nbformat.from_dict(metadata)
-    make = {
-        "code": nbformat.v4.new_code_cell,
-        "markdown": nbformat.v4.new_markdown_cell,
-        "raw": nbformat.v4.new_raw_cell,
-    }
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") not in make:
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list) and all(isinstance(s, str) for s in source):
-            source = "".join(source)
-        if not isinstance(source, str):
-            continue
-        meta = cell.get("metadata")
-        new = make[cell["cell_type"]](source, metadata=meta if isinstance(meta, dict) else {})
-        notebook.cells.append(new)
-    return notebook
-
-
-def _kernel_note(notebook: nbformat.NotebookNode) -> str:
-    """A note when the notebook says it was written for another kernel."""
-    spec = notebook.metadata.get("kernelspec")
-    spec = spec if isinstance(spec, dict) else {}
-    info = notebook.metadata.get("language_info")
-    name = spec.get("name")
-    language = spec.get("language") or (info.get("name") if isinstance(info, dict) else None)
-    if name is None and language is None:
-        return ""
-    python = (isinstance(language, str) and language.lower() == "python") or (
-        isinstance(name, str) and name.lower().startswith("python")
-    )
-    if python:
-        return ""
-    language = language or "unknown language"
-    return f"the notebook names the kernel {name!r} ({language}); it was graded with Python"
+    parsed = notebookfile.parse(submission.data, max_bytes)
+    if parsed.notebook is None:
+        return Loaded(None, "invalid", parsed.message, notes + parsed.notes)
+    return Loaded(parsed.notebook, "ok", "", notes + parsed.notes)

@@ -1,22 +1,24 @@
-"""`grader check NOTEBOOK`: run a notebook end to end as the instructor's grader will.
+"""`grader check NOTEBOOK`: run a notebook top to bottom and show what each question's
+check says, with the points it earns.
 
-The notebook is graded by the batch grader itself (`grader.grade.batch.grade_assignment`
-with one worker, on a one-student temporary course), so the scores are the ones the
-instructor's run computes: same sandbox, same restored test cells (hidden tests
-included), same comparison engine. The instructor's source notebook is not needed: its
-protected cells (given data and autograder tests) are managed cells, written from the
-question bank exactly as `grader assign sync` writes them. The assignment is recognised
-from the notebook's test cells, else from its file name; data files next to the notebook
-are copied into the sandbox's working folder, as a release folder's would be.
+The notebook runs in a plain subprocess (`grader.student.runall`) in its own folder,
+where its data files and its assignment's sealed key are (as a student's Jupyter runs
+it), each cell under the grader's time limit for a cell and the whole run under
+`timeout`: no namespaces and no fork, so it runs alike on Linux, macOS and Windows. Each
+question's line is its check cell's verdict (``grader.check``: in the student runtime,
+from the sealed key) with the points of its autograder test cell. The instructor's
+grader decides the grade: it also runs hidden tests and credits steps that are right
+given the student's own earlier answers, which the local check cannot do.
 """
 
 from __future__ import annotations
 
-import copy
-import shutil
+import json
+import os
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,71 +28,114 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import bank
-from grader.assign.cells import answer_id, grade_id, managed_cell, managed_key
 from grader.compare.result import Result
-from grader.grade import results, submissions
-from grader.grade.isolation import Limits
-from grader.grade.restore import grade_id_of
+from grader.compare.timelimit import NOTEBOOK_SECONDS
+from grader.student import notebookfile
+from grader.student.unanswered import CALL
 
-STUDENT = "me"
-#: Data files beside the notebook copied into the sandbox's working folder, at most.
-DATA_FILES = 1000
-DATA_BYTES = 64 * 2**20
 _DONE = ("correct", "carried")
+#: Errors of the other cells (not a question's check or test, nor an unanswered question)
+#: shown as notes, at most.
+OWN_ERRORS = 10
+LOCAL = (
+    "These are the local checks: the instructor's grader also runs hidden tests and "
+    "credits steps that are right given your own earlier answers, so its points may differ."
+)
 
 
 class CannotRun(Exception):
-    """The notebook cannot be graded: unreadable, or of no known assignment."""
+    """The notebook cannot be checked: unreadable, or of no known assignment."""
+
+
+@dataclass
+class Question:
+    """One graded question of the notebook as its check and test cells name it."""
+
+    qid: str
+    points: float | None = None  # from its test cell's nbgrader metadata
+    check: int | None = None  # its (last) check cell's number, counted from 1
+    test: int | None = None
+
+
+@dataclass
+class Entry:
+    """A question's line: its verdict word, points and what to look at."""
+
+    qid: str
+    status: str
+    score: float
+    points: float
+    hint: str
 
 
 @dataclass
 class Checked:
-    """A graded notebook: the grader's stored result and notes about how it was run."""
+    """A checked notebook."""
 
     path: Path
     assignment: str
-    result: dict[str, Any]
-    notes: list[str]
+    entries: list[Entry]
+    notes: list[str] = field(default_factory=list)
+    stopped: str = ""  # why the run did not reach the notebook's end ("" when it did)
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.entries)
+
+    @property
+    def points(self) -> float:
+        return sum(e.points for e in self.entries)
 
 
 def read(path: Path) -> nbformat.NotebookNode:
     """The notebook, read as the batch grader reads a submission (same messages)."""
     try:
         size = path.stat().st_size
-        data = path.read_bytes() if size <= submissions.MAX_NOTEBOOK_BYTES else None
+        data = path.read_bytes() if size <= notebookfile.MAX_NOTEBOOK_BYTES else b""
     except OSError as e:
         raise CannotRun(f"cannot read {path}: {e.strerror or e}") from None
-    if data is None:
-        raise CannotRun(f"{path}: the notebook is over the size limit ({size} bytes)")
-    loaded = submissions.load(submissions.Submission(STUDENT, str(path), data))
-    if loaded.notebook is None:
-        raise CannotRun(f"{path}: {loaded.message}")
-    return loaded.notebook
+    if size > notebookfile.MAX_NOTEBOOK_BYTES:
+        raise CannotRun(f"{path}: {notebookfile.too_large(size, notebookfile.MAX_NOTEBOOK_BYTES)}")
+    parsed = notebookfile.parse(data)
+    if parsed.notebook is None:
+        raise CannotRun(f"{path}: {parsed.message}")
+    return parsed.notebook
 
 
-def _test_questions(notebook: nbformat.NotebookNode) -> set[str]:
-    """Question ids of the notebook's test cells (by the bank's metadata or grade id)."""
-    by_grade_id = {grade_id(q.id): q.id for q in bank.all_questions()}
-    found = set()
-    for cell in notebook.cells:
-        key = managed_key(cell)
-        if key is not None and key[1] == "test":
-            found.add(key[0])
-        elif (gid := grade_id_of(cell)) in by_grade_id:
-            found.add(by_grade_id[gid])
+def _calls(cell: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """(role, question id) of the cell's ``grader.check``/``grader.score`` calls, and of
+    its managed metadata (a test cell whose code was edited is still its question's)."""
+    found = [(role, qid) for role, qid, _ in (c.groups() for c in CALL.finditer(cell.source))]
+    managed = cell.metadata.get("grader")
+    if isinstance(managed, dict) and managed.get("role") == "test":
+        found.append(("score", str(managed.get("question"))))
+    return found
+
+
+def questions(notebook: nbformat.NotebookNode) -> dict[str, Question]:
+    """The questions the notebook's check and test cells name, by id, in order."""
+    found: dict[str, Question] = {}
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        for role, qid in _calls(cell):
+            question = found.setdefault(qid, Question(qid))
+            if role == "check":
+                question.check = number
+                continue
+            question.test = number
+            points = cell.metadata.get("nbgrader", {}).get("points")
+            if isinstance(points, int | float) and not isinstance(points, bool):
+                question.points = float(points)
     return found
 
 
 def assignment_of(notebook: nbformat.NotebookNode, path: Path) -> str:
     """The assignment whose questions the notebook's test cells grade, else its file name."""
-    found = set()
-    for qid in _test_questions(notebook):
-        try:
-            found.add(bank.get(qid).assignment)
-        except bank.UnknownQuestion:
-            continue
+    tested = [q.qid for q in questions(notebook).values() if q.test is not None]
+    found = {bank.assignment_of(qid) for qid in tested} - {None}
     if len(found) == 1:
-        return found.pop()
+        return str(found.pop())
     if path.stem in bank.ASSIGNMENTS:
         return path.stem
     known = ", ".join(bank.ASSIGNMENTS)
@@ -101,152 +146,131 @@ def assignment_of(notebook: nbformat.NotebookNode, path: Path) -> str:
     )
 
 
-def source_notebook(notebook: nbformat.NotebookNode, assignment: str) -> nbformat.NotebookNode:
-    """The instructor's source as restoring needs it: the notebook with its managed given
-    and test cells written from the bank, and each missing test cell put back after its
-    question's answer cell (else at the end)."""
-    source = copy.deepcopy(notebook)
-    questions = {q.id: q for q in bank.questions(assignment)}
-    present = set()
-    for i, cell in enumerate(source.cells):
-        key = managed_key(cell)
-        if key is not None and key[0] in questions and key[1] in ("given", "test"):
-            source.cells[i] = managed_cell(questions[key[0]], key[1])  # type: ignore[arg-type]
-            present.add(key)
-    for q in questions.values():
-        if q.practice or (q.id, "test") in present:
-            continue
-        after = [i for i, c in enumerate(source.cells) if grade_id_of(c) == answer_id(q.id)]
-        source.cells.insert(after[0] + 1 if after else len(source.cells), managed_cell(q, "test"))
-    return source
+def run(
+    notebook: nbformat.NotebookNode, folder: Path, timeout: float
+) -> tuple[dict[int, dict[str, Any]], str]:
+    """Each code cell's outcome by cell number, run in `folder` (see `grader.student.runall`),
+    and why the run stopped early ("" when it ran to the end)."""
+    cells = [(n, c.source) for n, c in enumerate(notebook.cells, start=1) if c.cell_type == "code"]
+    with tempfile.TemporaryDirectory(prefix="optigrade-check-") as scratch:
+        given, record, errors = (Path(scratch) / name for name in ("cells", "record", "stderr"))
+        given.write_text(json.dumps(cells), encoding="utf-8")
+        command = [sys.executable, "-P", "-m", "grader.student.runall", str(given), str(record)]
+        with errors.open("wb") as stderr:
+            try:
+                code = subprocess.run(
+                    command,
+                    cwd=folder,
+                    env={**os.environ, "MPLBACKEND": "Agg"},
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,  # the cells' own output: the notebook's business
+                    stderr=stderr,
+                    timeout=timeout,
+                ).returncode
+            except subprocess.TimeoutExpired:
+                code = None
+        lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
+        said = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    ended = [json.loads(line) for line in lines]
+    outcomes = {e["cell"]: e for e in ended if "cell" in e}
+    if ended and ended[-1].get("done"):
+        return outcomes, ""
+    where = next((f" in cell {n}" for n, _ in cells if n not in outcomes), "")
+    if code is None:
+        return outcomes, f"stopped at the time limit of {timeout:g} s for the whole notebook{where}"
+    last = f": {said[-1][:300]}" if said else ""
+    return outcomes, f"its process ended with exit code {code}{where}{last}"
 
 
-def _data_files(folder: Path, into: Path) -> list[str]:
-    """Copy the files beside the notebook (not notebooks, not hidden ones) into `into`, up
-    to `DATA_FILES` files and `DATA_BYTES` bytes; a note when more were left out."""
-    into.mkdir(parents=True)
-    budget = DATA_BYTES
-    for count, path in enumerate(_files(folder)):
-        size = path.stat().st_size
-        if count == DATA_FILES or size > budget:
-            return [
-                f"only the first {count} files beside the notebook were copied to its working "
-                f"folder (at most {DATA_FILES} files and {DATA_BYTES // 2**20} MiB)"
-            ]
-        budget -= size
-        target = into / path.relative_to(folder)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-    return []
+def _graded(question: Question, outcomes: dict[int, dict[str, Any]]) -> bool:
+    """Whether the question counts: it has a test cell, or its check says it is graded
+    (a worked example's says it is practice)."""
+    if question.test is not None:
+        return True
+    result = outcomes.get(question.check or 0, {}).get("result")
+    return result is not None and not result.get("practice", False)
 
 
-def _files(folder: Path) -> Iterator[Path]:
-    """The files under `folder` by name, lazily (it may be a large home folder)."""
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.name == "__pycache__" or path.is_symlink():
-            continue
-        if path.is_dir():
-            yield from _files(path)
-        elif path.is_file() and path.suffix != ".ipynb":
-            yield path
+def _entry(question: Question, outcomes: dict[int, dict[str, Any]]) -> Entry:
+    outcome = outcomes.get(question.check) if question.check is not None else None
+    points = question.points
+    if outcome is not None and "result" in outcome:
+        result = Result.from_dict(outcome["result"])
+        points = result.points if points is None else points
+        score = min(max(result.score, 0.0), points)
+        word = "correct" if score >= points else "partial" if score > 0 else "incorrect"
+        said = [*result.notes]
+        said += [f"{p.title}: {p.message}" for p in result.shown() if p.status not in _DONE]
+        return Entry(question.qid, word, score, points, "; ".join(said))
+    if question.check is None:
+        status, hint = "not checked", "the notebook has no check cell for it"
+    elif outcome is None:
+        status, hint = "not run", "the run stopped before its check cell"
+    elif outcome.get("unanswered"):
+        status, hint = "not answered", outcome["message"]
+    else:
+        status = "error" if outcome["status"] != "ok" else "not checked"
+        hint = outcome.get("message") or "its check cell showed no check"
+    return Entry(question.qid, status, 0.0, points or 0.0, hint)
 
 
-def check_notebook(path: Path, timeout: float = Limits.timeout) -> Checked:
-    """Grade the notebook at `path` with the batch grader (see the module doc); `timeout`
-    seconds for the whole run (each cell gets at most the batch default)."""
-    from grader.grade.batch import grade_assignment
-
+def check_notebook(path: Path, timeout: float = NOTEBOOK_SECONDS) -> Checked:
+    """Run the notebook at `path` in its folder and read each question's check (see the
+    module doc); `timeout` seconds for the whole run (each cell gets at most the
+    grader's limit for a cell)."""
     notebook = read(path)
     assignment = assignment_of(notebook, path)
-    with tempfile.TemporaryDirectory(prefix="optigrade-check-") as scratch:
-        root = Path(scratch)
-        folder = root / "source" / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(source_notebook(notebook, assignment), folder / f"{assignment}.ipynb")
-        submitted = root / "submitted" / STUDENT / assignment
-        submitted.mkdir(parents=True)
-        shutil.copyfile(path, submitted / f"{assignment}.ipynb")
-        notes = _data_files(path.parent, root / "release" / assignment)
-        summary = grade_assignment(
-            assignment,
-            submitted=root / "submitted",
-            source=root / "source",
-            release=root / "release",
-            out=root / "graded",
-            jobs=1,
-            timeout=timeout,
-            cell_timeout=min(Limits.cell_timeout, timeout),
-            progress=False,
-            exports=False,  # the student reads the table; no class report to write
-        )
-        result = results.read(root / "graded" / "results", STUDENT)
-    if result is None:
-        raise CannotRun(f"{path}: the grader stored no result ({summary.failed.get(STUDENT)})")
-    return Checked(path, assignment, result, notes + list(result.get("restore_notes", [])))
+    named = questions(notebook)
+    outcomes, stopped = run(notebook, path.resolve().parent, timeout)
+    entries = [_entry(q, outcomes) for q in named.values() if _graded(q, outcomes)]
+    questioned = {n for q in named.values() for n in (q.check, q.test)}
+    own = [
+        f"cell {n}: {o['message']}"
+        for n, o in sorted(outcomes.items())
+        if o["status"] != "ok" and not o.get("unanswered") and n not in questioned
+    ]
+    if len(own) > OWN_ERRORS:
+        own[OWN_ERRORS:] = [f"and {len(own) - OWN_ERRORS} more cells failed"]
+    return Checked(path, assignment, entries, own, stopped)
 
 
 # --- the terminal view ----------------------------------------------------------------------
-
-
-def verdict(entry: dict[str, Any]) -> str:
-    """A question's status word: how well a graded answer did, else why it was not graded."""
-    if entry["status"] != "graded":
-        return entry["status"]
-    if entry["score"] >= entry["max"]:
-        return "correct"
-    return "partial" if entry["score"] > 0 else "incorrect"
-
-
-def hint(entry: dict[str, Any]) -> str:
-    """What to look at: the verdicts of the parts not yet right, or why nothing was graded."""
-    result = entry.get("result")
-    if entry["status"] != "graded" or not isinstance(result, dict):
-        return entry["message"]
-    graded = Result.from_dict(result)
-    said = [*graded.notes]
-    said += [f"{p.title}: {p.message}" for p in graded.shown() if p.status not in _DONE]
-    return "; ".join(said)
-
 
 _STYLES = {"correct": "green", "partial": "yellow"}
 
 
 def render(checked: Checked) -> Table:
-    result = checked.result
     table = Table(title=f"{checked.path.name} ({checked.assignment})", title_justify="left")
     for column in ("question", "status", "points", "hint"):
         table.add_column(column, justify="right" if column == "points" else "left")
-    for entry in result["questions"]:
-        word = verdict(entry)
+    for entry in checked.entries:
         table.add_row(
-            Text(entry["id"]),
-            Text(word, style=_STYLES.get(word, "red")),
-            f"{entry['score']:g}/{entry['max']:g}",
-            Text(hint(entry)),
+            Text(entry.qid),
+            Text(entry.status, style=_STYLES.get(entry.status, "red")),
+            f"{entry.score:g}/{entry.points:g}",
+            Text(entry.hint),
         )
     return table
 
 
 def report(checked: Checked, console: Console) -> None:
-    """The per-question table, the total, and how the run ended."""
-    result = checked.result
+    """The per-question table, the total, how the run ended and what else failed."""
     console.print(render(checked))
-    console.print(f"[bold]Total: {result['score']:g}/{result['max']:g}[/]")
-    if result.get("status") != "graded":
-        console.print(f"The notebook did not run to its end: {result.get('reason')}", markup=False)
+    console.print(f"[bold]Total: {checked.score:g}/{checked.points:g}[/]")
+    console.print(LOCAL, markup=False)
+    if checked.stopped:
+        console.print(f"The notebook did not run to its end: {checked.stopped}", markup=False)
     for note in checked.notes:
         console.print(f"note: {note}", markup=False)
 
 
-def main(path: Path, timeout: float = Limits.timeout) -> int:
+def main(path: Path, timeout: float = NOTEBOOK_SECONDS) -> int:
     """The command: 0 when the notebook ran (whatever its score), 1 when it could not."""
-    from grader.grade.pool import PoolFailed
-
     errors = Console(stderr=True)
     try:
-        with errors.status(f"running {path.name} as the grader will"):
+        with errors.status(f"running {path.name}"):
             checked = check_notebook(path, timeout)
-    except (CannotRun, PoolFailed) as error:
+    except CannotRun as error:
         errors.print(f"grader: error: {error}", markup=False, highlight=False, soft_wrap=True)
         return 1
     report(checked, Console())

@@ -16,24 +16,41 @@ import linecache
 import re
 import sys
 import tokenize
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.compare.result import joined
+
+if TYPE_CHECKING:
+    from grader.bank.model import Question
 
 STUB = "raise NotImplementedError()"
 ANSWER_CELL = "the # YOUR CODE HERE cell above"
 
 #: A managed check or test cell's call: grader.check("fp.1.1", z_1_1) or grader.score(...)
-_CALL = re.compile(r"""grader\.(check|score)\(\s*["']([^"']+)["']\s*,\s*([A-Za-z_]\w*)\s*[,)]""")
+CALL = re.compile(r"""grader\.(check|score)\(\s*["']([^"']+)["']\s*,\s*([A-Za-z_]\w*)\s*[,)]""")
+
+
+def _questions() -> tuple[Question, ...]:
+    """The questions known here: the bank's, or where its computations are not installed
+    (the student runtime), those of the sealed keys in the working folder (the release
+    folder a notebook runs in)."""
+    from grader import bank
+
+    try:
+        return bank.all_questions()
+    except ModuleNotFoundError:
+        from grader.student.sealedkey import SUFFIX, SealedKey
+
+        keys = [SealedKey.read(path) for path in sorted(Path.cwd().glob(f"*{SUFFIX}"))]
+        return tuple(q for key in keys for q in key.questions.values())
 
 
 def _variables() -> dict[str, list[str]]:
-    """Each answer variable of the bank -> the ids of the questions answered in it."""
-    from grader import bank
-
+    """Each answer variable -> the ids of the questions answered in it."""
     found: dict[str, list[str]] = {}
-    for question in bank.all_questions():
+    for question in _questions():
         found.setdefault(question.variable, []).append(question.id)
     return found
 
@@ -77,7 +94,7 @@ def explain(error: BaseException, source: str, function: str | None = None) -> s
     name = getattr(error, "name", None)
     if not isinstance(error, NameError) or function is not None or name not in variables:
         return None
-    for call in _CALL.finditer(source):
+    for call in CALL.finditer(source):
         role, qid, argument = call.groups()
         if argument != name or qid not in variables[name]:
             continue
@@ -109,6 +126,19 @@ def _origin(tb: TracebackType | None, namespace: dict[str, Any]) -> tuple[str, s
     return source, None if code.co_name == "<module>" else code.co_name
 
 
+def describe(
+    error: BaseException, tb: TracebackType | None, namespace: dict[str, Any]
+) -> str | None:
+    """The line for `error` (raised with traceback `tb` by a cell run in `namespace`) when
+    it means an unanswered question, else None (also when the questions cannot be read:
+    never worse than the usual traceback)."""
+    try:
+        origin = _origin(tb, namespace)
+        return None if origin is None else explain(error, *origin)
+    except Exception:
+        return None
+
+
 def _show(
     shell: Any,
     etype: type[BaseException],
@@ -117,11 +147,7 @@ def _show(
     tb_offset: int | None = None,
 ) -> None:
     """IPython's custom exception handler: the friendly line, or the usual traceback."""
-    try:
-        origin = _origin(tb, shell.user_global_ns)
-        line = None if origin is None else explain(value, *origin)
-    except Exception:  # never worse than IPython's own traceback (a bank that fails to load)
-        line = None
+    line = describe(value, tb, shell.user_global_ns)
     if line is not None:
         # IPython's protocol for an exception that renders itself: still an error
         # output (ename, evalue), with this line as its whole traceback

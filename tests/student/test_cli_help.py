@@ -58,3 +58,16 @@ def test_help_describes_each_argument_and_shows_an_example(path: tuple[str, ...]
     for action in parser._actions:  # each argument's description is in what is printed
         if action.help and not isinstance(action, argparse._HelpAction):
             assert " ".join(action.help.split()[:3]) in " ".join(printed.split()), action.dest
+
+
+def test_the_student_runtime_s_grader_has_the_instructor_s_check_only():
+    from grader.student import cli as student
+
+    (commands,) = [
+        a for a in student.build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    assert set(commands.choices) == {"check"}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), pytest.raises(SystemExit):
+        student.main(["check", "--help"])
+    assert printed.getvalue() == _help(("check",))
