@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader.assign import seal
+
 OUTPUTS = ("release", "solutions")
 
 
@@ -37,9 +39,11 @@ def nbgrader(course: Path, *args: str) -> None:
 
 
 def generate(course: Path, assignment: str) -> None:
-    """(Re)generate release/<assignment> and solutions/<assignment> from exercises/."""
+    """(Re)generate release/<assignment> and solutions/<assignment> from exercises/, and
+    the sealed key beside the release notebook (`grader.assign.seal`)."""
     nbgrader(course, "generate_assignment", assignment, "--force")
     nbgrader(course, "generate_solution", assignment, "--force")
+    seal.write(course, course / "release", assignment)
 
 
 def copy_course(course: Path, into: Path, solutions_of: str | None = None) -> Path:

@@ -426,15 +426,24 @@ def _probe(name: str, kwargs: dict[str, Any], describe: str, hidden: bool = Fals
 
 
 KERAS_PROBES = (
+    # public probes start from arbitrary states: om's own (θ0's gradient, the state after
+    # two updates) are answers of om.grad and om.adam, so those probes stay hidden
     _probe(
         "defaults",
+        _arbitrary(3, 2, 1),
+        "update 1 from a fixed state, called without hyperparameters (Keras's defaults)",
+    ),
+    _probe(
+        "om-start",
         {k: v for k, v in _keras_run_state(1).items() if k in ("theta", "g", "m", "v", "t")},
         "update 1 at om's θ0, called without hyperparameters (Keras's defaults)",
+        hidden=True,
     ),
     _probe(
         "om-run",
         _keras_run_state(3, learning_rate=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
         "update 3 of Keras's Adam on om's data with learning_rate=0.1",
+        hidden=True,
     ),
     _probe(
         "large-epsilon",

@@ -30,7 +30,7 @@ import numpy as np
 import sympy as sp
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
-from grader.bank.model import Expression
+from grader.bank.model import Expression, Tolerance
 from grader.compare.notation import FUNCTIONS, expand_functions, substitute
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 
@@ -447,6 +447,16 @@ def _evaluate(expr: sp.Expr, points: dict[str, np.ndarray]) -> tuple[np.ndarray,
 
     with np.errstate(all="ignore"):
         return np.asarray(value(expr), dtype=np.float64), peak
+
+
+#: The tolerance of an expression's values at the sample points, when sealed.
+SEALED_TOL = Tolerance(rtol=1e-6, atol=1e-9)
+
+
+def at_points(expr: sp.Expr, part: Expression) -> np.ndarray:
+    """The values of `expr` (intermediates substituted) at the part's fixed sample points:
+    what a sealed key holds of an expression (see `grader.assign.seal`)."""
+    return _evaluate(_prepare(expr, part), _points(part))[0]
 
 
 def _close(a: np.ndarray, b: np.ndarray, scale: float) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import importlib.util
 import io
 import math
 import os
@@ -27,6 +28,7 @@ from grader.bank.model import Question
 from grader.compare.result import Result
 from grader.compare.scoring import grade
 from grader.compare.wire import dump, encode
+from grader.student import sealedkey
 
 #: Where `score` records answers; None outside the batch-grading sandbox.
 _recording: Path | None = None
@@ -79,18 +81,45 @@ def _in_ipython() -> bool:
     return ipython is not None and ipython.get_ipython() is not None
 
 
+def _sealed() -> bool:
+    """Whether checks use the sealed key: always in the student runtime, where the bank's
+    computations are not installed; on request (SEALED) to see what a student sees."""
+    if os.environ.get(SEALED) == "1":
+        return True
+    return importlib.util.find_spec("reference") is None
+
+
+#: Set to 1 to check from the sealed key even where the answer key is installed.
+SEALED = "OPTIGRADE_SEALED"
+
+
+def _local(qid: str, answer: Any) -> Result:
+    """The verdict from the release folder's sealed key (see `grader.student.sealedkey`)."""
+    try:
+        key = sealedkey.find(qid) if isinstance(qid, str) else None
+    except sealedkey.NoSealedKey as e:
+        return Result(str(qid), "no sealed key", (), (str(e),))
+    if key is None:
+        return Result(str(qid), "unknown question", (), (f"There is no question {qid!r}.",))
+    return sealedkey.check(key, qid, answer)
+
+
 def check(qid: str, answer: Any) -> Result | None:
     """Check an answer and explain the verdict. In Jupyter the returned result shows as
     HTML when it is the cell's last expression; elsewhere it is also printed."""
     if _recording is not None:
         return None
-    try:
-        question = bank.get(qid)
-    except (bank.UnknownQuestion, TypeError, AttributeError):
-        result = _unknown(qid)  # not a question id
-    else:
+    if _sealed():
         with _quiet():
-            result = grade(question, encode(question, answer))
+            result = _local(qid, answer)
+    else:
+        try:
+            question = bank.get(qid)
+        except (bank.UnknownQuestion, TypeError, AttributeError):
+            result = _unknown(qid)  # not a question id
+        else:
+            with _quiet():
+                result = grade(question, encode(question, answer))
     if not _in_ipython():
         print(result.text())
     return result
@@ -101,6 +130,9 @@ def score(qid: str, answer: Any, hidden: bool = False) -> float:
     [0, points]; never raises and never writes to stderr (nbgrader would score 0)."""
     try:
         with _quiet():
+            if _recording is None and _sealed():  # the student's own run: a local score
+                result = _local(qid, answer)
+                return float(min(max(result.score, 0.0), result.points))
             question = _question(qid)
             wire = encode(question, answer, hidden)
             if _recording is not None:

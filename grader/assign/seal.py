@@ -1,0 +1,164 @@
+"""The sealed answer key written beside each release notebook (instructor's side).
+
+`grader assign release` writes ``release/<assignment>/<assignment>.sealed.json``: every
+question's spec (`grader.bank.spec`, no key in it) and, for every graded part, its
+expected value and each catalogued mistake's value *sealed* (`grader.compare.sealed`):
+quantised at the part's tolerance and hashed with the course's salt and scrypt. The
+student's `grader.check` (`grader.student.sealedkey`) tells from it whether an answer is
+right, or which catalogued mistake it is, without the answer ever being in the clear.
+
+What is sealed, per kind of part: numbers (an array, or a set as its sorted values) at the
+part's tolerance; a choice as its canonical option, exactly; a function as its outputs on
+the public probes (the hidden probes stay with the instructor); an expression as its
+values at fixed sample points. A Keras model is not sealed: its metrics on held-out data
+are the instructor's grader's. Worked examples (practice questions) carry their answer in
+the clear, as their check shows it anyway.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader import bank
+from grader.bank.model import Choice, Expression, Function, NumberSet, Numeric, Part, Question
+from grader.bank.spec import to_spec
+from grader.compare import kinds, sealed, symbolic
+from grader.compare.scoring import reference
+
+FORMAT = 1
+SUFFIX = ".sealed.json"
+
+
+def course_salt(course: Path, assignment: str) -> bytes:
+    """The salt of an assignment: from the course id of `nbgrader_config.py` (stable
+    across machines, so a regenerated release is byte-identical) and the assignment."""
+    config = course / "nbgrader_config.py"
+    found = (
+        re.search(r"course_id\s*=\s*[\"']([^\"']+)", config.read_text())
+        if config.is_file()
+        else None
+    )
+    course_id = found[1] if found else course.resolve().name
+    return hashlib.sha256(f"optigrade:{course_id}:{assignment}".encode()).digest()
+
+
+def sealed_key(assignment: str, salt: bytes) -> dict[str, Any]:
+    """The sealed key of `assignment`, as JSON-able data."""
+    questions = {}
+    for q in bank.questions(assignment):
+        entry: dict[str, Any] = {"spec": to_spec(q), "parts": {}}
+        for part in q.parts:
+            entry["parts"][part.name] = _part(q, part, salt)
+        questions[q.id] = entry
+    return {"format": FORMAT, "assignment": assignment, "salt": salt.hex(), "questions": questions}
+
+
+def label(question: Question, part: Part, what: str = "") -> str:
+    """What a seal is of: it enters the hash, so no seal can stand in for another."""
+    return f"{question.id}/{part.name}{'#' + what if what else ''}"
+
+
+def _part(q: Question, part: Part, salt: bytes) -> dict[str, Any]:
+    expected = q.answer[part.name]
+    if q.practice:
+        return {"shown": _plain(expected)} if not callable(expected) else {}
+    ref = reference(q)
+    mistakes = ref.mistakes(part, kinds.kind_of(part)) if not isinstance(part, Function) else ()
+    if isinstance(part, Numeric | NumberSet):
+        return {
+            "seal": _sealed(expected, part, salt, label(q, part)),
+            "mistakes": [
+                {**_mistake(m), "seal": _sealed(v, part, salt, label(q, part, m.key))}
+                for m, v in mistakes
+            ],
+        }
+    if isinstance(part, Choice):
+        return {
+            "seal": _exact(expected, salt, label(q, part)),
+            "mistakes": [
+                {**_mistake(m), "seal": _exact(v, salt, label(q, part, m.key))} for m, v in mistakes
+            ],
+        }
+    if isinstance(part, Function):
+        probes = {}
+        for probe in part.probes:
+            if probe.hidden:
+                continue
+            out = probe.expected(copy.deepcopy(dict(probe.kwargs)))
+            if isinstance(out, tuple | list):  # (w, b): their shapes, all values sealed
+                arrays = [np.asarray(x, dtype=np.float64) for x in out]
+                shapes: list[list[int]] | None = [list(x.shape) for x in arrays]
+                value = np.concatenate([x.ravel() for x in arrays])
+            else:
+                shapes, value = None, np.asarray(out, dtype=np.float64)
+            seal = sealed.seal(value, probe.tol, salt, label(q, part, probe.name))
+            probes[probe.name] = {"shapes": shapes, "seal": seal.to_json()}
+        return {"probes": probes}
+    if isinstance(part, Expression):
+        values = _at_points(expected, part)
+        found = {
+            "seal": sealed.seal(values, symbolic.SEALED_TOL, salt, label(q, part)).to_json(),
+            "definitions": {k: symbolic.to_tree(v, part) for k, v in part.definitions.items()},
+            "mistakes": [],
+        }
+        for m, v in mistakes:
+            try:
+                at = _at_points(v, part)
+            except (ValueError, TypeError):
+                continue  # a mistake that does not evaluate everywhere: trusted grader only
+            found["mistakes"].append(
+                {
+                    **_mistake(m),
+                    "seal": sealed.seal(
+                        at, symbolic.SEALED_TOL, salt, label(q, part, m.key)
+                    ).to_json(),
+                }
+            )
+        return found
+    return {}  # a Keras model: graded by the instructor's grader only
+
+
+def _at_points(expr: Any, part: Expression) -> np.ndarray:
+    values = symbolic.at_points(expr, part)
+    if not np.isfinite(values).all():
+        raise ValueError(f"{part.name}: not finite at every sample point")
+    return values
+
+
+def _mistake(m: Any) -> dict[str, Any]:
+    return {"key": m.key, "hint": m.hint, "credit": m.credit}
+
+
+def _sealed(value: Any, part: Numeric | NumberSet, salt: bytes, what: str) -> dict[str, Any]:
+    """A number or array sealed at the part's tolerance (a set: its sorted values)."""
+    a = np.asarray(value, dtype=np.float64)
+    a = np.sort(a.ravel()) if isinstance(part, NumberSet) else a
+    return sealed.seal(a, part.tol, salt, what).to_json()
+
+
+def _exact(option: Any, salt: bytes, what: str) -> dict[str, Any]:
+    return sealed.seal_exact(str(option), salt, what).to_json()
+
+
+def _plain(value: Any) -> Any:
+    """A worked example's answer as JSON (it is shown anyway)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value if isinstance(value, int | float | str | list | dict) else str(value)
+
+
+def write(course: Path, release: Path, assignment: str) -> Path:
+    """Write the sealed key beside the release notebook; its path."""
+    path = release / assignment / f"{assignment}{SUFFIX}"
+    data = sealed_key(assignment, course_salt(course, assignment))
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path

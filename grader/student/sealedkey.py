@@ -1,0 +1,365 @@
+"""`grader.check` from the sealed key, where the answer key is not installed.
+
+The release folder holds ``<assignment>.sealed.json`` (written by `grader assign
+release`): each question's spec and, for every graded part, its expected value and each
+catalogued mistake's value sealed (`grader.compare.sealed`). A check encodes the answer
+as the batch grader would (`grader.compare.wire`), then per part says: correct; or which
+catalogued mistake it is, with its hint; or incorrect, with every diagnosis that needs no
+expected value (type, shape, transposed, NaN/inf, ragged, not assigned). It cannot say by
+how much a value is off (that needs the value), and follow-through is the instructor's
+grader's alone: the message says so where it applies. Worked examples carry their answer
+in the clear, so their check is the full one.
+
+The file is read as data: JSON, seals validated by `Seal.from_json`, expression
+definitions rebuilt from whitelisted trees.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.bank.model import (
+    Choice,
+    Expression,
+    Function,
+    Mistake,
+    NumberSet,
+    Numeric,
+    Part,
+    Question,
+)
+from grader.bank.spec import from_spec
+from grader.compare import choice, sealed, symbolic
+from grader.compare.kinds import Unusable, Verdict
+from grader.compare.nodes import kind, numbers, unusable
+from grader.compare.numeric import fit, sentence
+from grader.compare.result import PartResult, Result
+from grader.compare.scoring import grade
+from grader.compare.wire import Wire, encode
+
+SUFFIX = ".sealed.json"
+FORMAT = 1
+FOLLOW_THROUGH = (
+    "(The instructor's grader also credits this step when it is right given your own "
+    "earlier answers: later steps are graded against your own earlier ones.)"
+)
+
+
+class NoSealedKey(LookupError):
+    """No sealed key for the question in the notebook's folder."""
+
+
+@dataclass(frozen=True)
+class SealedKey:
+    """One assignment's sealed key, read from its release folder."""
+
+    salt: bytes
+    questions: Mapping[str, Question]
+    parts: Mapping[str, Mapping[str, Mapping[str, Any]]]  # qid -> part -> its seals
+
+    @classmethod
+    def read(cls, path: Path) -> SealedKey:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a sealed key this grader reads")
+        questions = {qid: from_spec(q["spec"]) for qid, q in data["questions"].items()}
+        parts = {qid: q["parts"] for qid, q in data["questions"].items()}
+        return cls(bytes.fromhex(data["salt"]), questions, parts)
+
+
+@cache
+def _read(path: Path, stamp: float) -> SealedKey:
+    return SealedKey.read(path)
+
+
+def find(qid: str, folder: Path | None = None) -> SealedKey:
+    """The sealed key holding `qid` in `folder` (the notebook's working directory)."""
+    for path in sorted((folder or Path.cwd()).glob(f"*{SUFFIX}")):
+        key = _read(path.resolve(), path.stat().st_mtime)
+        if qid in key.questions:
+            return key
+    raise NoSealedKey(
+        f"no sealed key for {qid} here: run the notebook from its release folder, where "
+        f"its {SUFFIX} file is"
+    )
+
+
+def check(key: SealedKey, qid: str, answer: Any) -> Result:
+    """The local verdict on an answer (see the module doc)."""
+    question = key.questions[qid]
+    seals = key.parts[qid]
+    if question.practice:  # a worked example: its answer is in the clear, check it fully
+        shown = {p.name: _shown(seals[p.name].get("shown")) for p in question.parts}
+        known = replace(question, parts=tuple(_computing(p, shown[p.name]) for p in question.parts))
+        return grade(known, encode(known, answer))
+    wire = encode(question, answer)
+    parts = []
+    for part in question.parts:
+        judged = _JUDGES.get(type(part))
+        found, node = seals.get(part.name, {}), wire.part(part.name)
+        try:
+            verdict = (
+                judged(node, wire, part, found, key.salt, _label(qid, part))
+                if judged
+                else Verdict("missing", 0.0, _UNCHECKED)
+            )
+        except (KeyError, TypeError, ValueError) as e:  # a damaged or older sealed key
+            verdict = Verdict("invalid", 0.0, f"the sealed key of {qid} is damaged ({e!r})")
+        if part.follows and verdict.status not in ("correct", "missing"):
+            verdict = replace(verdict, message=sentence(verdict.message, FOLLOW_THROUGH))
+        fraction = min(max(float(verdict.fraction), 0.0), 1.0)
+        parts.append(
+            PartResult(
+                name=part.name,
+                label=part.label,
+                points=float(part.points),
+                score=float(part.points) * fraction,
+                status=verdict.status,
+                message=verdict.message,
+                mistake=verdict.mistake,
+            )
+        )
+    return Result(question.id, question.title, tuple(parts), tuple(wire.notes), False, False)
+
+
+_UNWRITTEN = (
+    "not answered yet: the function still raises NotImplementedError; write its body in "
+    "its # YOUR CODE HERE cell"
+)
+_UNCHECKED = (
+    "not checked here: a trained model is graded on held-out data by the instructor's grader"
+)
+
+
+def _label(qid: str, part: Part, what: str = "") -> str:
+    return f"{qid}/{part.name}{'#' + what if what else ''}"
+
+
+def _shown(value: Any) -> Any:
+    return np.asarray(value, dtype=np.float64) if isinstance(value, list) else value
+
+
+def _computing(part: Part, value: Any) -> Part:
+    return replace(part, compute=lambda inputs, prior: value)
+
+
+def _mistakes(found: Mapping[str, Any]) -> list[tuple[Mistake, sealed.Seal]]:
+    return [
+        (
+            Mistake(str(m["key"]), str(m["hint"]), _never, float(m.get("credit", 0.0))),
+            sealed.Seal.from_json(m["seal"]),
+        )
+        for m in found.get("mistakes", ())
+    ]
+
+
+def _never(*_: Any) -> Any:
+    raise RuntimeError("a sealed mistake has no value to compute")
+
+
+def _mistaken(
+    mistakes: list[tuple[Mistake, sealed.Seal]], matches: Callable[[Mistake, sealed.Seal], bool]
+) -> Verdict | None:
+    for mistake, seal in mistakes:
+        if matches(mistake, seal):
+            status = "partial" if mistake.credit > 0 else "incorrect"
+            return Verdict(status, mistake.credit, mistake.hint, mistake.key)
+    return None
+
+
+_NOT_IT = (
+    "Not within the tolerance of the expected value, and not one of the mistakes the "
+    "grader knows (check your steps; the instructor's grader says more)."
+)
+
+
+Seals = Mapping[str, Any]  # one part's entry of the sealed key
+
+
+def _numbers(
+    node: Any,
+    wire: Wire,
+    part: Numeric | NumberSet,
+    found: Seals,
+    salt: bytes,
+    what: str,
+) -> Verdict:
+    try:
+        nums = numbers(node, wire)
+    except Unusable as u:
+        return u.verdict
+    expected = sealed.Seal.from_json(found["seal"])
+    mistakes = _mistakes(found)
+    policy = part.shape_policy if isinstance(part, Numeric) else "size"
+    integer = isinstance(part, Numeric) and part.integer
+
+    def shaped(seal: sealed.Seal) -> tuple[np.ndarray, list[str]]:
+        a, notes = fit(nums, np.zeros(seal.shape), policy, integer)
+        return (np.sort(a.ravel()) if isinstance(part, NumberSet) else a), notes
+
+    def same_as(m: Mistake, seal: sealed.Seal) -> bool:
+        try:
+            a, _ = shaped(seal)
+        except Unusable:
+            return False
+        return sealed.matches(a, seal, part.tol, salt, f"{what}#{m.key}")
+
+    try:
+        a, notes = shaped(expected)
+    except Unusable as u:
+        return _mistaken(mistakes, same_as) or u.verdict
+    if sealed.matches(a, expected, part.tol, salt, what):
+        return Verdict("correct", 1.0, sentence("Correct.", *notes))
+    found_mistake = _mistaken(mistakes, same_as)
+    if found_mistake:
+        return found_mistake
+    return Verdict("incorrect", 0.0, sentence(_NOT_IT, *notes))
+
+
+class _Option:
+    """A sealed option, compared by hashing: what `choice.judge` compares the answer with."""
+
+    def __init__(self, seal: sealed.Seal, salt: bytes, what: str) -> None:
+        self.seal, self.salt, self.what = seal, salt, what
+
+    def __eq__(self, option: object) -> bool:
+        return sealed.matches_exact(option, self.seal, self.salt, self.what)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _choice(node: Any, wire: Wire, part: Choice, found: Seals, salt: bytes, what: str) -> Verdict:
+    from grader.compare.kinds import Context
+
+    expected = _Option(sealed.Seal.from_json(found["seal"]), salt, what)
+    mistakes = tuple((m, _Option(s, salt, f"{what}#{m.key}")) for m, s in _mistakes(found))
+    ctx = Context(
+        question=None,  # type: ignore[arg-type]
+        part=part,
+        wire=wire,
+        expected=expected,
+        prior={},
+        mistakes=lambda: mistakes,
+    )
+    return choice.judge(node, ctx)
+
+
+def _function(
+    node: Any, wire: Wire, part: Function, found: Seals, salt: bytes, what: str
+) -> Verdict:
+    if kind(node) != "calls":
+        if kind(node) == "none":
+            return Unusable("no answer (None): did you define the function?", "missing").verdict
+        return unusable(node, "a function").verdict
+    records = {r.get("probe"): r for r in node.get("calls", ()) if isinstance(r, dict)}
+    probes = found.get("probes", {})
+    checked = [p for p in part.probes if p.name in probes]
+    if not checked:
+        return Verdict("missing", 0.0, "not checked here: the instructor's grader tests it")
+    failures = []
+    for probe in checked:
+        record = records.get(probe.name) or {}
+        if _unwritten(record):
+            return Verdict("missing", 0.0, _UNWRITTEN)
+        problem = _probe_problem(record, probes[probe.name], probe, part, wire, salt, what)
+        if problem:
+            failures.append(f"{probe.describe}: {problem}.")
+    passed = len(checked) - len(failures)
+    if not failures:
+        return Verdict("correct", 1.0, f"Correct: all {len(checked)} checks passed.")
+    message = sentence(f"{passed} of {len(checked)} checks passed.", *failures[:3])
+    return Verdict("partial" if passed else "incorrect", passed / len(checked), message)
+
+
+def _unwritten(record: Mapping[str, Any]) -> bool:
+    return record.get("status") == "raised" and str(record.get("error", "")).startswith(
+        "NotImplementedError"
+    )
+
+
+def _probe_problem(
+    record: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    probe: Any,
+    part: Function,
+    wire: Wire,
+    salt: bytes,
+    what: str,
+) -> str | None:
+    """Why one call of the student's function is not the expected one (None: it is)."""
+    status = record.get("status")
+    if status == "raised":
+        return f"raised {str(record.get('error', 'an exception'))[:200]}"
+    if status == "timeout":
+        return f"did not return within {part.call_timeout:g} s"
+    if status != "ok":
+        return "was not run"
+    seal = sealed.Seal.from_json(entry["seal"])
+    try:
+        flat = _returned(record.get("value"), wire, entry.get("shapes"), seal, probe)
+    except Unusable as u:
+        return str(u)
+    if sealed.matches(flat, seal, probe.tol, salt, f"{what}#{probe.name}"):
+        return None
+    return "returned a value that is not the expected one"
+
+
+def _returned(node: Any, wire: Wire, shapes: Any, seal: sealed.Seal, probe: Any) -> np.ndarray:
+    """A function's result as the values its probe's seal holds: one array (in the sealed
+    shape), or a tuple of arrays of the given shapes (e.g. w and b), flattened."""
+    if shapes is None:
+        return fit(numbers(node, wire), np.zeros(seal.shape), probe.shape_policy)[0]
+    try:  # a tuple of equal arrays arrives as one array
+        whole = numbers(node, wire).values
+        if whole.size == sum(int(np.prod(s)) for s in shapes):
+            return np.ravel(whole)
+    except Unusable:
+        pass
+    items = node.get("items") if kind(node) == "list" else None
+    if not isinstance(items, list) or len(items) != len(shapes):
+        raise Unusable(f"expected a tuple of {len(shapes)} values")
+    return np.concatenate(
+        [
+            np.ravel(fit(numbers(item, wire), np.zeros(shape), probe.shape_policy)[0])
+            for item, shape in zip(items, map(tuple, shapes), strict=True)
+        ]
+    )
+
+
+def _expression(
+    node: Any, wire: Wire, part: Expression, found: Seals, salt: bytes, what: str
+) -> Verdict:
+    if kind(node) != "expr":
+        return unusable(node, "an expression (a SymPy expression or a string)").verdict
+    try:
+        defined = {k: symbolic.from_tree(t, part) for k, t in found.get("definitions", {}).items()}
+        full = replace(part, definitions=defined)
+        values = symbolic.at_points(symbolic.from_tree(node.get("tree"), part), full)
+    except (symbolic.SymbolicInputError, ValueError, TypeError) as e:
+        return Verdict("invalid", 0.0, str(e))
+    expected = sealed.Seal.from_json(found["seal"])
+    if sealed.matches(values, expected, symbolic.SEALED_TOL, salt, what):
+        return Verdict("correct", 1.0, "Correct.")
+    mistake = _mistaken(
+        _mistakes(found),
+        lambda m, s: sealed.matches(values, s, symbolic.SEALED_TOL, salt, f"{what}#{m.key}"),
+    )
+    return mistake or Verdict(
+        "incorrect", 0.0, "Not equivalent to the expected expression (its values differ)."
+    )
+
+
+_JUDGES: dict[type[Part], Callable[..., Verdict]] = {
+    Numeric: _numbers,
+    NumberSet: _numbers,
+    Choice: _choice,
+    Function: _function,
+    Expression: _expression,
+}
