@@ -1,6 +1,9 @@
-"""Latency of grader.check per numeric question of the bank: the goal is a median <= 10 ms.
+"""Latency of grader.check per numeric question of the bank, with the key in the clear
+(the instructor's install: goal, a median <= 10 ms) and from the sealed key (the
+student's: goal, a median <= 50 ms and none over 500 ms), side by side, beside the cost
+of one offline guess against one sealed part (goal: >= 5 ms).
 
-    python benchmarks/bench_check.py [--repeats 200]
+    python benchmarks/bench_check.py [--repeats 200] [--sealed-repeats 10]
 
 For every question whose parts are all numeric (Numeric, NumberSet) in the assignments
 written so far, times ``grader.check(qid, answer)`` (encode, grade, render the text) on
@@ -15,9 +18,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import statistics
 import time
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,9 +31,13 @@ from rich.table import Table
 
 import grader
 from grader import bank
-from grader.bank.model import NumberSet, Numeric, Question
+from grader.bank.model import NumberSet, Numeric, Question, Tolerance
+from grader.compare import sealed
 from grader.compare.layout import assemble
 from grader.compare.scoring import diagnosable
+from grader.student import api
+
+ROOT = Path(__file__).resolve().parents[1]
 
 NUMERIC = (Numeric, NumberSet)
 
@@ -43,6 +52,32 @@ def _wrong(question: Question) -> dict[str, Any]:
     first = question.parts[0].name
     values[first] = 2 * np.asarray(values[first], dtype=float)
     return values
+
+
+def _guess_ms(repeats: int = 30) -> list[float]:
+    """One offline guess: one scrypt call at the production cost, as a check makes."""
+    found = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        sealed.digest_on(np.array([float(i)]), _ANY_SEAL, Tolerance(), b"salt", "guess")
+        found.append(1000 * (time.perf_counter() - start))
+    return found
+
+
+_ANY_SEAL = sealed.Seal("numeric", (1,), b"\x00", "0" * 32)
+
+
+@contextlib.contextmanager
+def _from_sealed_key(question: Question) -> Any:
+    """grader.check as in the student runtime: from the release folder's sealed key."""
+    here = os.getcwd()
+    os.chdir(ROOT / "release" / question.assignment)
+    os.environ[api.SEALED] = "1"
+    try:
+        yield
+    finally:
+        del os.environ[api.SEALED]
+        os.chdir(here)
 
 
 def _times_ms(qid: str, answer: Any, repeats: int) -> list[float]:
@@ -64,7 +99,8 @@ def _p95(times: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=200, help="calls in the clear")
+    parser.add_argument("--sealed-repeats", type=int, default=10, help="calls from the key")
     args = parser.parse_args()
 
     questions = [
@@ -76,32 +112,50 @@ def main() -> None:
     numeric = [q for q in questions if all(isinstance(p, NUMERIC) for p in q.parts)]
     skipped = [q for q in questions if q not in numeric]
 
-    table = Table(title=f"grader.check latency, ms ({args.repeats} calls each)")
-    for column in ("question", "parts", "right: median", "p95", "wrong: median", "p95"):
+    table = Table(
+        title=f"grader.check latency, ms (median of {args.repeats} calls in the clear, "
+        f"{args.sealed_repeats} sealed)"
+    )
+    columns = ("question", "parts", "clear: right", "wrong", "sealed: right", "wrong", "p95")
+    for column in columns:
         table.add_column(column, justify="left" if column == "question" else "right")
-    right_medians, wrong_medians = [], []
+    clear, from_key, worst = {"right": [], "wrong": []}, {"right": [], "wrong": []}, []
     for q in numeric:
-        right = _times_ms(q.id, assemble(q, q.answer), args.repeats)
-        wrong = _times_ms(q.id, assemble(q, _wrong(q)), args.repeats)
-        right_medians.append(statistics.median(right))
-        wrong_medians.append(statistics.median(wrong))
-        table.add_row(
-            q.id,
-            str(len(q.parts)),
-            f"{right_medians[-1]:.2f}",
-            f"{_p95(right):.2f}",
-            f"{wrong_medians[-1]:.2f}",
-            f"{_p95(wrong):.2f}",
-        )
+        answers = {"right": assemble(q, q.answer), "wrong": assemble(q, _wrong(q))}
+        row = [q.id, str(len(q.parts))]
+        for name, answer in answers.items():
+            clear[name].append(statistics.median(_times_ms(q.id, answer, args.repeats)))
+            row.append(f"{clear[name][-1]:.2f}")
+        for name, answer in answers.items():
+            with _from_sealed_key(q):
+                times = _times_ms(q.id, answer, args.sealed_repeats)
+            from_key[name].append(statistics.median(times))
+            worst.append(max(times))
+            row.append(f"{from_key[name][-1]:.1f}")
+        row.append(f"{_p95(times):.1f}")
+        table.add_row(*row)
     console = Console()
     console.print(table)
     others = {q.id: {type(p).__name__ for p in q.parts} - {"Numeric", "NumberSet"} for q in skipped}
     listed = ", ".join(f"{qid} ({'/'.join(sorted(k))})" for qid, k in others.items())
     console.print(f"skipped (non-numeric parts): {listed or 'none'}")
-    right, wrong = statistics.median(right_medians), statistics.median(wrong_medians)
+    guess = statistics.median(_guess_ms())
+    for label, found, goal in (
+        ("in the clear", clear, 10.0),
+        ("from the sealed key", from_key, 50.0),
+    ):
+        right, wrong = statistics.median(found["right"]), statistics.median(found["wrong"])
+        verdict = "within" if max(right, wrong) <= goal else "OVER"
+        console.print(
+            f"{label}: median over {len(numeric)} questions: right answers {right:.2f} ms, "
+            f"wrong answers {wrong:.2f} ms ({verdict} the {goal:g} ms goal)"
+        )
     console.print(
-        f"overall median over {len(numeric)} questions: right answers {right:.2f} ms, "
-        f"wrong answers {wrong:.2f} ms (goal <= 10 ms)"
+        f"sealed: slowest single check {max(worst):.1f} ms "
+        f"({'within' if max(worst) <= 500 else 'OVER'} the 500 ms goal); one offline guess "
+        f"against one sealed part: {guess:.2f} ms ({'at least' if guess >= 5 else 'UNDER'} "
+        f"the 5 ms goal); the median right check costs the time of "
+        f"{statistics.median(from_key['right']) / guess:.1f} guesses (one per part)"
     )
 
 

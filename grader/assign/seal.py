@@ -72,13 +72,14 @@ def _part(q: Question, part: Part, salt: bytes) -> dict[str, Any]:
     ref = reference(q)
     mistakes = ref.mistakes(part, kinds.kind_of(part)) if not isinstance(part, Function) else ()
     if isinstance(part, Numeric | NumberSet):
-        return {
-            "seal": _sealed(expected, part, salt, label(q, part)),
-            "mistakes": [
-                {**_mistake(m), "seal": _sealed(v, part, salt, label(q, part, m.key))}
-                for m, v in mistakes
-            ],
-        }
+        return _with_mistakes(
+            _values(expected, part),
+            [(m, _values(v, part)) for m, v in mistakes],
+            part.tol,
+            salt,
+            q,
+            part,
+        )
     if isinstance(part, Choice):
         return {
             "seal": _exact(expected, salt, label(q, part)),
@@ -102,26 +103,15 @@ def _part(q: Question, part: Part, salt: bytes) -> dict[str, Any]:
             probes[probe.name] = {"shapes": shapes, "seal": seal.to_json()}
         return {"probes": probes}
     if isinstance(part, Expression):
-        values = _at_points(expected, part)
-        found = {
-            "seal": sealed.seal(values, symbolic.SEALED_TOL, salt, label(q, part)).to_json(),
-            "definitions": {k: symbolic.to_tree(v, part) for k, v in part.definitions.items()},
-            "mistakes": [],
-        }
+        at = []
         for m, v in mistakes:
             try:
-                at = _at_points(v, part)
+                at.append((m, _at_points(v, part)))
             except (ValueError, TypeError):
                 continue  # a mistake that does not evaluate everywhere: trusted grader only
-            found["mistakes"].append(
-                {
-                    **_mistake(m),
-                    "seal": sealed.seal(
-                        at, symbolic.SEALED_TOL, salt, label(q, part, m.key)
-                    ).to_json(),
-                }
-            )
-        return found
+        found = _with_mistakes(_at_points(expected, part), at, symbolic.SEALED_TOL, salt, q, part)
+        trees = {k: symbolic.to_tree(v, part) for k, v in part.definitions.items()}
+        return {**found, "definitions": trees}
     return {}  # a Keras model: graded by the instructor's grader only
 
 
@@ -136,11 +126,33 @@ def _mistake(m: Any) -> dict[str, Any]:
     return {"key": m.key, "hint": m.hint, "credit": m.credit}
 
 
-def _sealed(value: Any, part: Numeric | NumberSet, salt: bytes, what: str) -> dict[str, Any]:
-    """A number or array sealed at the part's tolerance (a set: its sorted values)."""
+def _values(value: Any, part: Numeric | NumberSet) -> np.ndarray:
+    """A part's value as sealed: float64, a set as its sorted values."""
     a = np.asarray(value, dtype=np.float64)
-    a = np.sort(a.ravel()) if isinstance(part, NumberSet) else a
-    return sealed.seal(a, part.tol, salt, what).to_json()
+    return np.sort(a.ravel()) if isinstance(part, NumberSet) else a
+
+
+def _with_mistakes(
+    expected: np.ndarray,
+    mistakes: list[tuple[Any, np.ndarray]],
+    tol: Any,
+    salt: bytes,
+    q: Question,
+    part: Part,
+) -> dict[str, Any]:
+    """The expected value sealed, and each mistake: on the expected value's grids where it
+    has its shape (`shared`: one digest of the answer checks them all), else on its own."""
+    base = sealed.seal(expected, tol, salt, label(q, part))
+    found = []
+    for m, v in mistakes:
+        shared = v.shape == expected.shape
+        seal = (
+            sealed.seal_on(v, base, tol, salt, label(q, part))
+            if shared
+            else sealed.seal(v, tol, salt, label(q, part, m.key))
+        )
+        found.append({**_mistake(m), "shared": shared, "seal": seal.to_json()})
+    return {"seal": base.to_json(), "mistakes": found}
 
 
 def _exact(option: Any, salt: bytes, what: str) -> dict[str, Any]:

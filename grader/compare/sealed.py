@@ -116,10 +116,11 @@ class Cost:
         return 128 * self.n * self.r * self.p
 
 
-#: n = 2**12, r = 8 (4 MiB): one call is 15-16 ms median on the course's 2-core machine
-#: (2**11 gave 6-8 ms there, too near the 5 ms floor on a faster laptop; 2**13 gave 33 ms,
-#: and a wrong answer to a part with 5 catalogued mistakes costs 6 calls).
-COST = Cost(n=2**12, r=8)
+#: n = 2**11, r = 9 (2.25 MiB): one call (one offline guess) is 8-9 ms on the course's
+#: 2-core machine, over the 5 ms floor with room; r = 8 gave 5.1-5.7 ms, too near it. A
+#: check costs one call per part (a part's mistakes are sealed on its expected value's
+#: grids, `seal_on`), so a 30-part question is checked in about a quarter of a second.
+COST = Cost(n=2**11, r=9)
 
 
 class SealJSON(TypedDict):
@@ -456,14 +457,40 @@ def matches(
     complex, None, ragged lists, objects), or a number too large for float64 is False
     without hashing. NaN and infinities match only the same non-finite value. Raises only
     for a bad `tol` (ValueError) or `salt` (TypeError), which the course supplies."""
+    digest = digest_on(value, seal, tol, salt, label, cost=cost)
+    return digest is not None and hmac.compare_digest(digest, seal.digest)
+
+
+def digest_on(
+    value: object, seal: Seal, tol: Tolerance, salt: bytes, label: str, *, cost: Cost = COST
+) -> str | None:
+    """The digest of `value` quantised on `seal`'s grids (None where `matches` is False
+    without hashing): one scrypt call compares an answer with every value sealed on the
+    same grids (`seal_on`)."""
     sc = _scale(tol)
     a = _floats(value, seal.shape) if seal.kind == "numeric" else None
     if a is None:
-        return False
+        return None
     grids = np.frombuffer(seal.grids, dtype=np.uint8)
     codes = _codes(a.ravel(), grids, sc)
-    digest = _digest("numeric", label, _numeric_body(codes, a.shape, tol), salt, cost)
-    return hmac.compare_digest(digest, seal.digest)
+    return _digest("numeric", label, _numeric_body(codes, a.shape, tol), salt, cost)
+
+
+def seal_on(
+    value: np.ndarray, base: Seal, tol: Tolerance, salt: bytes, label: str, *, cost: Cost = COST
+) -> Seal:
+    """`value` (of `base`'s shape) sealed on `base`'s grids under `base`'s label: a
+    catalogued mistake sealed on its part's expected-value grids, so that one digest of
+    the answer (`digest_on`) is compared with both. The grids were chosen for the
+    expected value, so only the value itself (and most, not all, values within tolerance
+    of it) lands in this seal's cells: a mistake computed as the reference computes it is
+    always recognised."""
+    v = _floats(value, base.shape)
+    if v is None:
+        raise ValueError(f"{label}: a value of shape {base.shape} is needed")
+    digest = digest_on(v, base, tol, salt, label, cost=cost)
+    assert digest is not None
+    return Seal("numeric", base.shape, base.grids, digest)
 
 
 # --- exact values: choices and integers -----------------------------------------------

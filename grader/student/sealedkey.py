@@ -16,6 +16,7 @@ definitions rebuilt from whitelisted trees.
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -50,6 +51,9 @@ FOLLOW_THROUGH = (
     "(The instructor's grader also credits this step when it is right given your own "
     "earlier answers: later steps are graded against your own earlier ones.)"
 )
+
+
+Seals = Mapping[str, Any]  # one part's entry of the sealed key
 
 
 class NoSealedKey(LookupError):
@@ -150,14 +154,34 @@ def _computing(part: Part, value: Any) -> Part:
     return replace(part, compute=lambda inputs, prior: value)
 
 
-def _mistakes(found: Mapping[str, Any]) -> list[tuple[Mistake, sealed.Seal]]:
+def _mistakes(
+    found: Mapping[str, Any], shared: bool | None = None
+) -> list[tuple[Mistake, sealed.Seal]]:
+    """The part's sealed mistakes, those sealed on the expected value's grids (`shared`)
+    or the others."""
     return [
         (
             Mistake(str(m["key"]), str(m["hint"]), _never, float(m.get("credit", 0.0))),
             sealed.Seal.from_json(m["seal"]),
         )
         for m in found.get("mistakes", ())
+        if bool(m.get("shared")) == shared
     ]
+
+
+def _by_digest(
+    value: np.ndarray, expected: sealed.Seal, found: Seals, tol: Any, salt: bytes, what: str
+) -> Verdict | None:
+    """Correct, or the mistake sealed on the expected value's grids, from one digest of
+    the answer; None if neither."""
+    digest = sealed.digest_on(value, expected, tol, salt, what)
+    if digest is None:
+        return None
+    if hmac.compare_digest(digest, expected.digest):
+        return Verdict("correct", 1.0, "Correct.")
+    return _mistaken(
+        _mistakes(found, shared=True), lambda m, s: hmac.compare_digest(digest, s.digest)
+    )
 
 
 def _never(*_: Any) -> Any:
@@ -180,9 +204,6 @@ _NOT_IT = (
 )
 
 
-Seals = Mapping[str, Any]  # one part's entry of the sealed key
-
-
 def _numbers(
     node: Any,
     wire: Wire,
@@ -196,7 +217,6 @@ def _numbers(
     except Unusable as u:
         return u.verdict
     expected = sealed.Seal.from_json(found["seal"])
-    mistakes = _mistakes(found)
     policy = part.shape_policy if isinstance(part, Numeric) else "size"
     integer = isinstance(part, Numeric) and part.integer
 
@@ -204,7 +224,7 @@ def _numbers(
         a, notes = fit(nums, np.zeros(seal.shape), policy, integer)
         return (np.sort(a.ravel()) if isinstance(part, NumberSet) else a), notes
 
-    def same_as(m: Mistake, seal: sealed.Seal) -> bool:
+    def same_as(m: Mistake, seal: sealed.Seal) -> bool:  # a mistake of another shape
         try:
             a, _ = shaped(seal)
         except Unusable:
@@ -214,12 +234,10 @@ def _numbers(
     try:
         a, notes = shaped(expected)
     except Unusable as u:
-        return _mistaken(mistakes, same_as) or u.verdict
-    if sealed.matches(a, expected, part.tol, salt, what):
-        return Verdict("correct", 1.0, sentence("Correct.", *notes))
-    found_mistake = _mistaken(mistakes, same_as)
-    if found_mistake:
-        return found_mistake
+        return _mistaken(_mistakes(found, shared=False), same_as) or u.verdict
+    verdict = _by_digest(a, expected, found, part.tol, salt, what)
+    if verdict is not None:
+        return replace(verdict, message=sentence(verdict.message, *notes))
     return Verdict("incorrect", 0.0, sentence(_NOT_IT, *notes))
 
 
@@ -239,7 +257,9 @@ def _choice(node: Any, wire: Wire, part: Choice, found: Seals, salt: bytes, what
     from grader.compare.kinds import Context
 
     expected = _Option(sealed.Seal.from_json(found["seal"]), salt, what)
-    mistakes = tuple((m, _Option(s, salt, f"{what}#{m.key}")) for m, s in _mistakes(found))
+    mistakes = tuple(
+        (m, _Option(s, salt, f"{what}#{m.key}")) for m, s in _mistakes(found, shared=False)
+    )
     ctx = Context(
         question=None,  # type: ignore[arg-type]
         part=part,
@@ -345,12 +365,7 @@ def _expression(
     except (symbolic.SymbolicInputError, ValueError, TypeError) as e:
         return Verdict("invalid", 0.0, str(e))
     expected = sealed.Seal.from_json(found["seal"])
-    if sealed.matches(values, expected, symbolic.SEALED_TOL, salt, what):
-        return Verdict("correct", 1.0, "Correct.")
-    mistake = _mistaken(
-        _mistakes(found),
-        lambda m, s: sealed.matches(values, s, symbolic.SEALED_TOL, salt, f"{what}#{m.key}"),
-    )
+    mistake = _by_digest(values, expected, found, symbolic.SEALED_TOL, salt, what)
     return mistake or Verdict(
         "incorrect", 0.0, "Not equivalent to the expected expression (its values differ)."
     )

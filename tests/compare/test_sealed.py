@@ -403,10 +403,32 @@ def test_only_real_numbers_are_sealed() -> None:
 
 
 def test_production_cost() -> None:
-    """One guess costs one scrypt call at n = 2**12, r = 8 (15-16 ms on the course's
+    """One guess costs one scrypt call at n = 2**11, r = 9 (8-9 ms on the course's
     machine, see benchmarks/bench_sealed.py), within 16 MiB and with p = 1."""
-    assert (COST.n, COST.r, COST.p) == (2**12, 8, 1)
-    assert COST.memory == 4 * 2**20
+    assert (COST.n, COST.r, COST.p) == (2**11, 9, 1)
+    assert COST.memory == 9 * 2**18
     for bad in ({"n": 3, "r": 8}, {"n": 2**12, "r": 8, "p": 2}, {"n": 2**15, "r": 8}):
         with pytest.raises(ValueError, match="scrypt"):
             Cost(**bad)
+
+
+def test_a_value_sealed_on_another_seals_grids_is_found_with_one_digest() -> None:
+    """seal_on: a mistake sealed on the expected value's grids is recognised from the
+    answer's one digest; other values are not."""
+    from grader.compare.sealed import digest_on, seal_on
+
+    tol = Tolerance()
+    expected = np.array([[1.5], [-2.25]])
+    mistake = expected * 2
+    base = seal(expected, tol, SALT, LABEL, cost=CHEAP)
+    other = seal_on(mistake, base, tol, SALT, LABEL, cost=CHEAP)
+    assert other.grids == base.grids and other.digest != base.digest
+    assert digest_on(mistake, base, tol, SALT, LABEL, cost=CHEAP) == other.digest
+    assert digest_on(expected * (1 + 1e-9), base, tol, SALT, LABEL, cost=CHEAP) == base.digest
+    assert digest_on(expected * 3, base, tol, SALT, LABEL, cost=CHEAP) not in (
+        base.digest,
+        other.digest,
+    )
+    assert digest_on(np.ones(3), base, tol, SALT, LABEL, cost=CHEAP) is None
+    with pytest.raises(ValueError, match="shape"):
+        seal_on(np.ones(3), base, tol, SALT, LABEL, cost=CHEAP)
