@@ -37,8 +37,10 @@ def _assignments(args: argparse.Namespace) -> list[str]:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from grader.assign import figures, sync
+    from grader.assign import coursedata, figures, sync
 
+    for path in coursedata.write():
+        print(f"course data rewritten: {path.name}")
     for assignment in _assignments(args):
         drawn = figures.draw(args.course, assignment)
         changed = sync.sync(args.course, assignment)

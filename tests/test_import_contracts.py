@@ -132,3 +132,17 @@ def test_no_student_side_code_calls_what_only_unix_has():
             ):
                 used.append(f"{name}:{node.lineno}: {node.value.id}.{node.attr}")
     assert used == []
+
+
+def test_the_course_data_the_notebooks_load_is_reference_datas_to_the_bit():
+    """grader.coursedata (student side) holds what reference.data makes, and is
+    rewritten from it by `grader assign sync`."""
+    from grader import coursedata
+    from grader.assign import coursedata as written
+
+    for name, content in written.files().items():
+        assert (coursedata.HERE / name).read_bytes() == content, name
+    X, y = coursedata.synthetic_321()
+    assert X.shape == (10_000, 3) and y.shape == (10_000, 1)
+    splits = coursedata.iris_splits()
+    assert splits[0].columns[0] == "SepalLength" and splits[3].shape == (38, 1)
