@@ -36,7 +36,7 @@ from grader.bank.model import (
     Part,
     Question,
 )
-from grader.compare.result import Status
+from grader.compare.result import PartResult, Status
 
 if TYPE_CHECKING:
     from grader.compare.wire import Wire
@@ -84,6 +84,20 @@ class Verdict:
     #: The student's value in the reference's form (shape, Python scalar or array), when
     #: usable by later parts' follow-through; None otherwise.
     value: Any = None
+
+
+def scored(part: Part, verdict: Verdict) -> PartResult:
+    """A part's result from its verdict: the fraction of its points, clamped to [0, 1]."""
+    fraction = min(max(float(verdict.fraction), 0.0), 1.0)
+    return PartResult(
+        name=part.name,
+        label=part.label,
+        points=float(part.points),
+        score=float(part.points) * fraction,
+        status=verdict.status,
+        message=verdict.message,
+        mistake=verdict.mistake,
+    )
 
 
 class Unusable(Exception):

@@ -19,7 +19,7 @@ from grader.bank.model import Inputs, Mistake, Part, Prior, Question
 from grader.compare import kinds
 from grader.compare.diagnose import shown
 from grader.compare.kinds import Context, Verdict
-from grader.compare.result import PartResult, Result, joined
+from grader.compare.result import Result, joined
 from grader.compare.wire import Node, Wire, describe_exception
 
 Mistakes = tuple[tuple[Mistake, Any], ...]
@@ -150,18 +150,7 @@ def grade(question: Question, wire: Wire, hidden: bool = False) -> Result:
                 f"the grader failed on this part ({describe_exception(e)}); please report it",
             )
         verdicts[part.name] = verdict
-        fraction = min(max(float(verdict.fraction), 0.0), 1.0)
-        parts.append(
-            PartResult(
-                name=part.name,
-                label=part.label,
-                points=float(part.points),
-                score=float(part.points) * fraction,
-                status=verdict.status,
-                message=verdict.message,
-                mistake=verdict.mistake,
-            )
-        )
+        parts.append(kinds.scored(part, verdict))
     return Result(
         question.id, question.title, tuple(parts), tuple(wire.notes), question.practice, hidden
     )

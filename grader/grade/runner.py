@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
 import sys
 import tempfile
 from dataclasses import asdict
@@ -24,7 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from grader.grade.messages import receive, send
+from grader.grade.messages import serve
 
 #: Set before NumPy loads: forked children must not inherit BLAS thread pools.
 THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -88,12 +87,17 @@ class Runner:
             base=jail.SANDBOX if mode else Path(settings["scratch"]),
         )
 
-    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+    def handle(self, job: dict[str, Any]) -> dict[str, Any]:
         cells = [(int(i), str(source), bool(test)) for i, source, test in job["cells"]]
         with self.sandbox.run(cells) as outcome:
             found = asdict(outcome)
             found["records"] = _packed(outcome.records)
         return found
+
+    def spent(self) -> bool:
+        """After a notebook imported JAX (or the like) here, later forks would carry it:
+        the judge starts a clean runner."""
+        return any(m in sys.modules for m in UNFORKABLE)
 
     def close(self) -> None:
         self.sandbox.close()
@@ -110,33 +114,12 @@ def _packed(folder: Path) -> dict[str, dict[str, str]]:
     }
 
 
-def main(inbox: Connection, outbox: Connection) -> None:
-    from grader.grade import isolation
+def _failed(job: dict[str, Any], e: Exception) -> dict[str, Any]:
+    return {"error": f"the sandbox runner failed: {type(e).__name__}: {e}"}
 
-    isolation.die_with_parent(signal.SIGKILL)  # nothing outlives a killed batch
-    try:
-        runner = Runner(receive(inbox))
-    except Exception as e:  # reported, so the judge can say why it cannot start
-        send(outbox, {"fatal": f"{type(e).__name__}: {e}"})
-        return
-    send(outbox, {"ready": True})
-    try:
-        while True:
-            try:
-                job = receive(inbox)
-            except EOFError:
-                return  # the judge has gone
-            if job.get("stop"):
-                return
-            try:
-                reply = runner.run(job)
-            except Exception as e:  # a runner bug costs this submission only
-                reply = {"error": f"the sandbox runner failed: {type(e).__name__}: {e}"}
-            send(outbox, reply)
-            if any(m in sys.modules for m in UNFORKABLE):
-                return  # the judge starts a clean runner: later forks must not carry JAX
-    finally:
-        runner.close()
+
+def main(inbox: Connection, outbox: Connection) -> None:
+    serve(inbox, outbox, Runner, _failed)
 
 
 if __name__ == "__main__":

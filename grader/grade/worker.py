@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,38 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from grader.grade import results
-from grader.grade.messages import receive, send
+from grader.grade.messages import receive, send, serve
 
 MARGIN = 60.0  # seconds past the submission limit before a runner counts as hung
 
 
-def main(inbox: Connection, outbox: Connection) -> None:
-    from grader.grade import isolation
+def _failed(job: dict[str, Any], e: Exception) -> dict[str, Any]:
+    reason = f"the grader failed: {type(e).__name__}: {e}"
+    return {"student": job.get("student"), "status": "internal-error", "reason": reason}
 
-    isolation.die_with_parent(signal.SIGKILL)  # nothing outlives a killed batch
-    try:
-        worker = Worker(receive(inbox))
-    except Exception as e:  # reported, so the batch can say why it cannot start
-        send(outbox, {"fatal": f"{type(e).__name__}: {e}"})
-        return
-    send(outbox, {"ready": True})
-    try:
-        while True:
-            try:
-                job = receive(inbox)
-            except EOFError:
-                return  # the batch has gone
-            if job.get("stop"):
-                return
-            try:
-                reply = worker.grade(job)
-            except Exception as e:  # a grader bug costs this submission, not the batch
-                reason = f"the grader failed: {type(e).__name__}: {e}"
-                reply = {"student": job.get("student"), "status": "internal-error"}
-                reply["reason"] = reason
-            send(outbox, reply)
-    finally:
-        worker.close()
+
+def main(inbox: Connection, outbox: Connection) -> None:
+    serve(inbox, outbox, Worker, _failed)
 
 
 def preload(assignment: str) -> None:
@@ -80,7 +59,7 @@ class RunnerFailed(RuntimeError):
     """The sandbox runner could not start, died or hung."""
 
 
-class Runner:
+class RunnerProcess:
     """The judge's end of its sandbox runner process (started again after it exits)."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
@@ -159,9 +138,9 @@ class Worker:
         self.questions = {q.id: q for q in bank.questions(settings["assignment"])}
         specs = [to_spec(q, hidden=True) for q in self.questions.values()]
         self.mode = settings.get("jail")
-        self.runner = Runner({**settings, "specs": specs})
+        self.runner = RunnerProcess({**settings, "specs": specs})
 
-    def grade(self, job: dict[str, Any]) -> dict[str, Any]:
+    def handle(self, job: dict[str, Any]) -> dict[str, Any]:
         """Have one restored notebook run, and grade its recorded answers."""
         from grader.grade.sandbox import RunOutcome
 
@@ -191,6 +170,9 @@ class Worker:
             "run_seconds": outcome.seconds,
             "seconds": round(time.monotonic() - started, 3),
         }
+
+    def spent(self) -> bool:
+        return False  # its runner restarts itself when it must
 
     def close(self) -> None:
         self.runner.close()

@@ -38,10 +38,10 @@ from grader.bank.model import (
 )
 from grader.bank.spec import from_spec
 from grader.compare import choice, sealed, symbolic
-from grader.compare.kinds import Unusable, Verdict
+from grader.compare.kinds import Unusable, Verdict, scored
 from grader.compare.nodes import kind, numbers, unusable
 from grader.compare.numeric import fit, sentence
-from grader.compare.result import PartResult, Result
+from grader.compare.result import Result
 from grader.compare.scoring import grade
 from grader.compare.wire import Wire, encode
 
@@ -118,18 +118,7 @@ def check(key: SealedKey, qid: str, answer: Any) -> Result:
             verdict = Verdict("invalid", 0.0, f"the sealed key of {qid} is damaged ({e!r})")
         if part.follows and verdict.status not in ("correct", "missing"):
             verdict = replace(verdict, message=sentence(verdict.message, FOLLOW_THROUGH))
-        fraction = min(max(float(verdict.fraction), 0.0), 1.0)
-        parts.append(
-            PartResult(
-                name=part.name,
-                label=part.label,
-                points=float(part.points),
-                score=float(part.points) * fraction,
-                status=verdict.status,
-                message=verdict.message,
-                mistake=verdict.mistake,
-            )
-        )
+        parts.append(scored(part, verdict))
     return Result(question.id, question.title, tuple(parts), tuple(wire.notes), False, False)
 
 
