@@ -284,6 +284,19 @@ def _failed(graded: GradedClass) -> str:
     )
 
 
+def _unisolated(graded: GradedClass) -> str:
+    """A banner first thing when any notebook ran without the sandbox (--trust-submissions
+    where isolation could not be had): the report must not let it pass unseen."""
+    names = sorted(s for s, r in graded.results.items() if r.get("isolation") == "none")
+    if not names:
+        return ""
+    return (
+        f'<p class="note"><strong>{len(names)} of {len(graded.results)} notebooks were '
+        "graded WITHOUT isolation</strong> (--trust-submissions): their code ran with the "
+        "grader's own rights, outside its sandbox. See the grading warnings below.</p>"
+    )
+
+
 def render(graded: GradedClass) -> str:
     """The report page."""
     table = rows(graded)
@@ -295,6 +308,7 @@ def render(graded: GradedClass) -> str:
         f"results, {len(graded.failed)} whose notebooks failed to run or could not be read; "
         f"{len(graded.questions)} graded questions worth {page.points(graded.points)} "
         "points.</p>",
+        _unisolated(graded),
         _distribution(graded, [r.total for r in table]),
         _misconceptions(rank(graded), students),
         _items(items),
