@@ -130,7 +130,12 @@ def _isolate(plan: Plan, entered: list[str]) -> tuple[list[str], dict[str, str]]
         if "pid" in entered:
             attempt("private-proc", isolation.mount_proc)
         attempt("read-only-view", isolation.readonly_view)
-        tmp = [p for p in plan.private_tmp if p.is_dir()]
+        # one inside another (a checkout under /tmp) is covered by the outer one already
+        tmp = [
+            p
+            for p in plan.private_tmp
+            if p.is_dir() and not any(q in p.parents for q in plan.private_tmp)
+        ]
         attempt("private-tmp", lambda: [isolation.private_tmp(p, plan.limits.tmp_mb) for p in tmp])
         attempt("private-work", lambda: [isolation.writable(p) for p in (plan.work, plan.record)])
         try:
