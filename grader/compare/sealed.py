@@ -11,7 +11,7 @@ value more than 4 tolerances away never does, and in between either may happen.
 What a seal hides: it holds no number, only the shape, one small grid index per element
 (0..K-1, about where the value sits inside its cell, never how large it is) and a
 digest. Finding the answer from it means guessing cells and paying one scrypt call per
-guess (`COST`: about 16 ms on the course's 2-core machine). That stops reading the answer
+guess (`COST`: about 8 ms on the course's 2-core machine). That stops reading the answer
 off the released files; it does not stop a patient search over a small candidate set
 (a choice's options, a count below 100, a scalar whose order of magnitude is known).
 
