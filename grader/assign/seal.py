@@ -10,8 +10,8 @@ right, or which catalogued mistake it is, without the answer ever being in the c
 What is sealed, per kind of part: numbers (an array, or a set as its sorted values) at the
 part's tolerance; a choice as its canonical option, exactly; a function as its outputs on
 the public probes (the hidden probes stay with the instructor); an expression as its
-values at fixed sample points. A Keras model is not sealed: its metrics on held-out data
-are the instructor's grader's. Worked examples (practice questions) carry their answer in
+values at fixed sample points. A Keras model has no value to seal: its criteria are in
+its spec, and the local check measures its metrics on rows the student has. Worked examples (practice questions) carry their answer in
 the clear, as their check shows it anyway.
 """
 
@@ -112,7 +112,7 @@ def _part(q: Question, part: Part, salt: bytes) -> dict[str, Any]:
         found = _with_mistakes(_at_points(expected, part), at, symbolic.SEALED_TOL, salt, q, part)
         trees = {k: symbolic.to_tree(v, part) for k, v in part.definitions.items()}
         return {**found, "definitions": trees}
-    return {}  # a Keras model: graded by the instructor's grader only
+    return {}  # a Keras model: its criteria are in the spec
 
 
 def _at_points(expr: Any, part: Expression) -> np.ndarray:

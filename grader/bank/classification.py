@@ -20,6 +20,7 @@ from grader.bank.model import (
     Part,
     Prior,
     Probe,
+    PublicData,
     Question,
 )
 from grader.compare import models
@@ -351,45 +352,26 @@ def _iris_test() -> dict[str, np.ndarray]:
     return {"X_test": X_test.to_numpy(), "y_test": y_test.ravel()}
 
 
-def _pr_auc(predictions: np.ndarray, inputs: Inputs) -> float:
-    from sklearn.metrics import average_precision_score
-
-    y = inputs["y_test"]
-    return float(average_precision_score(y, models.probabilities(predictions, y.size)))
-
-
-def _roc_auc(predictions: np.ndarray, inputs: Inputs) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    y = inputs["y_test"]
-    return float(roc_auc_score(y, models.probabilities(predictions, y.size)))
-
-
-def _binary_accuracy(predictions: np.ndarray, inputs: Inputs) -> float:
-    from sklearn.metrics import accuracy_score
-
-    y = inputs["y_test"]
-    return float(accuracy_score(y, models.probabilities(predictions, y.size) > 0.5))
-
-
-def _iris_accuracy(predictions: np.ndarray, inputs: Inputs) -> float:
-    """Accuracy of the class with the largest softmax probability (for a softmax output
-    the softmax of its probabilities keeps their order, so one rule fits both models)."""
-    from sklearn.metrics import accuracy_score
-
-    y = inputs["y_test"]
-    scores = models.class_scores(predictions, y.size, len(data.IRIS_CLASSES))
-    return float(accuracy_score(y, act.softmax(scores).argmax(axis=1)))
-
-
 def _described(criteria: tuple[Criterion, ...]) -> Callable[[Inputs, Prior], str]:
     return lambda i, p: "a trained Keras model: " + "; ".join(c.describe for c in criteria)
 
 
-def _model(points: float, criteria: tuple[Criterion, ...], label: str) -> Model:
+def _model(points: float, criteria: tuple[Criterion, ...], label: str, public: PublicData) -> Model:
     return Model(
-        "model", points, _described(criteria), evaluate_on="X_test", criteria=criteria, label=label
+        "model",
+        points,
+        _described(criteria),
+        evaluate_on="X_test",
+        criteria=criteria,
+        label=label,
+        public=public,
     )
+
+
+#: Where a student's local check measures the models: rows the student trained on or
+#: validated with (the grader measures them on the test rows).
+STROKE_PUBLIC = PublicData("stroke_splits", "X_val", "y_val", "validation")
+IRIS_PUBLIC = PublicData("iris_splits", "X_train", "y_train", "training")
 
 
 # Thresholds, from the reference models of reference.keras_models trained as the notebook
@@ -404,9 +386,9 @@ BINARY_CRITERIA: tuple[Criterion, ...] = (
     models.dense_layers((32, "leaky_relu"), (16, "leaky_relu"), (1, "sigmoid"), weight=0.75),
     models.compiled("binary_crossentropy", "Adam", weight=0.5),
     models.early_stopping(weight=0.25),
-    models.metric("test PR-AUC", _pr_auc, 0.15, weight=0.5),
-    models.metric("test ROC AUC", _roc_auc, 0.8, weight=0.5),
-    models.metric("test accuracy at threshold 0.5", _binary_accuracy, 0.93, weight=0.5),
+    models.metric("PR-AUC", "pr_auc", 0.15, weight=0.5),
+    models.metric("ROC AUC", "roc_auc", 0.8, weight=0.5),
+    models.metric("accuracy at threshold 0.5", "accuracy_at_half", 0.93, weight=0.5),
 )
 
 BINARY = Question(
@@ -415,7 +397,7 @@ BINARY = Question(
     title="A Keras binary classifier for strokes",
     variable="stroke_model",
     inputs=_Loaded(_stroke_test, ("X_test", "y_test")),
-    parts=(_model(3, BINARY_CRITERIA, "the stroke classifier"),),
+    parts=(_model(3, BINARY_CRITERIA, "the stroke classifier", STROKE_PUBLIC),),
 )
 
 
@@ -501,13 +483,15 @@ def _species_parts(points: float) -> tuple[Part, ...]:
 IRIS_CRITERIA: tuple[Criterion, ...] = (
     models.dense_layers((30, "relu"), (3, "softmax"), weight=0.75),
     models.compiled("sparse_categorical_crossentropy", "Adam", weight=0.5),
-    models.metric("test accuracy", _iris_accuracy, 0.9, weight=0.75),
+    models.metric("accuracy", "class_accuracy", 0.9, weight=0.75, classes=3),
 )
 
 LOGITS_CRITERIA: tuple[Criterion, ...] = (
     models.dense_layers((30, "relu"), (3, "linear"), weight=0.5),
     models.compiled("sparse_categorical_crossentropy", "Adam", from_logits=True, weight=0.5),
-    models.metric("test accuracy of the softmax of its outputs", _iris_accuracy, 0.9, weight=0.5),
+    models.metric(
+        "accuracy of the softmax of its outputs", "class_accuracy", 0.9, weight=0.5, classes=3
+    ),
 )
 
 IRIS = Question(
@@ -517,7 +501,7 @@ IRIS = Question(
     variable="iris_answer",
     inputs=_Loaded(_iris_test, ("X_test", "y_test")),
     layout="parts",
-    parts=(_model(2, IRIS_CRITERIA, "the iris classifier"), *_species_parts(0.25)),
+    parts=(_model(2, IRIS_CRITERIA, "the iris classifier", IRIS_PUBLIC), *_species_parts(0.25)),
 )
 
 LOGITS = Question(
@@ -527,7 +511,10 @@ LOGITS = Question(
     variable="logits_answer",
     inputs=_Loaded(_iris_test, ("X_test", "y_test")),
     layout="parts",
-    parts=(_model(1.5, LOGITS_CRITERIA, "the logits classifier"), *_species_parts(0.125)),
+    parts=(
+        _model(1.5, LOGITS_CRITERIA, "the logits classifier", IRIS_PUBLIC),
+        *_species_parts(0.125),
+    ),
 )
 
 QUESTIONS: tuple[Question, ...] = (

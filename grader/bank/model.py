@@ -159,6 +159,20 @@ class Criterion:
     describe: str
     check: Callable[[Mapping[str, Any], Inputs], tuple[bool, str]]
     weight: float = 1.0
+    #: The criterion as JSON data, from which `grader.compare.models.criterion` rebuilds
+    #: it where only the question's spec is (the student's local check).
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublicData:
+    """Rows of the course's data the student has (`grader.coursedata`), on which a
+    student's local check measures a model; the grader measures it on `Model.evaluate_on`."""
+
+    dataset: str  # a set of grader.coursedata, e.g. "stroke_splits"
+    features: str  # its features' name, e.g. "X_val"
+    labels: str  # its labels' name, e.g. "y_val"
+    rows: str  # which rows they are, in a metric's name: "validation" (accuracy)
 
 
 @dataclass(frozen=True)
@@ -168,10 +182,12 @@ class Model(Part):
     In the student's process the model is reduced to a summary (layers, activations,
     loss, optimizer) and its predictions on `inputs[evaluate_on]`; only those cross to
     the trusted grader. `compute` returns a description of what is checked (for the key).
+    A student's local check runs the same criteria on `public` rows instead.
     """
 
     evaluate_on: str = "X_test"
     criteria: tuple[Criterion, ...] = ()
+    public: PublicData | None = None
 
 
 @dataclass(frozen=True)

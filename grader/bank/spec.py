@@ -1,9 +1,10 @@
 """A question's *spec*: what student code may see of it, as plain JSON.
 
 A `Question` of the bank holds its *key* too: the reference computations, the mistakes,
-the probes' expected values, the model criteria. The spec keeps only what encoding an
-answer needs (id, variable, layout, part names and kinds, tolerances and shape policies,
-symbols, probe inputs, time limits, points) so that a process running student code can
+the probes' expected values. The spec keeps only what encoding an answer needs (id,
+variable, layout, part names and kinds, tolerances and shape policies, symbols, probe
+inputs, time limits, points) and a model's criteria (its layers, loss and metric
+thresholds, which its question states) so that a process running student code can
 be given questions without the key. `to_spec` runs on the trusted side; `from_spec`
 rebuilds a `Question` whose computations are withheld (calling one raises `Withheld`).
 
@@ -27,11 +28,14 @@ from grader.bank.model import (
     Numeric,
     Part,
     Probe,
+    PublicData,
     Question,
     Tolerance,
 )
+from grader.compare import models
 
 FORMAT = 1
+_PUBLIC = ("dataset", "features", "labels", "rows")  # PublicData's fields, in order
 _KINDS: dict[str, type[Part]] = {
     k.__name__: k for k in (Numeric, NumberSet, Choice, Expression, Function, Model)
 }
@@ -93,7 +97,12 @@ def _part(part: Part, hidden: bool) -> dict[str, Any]:
         probes = [p for p in part.probes if hidden or not p.hidden]
         found |= {"call_timeout": part.call_timeout, "probes": [_probe(p) for p in probes]}
     elif isinstance(part, Model):
-        found["evaluate_on"] = part.evaluate_on
+        public = part.public
+        found |= {
+            "evaluate_on": part.evaluate_on,
+            "criteria": [dict(c.spec) for c in part.criteria],
+            "public": None if public is None else [getattr(public, f) for f in _PUBLIC],
+        }
     return found
 
 
@@ -153,7 +162,12 @@ def _rebuilt(spec: Mapping[str, Any]) -> Part:
             "probes": tuple(_probe_from(p) for p in spec["probes"]),
         }
     elif kind is Model:
-        common["evaluate_on"] = str(spec["evaluate_on"])
+        public = spec["public"]
+        common |= {
+            "evaluate_on": str(spec["evaluate_on"]),
+            "criteria": tuple(map(models.criterion, spec["criteria"])),
+            "public": None if public is None else PublicData(*map(str, public)),
+        }
     return kind(**common)
 
 

@@ -303,6 +303,8 @@ def judge(node: Any, ctx: Context) -> Verdict:
 
 
 # --- criteria for the bank ---------------------------------------------------------------------
+# Each builder also writes its criterion as data (`Criterion.spec`), which `criterion`
+# turns back into the same check where only the question's spec is.
 
 
 def _layers_text(layers: tuple[Dense, ...]) -> str:
@@ -319,7 +321,8 @@ def dense_layers(*layers: tuple[int, str], weight: float = 1.0) -> Criterion:
             return True, ""
         return False, f"the model has {_layers_text(got)}"
 
-    return Criterion("layers", f"layers {_layers_text(want)}", check, weight)
+    spec = {"check": "layers", "layers": [list(layer) for layer in layers], "weight": weight}
+    return Criterion("layers", f"layers {_layers_text(want)}", check, weight, spec)
 
 
 def compiled(
@@ -341,7 +344,9 @@ def compiled(
             problems.append(f"the optimizer is {facts['optimizer'] or 'missing'}")
         return (False, "; ".join(problems)) if problems else (True, "")
 
-    return Criterion("compiled", describe, check, weight)
+    spec = {"check": "compiled", "loss": loss, "optimizer": optimizer}
+    spec |= {"from_logits": from_logits, "weight": weight}
+    return Criterion("compiled", describe, check, weight, spec)
 
 
 def early_stopping(weight: float = 1.0) -> Criterion:
@@ -361,32 +366,95 @@ def early_stopping(weight: float = 1.0) -> Criterion:
         return True, f"stopped after {epochs} epochs" + (f" of {asked}" if asked else "")
 
     return Criterion(
-        "early stopping", "trained with early stopping on validation data", check, weight
+        "early stopping",
+        "trained with early stopping on validation data",
+        check,
+        weight,
+        {"check": "early stopping", "weight": weight},
     )
+
+
+def _pr_auc(predictions: np.ndarray, y: np.ndarray, **_: Any) -> float:
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(y, probabilities(predictions, y.size)))
+
+
+def _roc_auc(predictions: np.ndarray, y: np.ndarray, **_: Any) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, probabilities(predictions, y.size)))
+
+
+def _accuracy_at_half(predictions: np.ndarray, y: np.ndarray, **_: Any) -> float:
+    return float(np.mean((probabilities(predictions, y.size) > 0.5) == y))
+
+
+def _class_accuracy(predictions: np.ndarray, y: np.ndarray, classes: int = 2, **_: Any) -> float:
+    """Accuracy of the class with the largest score: the same class for probabilities and
+    for logits, since the softmax keeps their order."""
+    return float(np.mean(class_scores(predictions, y.size, classes).argmax(axis=1) == y))
+
+
+#: The metrics a `metric` criterion may name: f(predictions, labels, **params) -> score;
+#: they raise ValueError, with a reason for the student, on unusable predictions.
+METRICS: dict[str, Callable[..., float]] = {
+    "pr_auc": _pr_auc,
+    "roc_auc": _roc_auc,
+    "accuracy_at_half": _accuracy_at_half,
+    "class_accuracy": _class_accuracy,
+}
 
 
 def metric(
     name: str,
-    score: Callable[[np.ndarray, Inputs], float],
+    score: str,
     at_least: float,
     weight: float = 1.0,
+    labels: str = "y_test",
+    rows: str = "test",
+    **params: Any,
 ) -> Criterion:
-    """`score(predictions, inputs)` (computed in the trusted process) is at least `at_least`;
-    `score` raises ValueError, with a reason for the student, on unusable predictions."""
+    """`METRICS[score]` of the predictions against `inputs[labels]` (computed in the
+    trusted process), the `rows` `name` ("test accuracy"), is at least `at_least`."""
+    measure = METRICS[score]
+    name = f"{rows} {name}"
 
     def check(facts: Summary, inputs: Inputs) -> tuple[bool, str]:
         predictions = facts["predictions"]
         if predictions is None:
             return False, facts["unpredicted"]
+        y = np.asarray(inputs[labels]).ravel()
         try:
-            value = float(score(predictions, inputs))
+            value = float(measure(predictions, y, **params))
         except ValueError as e:
             return False, str(e)
         if not np.isfinite(value):
             return False, f"the {name} could not be computed"
         return value >= at_least, f"yours is {value:.3f}"
 
-    return Criterion(name, f"{name} at least {at_least:g}", check, weight)
+    spec = {"check": "metric", "name": name.removeprefix(f"{rows} "), "score": score}
+    spec |= {"at_least": at_least, "weight": weight, "labels": labels, "rows": rows}
+    spec["params"] = dict(params)
+    return Criterion(name, f"{name} at least {at_least:g}", check, weight, spec)
+
+
+def criterion(spec: Mapping[str, Any]) -> Criterion:
+    """The criterion a `Criterion.spec` describes (ValueError: not one this grader knows)."""
+    what, weight = spec.get("check"), float(spec.get("weight", 1.0))
+    if what == "layers":
+        return dense_layers(*((int(u), str(a)) for u, a in spec["layers"]), weight=weight)
+    if what == "compiled":
+        loss, optimizer = str(spec["loss"]), str(spec["optimizer"])
+        return compiled(loss, optimizer, bool(spec["from_logits"]), weight)
+    if what == "early stopping":
+        return early_stopping(weight)
+    if what == "metric" and spec.get("score") in METRICS:
+        params = {str(k): int(v) for k, v in dict(spec.get("params", {})).items()}
+        name, score, at_least = str(spec["name"]), str(spec["score"]), float(spec["at_least"])
+        labels, rows = str(spec["labels"]), str(spec["rows"])
+        return metric(name, score, at_least, weight, labels, rows, **params)
+    raise ValueError(f"not a model criterion this grader knows: {what!r}")
 
 
 def _finite(predictions: np.ndarray) -> np.ndarray:

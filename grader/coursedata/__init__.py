@@ -31,22 +31,27 @@ def _columns() -> dict[str, dict[str, list]]:
     return json.loads((HERE / "columns.json").read_text(encoding="utf-8"))
 
 
+def arrays(name: str) -> dict[str, np.ndarray]:
+    """The arrays of set `name` by their names, as stored (no DataFrame)."""
+    with np.load(HERE / f"{name}.npz", allow_pickle=False) as stored:
+        return {k: stored[k] for k in SETS[name]}
+
+
 def _load(name: str) -> tuple:
     """The arrays of set `name`; those with columns (and an index) as DataFrames."""
-    with np.load(HERE / f"{name}.npz", allow_pickle=False) as stored:
-        arrays = {k: stored[k] for k in SETS[name]}
+    stored = arrays(name)
     frames = _columns().get(name, {})
     if not frames:
-        return tuple(arrays[k] for k in SETS[name])
+        return tuple(stored[k] for k in SETS[name])
     import pandas as pd
 
     found = []
     for key in SETS[name]:
         spec = frames.get(key)
         found.append(
-            arrays[key]
+            stored[key]
             if spec is None
-            else pd.DataFrame(arrays[key], columns=spec["columns"], index=spec["index"])
+            else pd.DataFrame(stored[key], columns=spec["columns"], index=spec["index"])
         )
     return tuple(found)
 

@@ -7,8 +7,10 @@ as the batch grader would (`grader.compare.wire`), then per part says: correct; 
 catalogued mistake it is, with its hint; or incorrect, with every diagnosis that needs no
 expected value (type, shape, transposed, NaN/inf, ragged, not assigned). It cannot say by
 how much a value is off (that needs the value), and follow-through is the instructor's
-grader's alone: the message says so where it applies. Worked examples carry their answer
-in the clear, so their check is the full one.
+grader's alone: the message says so where it applies. A trained Keras model is checked
+by the grader's own criteria (layers, compilation, early stopping, metric thresholds),
+its metrics measured on rows the student has (`Model.public`). Worked examples carry
+their answer in the clear, so their check is the full one.
 
 The file is read as data: JSON, seals validated by `Seal.from_json`, expression
 definitions rebuilt from whitelisted trees.
@@ -26,19 +28,21 @@ from typing import Any
 
 import numpy as np
 
+from grader import coursedata
 from grader.bank.model import (
     Choice,
     Expression,
     Function,
     Mistake,
+    Model,
     NumberSet,
     Numeric,
     Part,
     Question,
 )
 from grader.bank.spec import from_spec
-from grader.compare import choice, sealed, symbolic
-from grader.compare.kinds import Unusable, Verdict, scored
+from grader.compare import choice, models, sealed, symbolic
+from grader.compare.kinds import Context, Unusable, Verdict, scored
 from grader.compare.nodes import kind, numbers, unusable
 from grader.compare.numeric import fit, sentence
 from grader.compare.result import Result
@@ -103,17 +107,19 @@ def check(key: SealedKey, qid: str, answer: Any) -> Result:
         shown = {p.name: _shown(seals[p.name].get("shown")) for p in question.parts}
         known = replace(question, parts=tuple(_computing(p, shown[p.name]) for p in question.parts))
         return grade(known, encode(known, answer))
+    question = _measured_here(question)
     wire = encode(question, answer)
     parts = []
     for part in question.parts:
         judged = _JUDGES.get(type(part))
         found, node = seals.get(part.name, {}), wire.part(part.name)
         try:
-            verdict = (
-                judged(node, wire, part, found, key.salt, _label(qid, part))
-                if judged
-                else Verdict("missing", 0.0, _UNCHECKED)
-            )
+            if isinstance(part, Model):
+                verdict = _model(node, wire, question, part)
+            elif judged:
+                verdict = judged(node, wire, part, found, key.salt, _label(qid, part))
+            else:
+                verdict = Verdict("missing", 0.0, _UNCHECKED)
         except (KeyError, TypeError, ValueError) as e:  # a damaged or older sealed key
             verdict = Verdict("invalid", 0.0, f"the sealed key of {qid} is damaged ({e!r})")
         if part.follows and verdict.status not in ("correct", "missing"):
@@ -126,9 +132,38 @@ _UNWRITTEN = (
     "not answered yet: the function still raises NotImplementedError; write its body in "
     "its # YOUR CODE HERE cell"
 )
-_UNCHECKED = (
-    "not checked here: a trained model is graded on held-out data by the instructor's grader"
-)
+_UNCHECKED = "not checked here: the instructor's grader grades it"
+
+
+def _measured_here(question: Question) -> Question:
+    """`question` with each model part measured on its public rows (`Model.public`, in
+    `grader.coursedata`): the held-out rows the grader uses are not on this side."""
+    parts, inputs = [], dict(question.inputs)
+    for part in question.parts:
+        if isinstance(part, Model) and part.public is not None:
+            public = part.public
+            rows = coursedata.arrays(public.dataset)
+            inputs |= {public.features: rows[public.features], public.labels: rows[public.labels]}
+            here = {"labels": public.labels, "rows": public.rows}
+            criteria = tuple(
+                models.criterion({**c.spec, **here}) if c.spec.get("check") == "metric" else c
+                for c in part.criteria
+            )
+            part = replace(part, evaluate_on=public.features, criteria=criteria)
+        parts.append(part)
+    return replace(question, parts=tuple(parts), inputs=inputs)
+
+
+def _model(node: Any, wire: Wire, question: Question, part: Model) -> Verdict:
+    if part.public is None:
+        return Verdict("missing", 0.0, _UNCHECKED)
+    ctx = Context(question, part, wire, expected=None, prior={}, mistakes=tuple)
+    verdict = models.judge(node, ctx)
+    where = (
+        f"(Measured here on the {part.public.rows} rows, {part.public.features} and "
+        f"{part.public.labels}; the instructor's grader measures it on held-out rows.)"
+    )
+    return replace(verdict, message=sentence(verdict.message, where))
 
 
 def _label(qid: str, part: Part, what: str = "") -> str:
@@ -243,8 +278,6 @@ class _Option:
 
 
 def _choice(node: Any, wire: Wire, part: Choice, found: Seals, salt: bytes, what: str) -> Verdict:
-    from grader.compare.kinds import Context
-
     expected = _Option(sealed.Seal.from_json(found["seal"]), salt, what)
     mistakes = tuple(
         (m, _Option(s, salt, f"{what}#{m.key}")) for m, s in _mistakes(found, shared=False)

@@ -1,6 +1,7 @@
 """The student's local check from the sealed key gives the trusted grader's verdict on
 every part (correct, which catalogued mistake, incorrect), apart from follow-through,
-which it names, and from Keras models, which only the instructor's grader scores.
+which it names, and from Keras models, whose local check measures on other rows
+(tests/student/test_sealed_models.py).
 
 Every case the demo classes and the solution notebooks plant is here: the reference
 answer, and each catalogued mistake planted in one part of an otherwise right answer."""
