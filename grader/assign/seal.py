@@ -8,11 +8,12 @@ student's `grader.check` (`grader.student.sealedkey`) tells from it whether an a
 right, or which catalogued mistake it is, without the answer ever being in the clear.
 
 What is sealed, per kind of part: numbers (an array, or a set as its sorted values) at the
-part's tolerance; a choice as its canonical option, exactly; a function as its outputs on
-the public probes (the hidden probes stay with the instructor); an expression as its
-values at fixed sample points. A Keras model has no value to seal: its criteria are in
-its spec, and the local check measures its metrics on rows the student has. Worked examples (practice questions) carry their answer in
-the clear, as their check shows it anyway.
+part's tolerance, and again at float32 precision for answers computed in float32; a choice
+as its canonical option, exactly; a function as its outputs on the public probes (the
+hidden probes stay with the instructor); an expression as its values at fixed sample
+points. A Keras model has no value to seal: its criteria are in its spec, and the local
+check measures its metrics on rows the student has. Worked examples (practice questions)
+carry their answer in the clear, as their check shows it anyway.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from grader import bank
 from grader.bank.model import Choice, Expression, Function, NumberSet, Numeric, Part, Question
 from grader.bank.spec import to_spec
 from grader.compare import kinds, sealed, symbolic
+from grader.compare.numeric import single_precision
 from grader.compare.scoring import reference
 
 FORMAT = 1
@@ -72,14 +74,13 @@ def _part(q: Question, part: Part, salt: bytes) -> dict[str, Any]:
     ref = reference(q)
     mistakes = ref.mistakes(part, kinds.kind_of(part)) if not isinstance(part, Function) else ()
     if isinstance(part, Numeric | NumberSet):
-        return _with_mistakes(
-            _values(expected, part),
-            [(m, _values(v, part)) for m, v in mistakes],
-            part.tol,
-            salt,
-            q,
-            part,
-        )
+        values = _values(expected, part)
+        wrong = [(m, _values(v, part)) for m, v in mistakes]
+        found = _with_mistakes(values, wrong, part.tol, salt, q, part)
+        single = single_precision(part.tol)
+        if single != part.tol:  # float32 answers are compared at float32 precision
+            found["float32"] = _with_mistakes(values, wrong, single, salt, q, part)
+        return found
     if isinstance(part, Choice):
         return {
             "seal": _exact(expected, salt, label(q, part)),

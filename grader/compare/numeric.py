@@ -19,6 +19,7 @@ from grader.compare.nodes import Numbers, index, numbers
 
 #: Machine epsilon of the float types narrower than float64 that answers arrive in.
 _EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23}
+NARROW = frozenset(_EPS)  # dtype names of answers that cannot hold float64's digits
 _ULPS = 100  # how many units of the answer's last place a computation may lose
 
 
@@ -40,6 +41,13 @@ def widened(tol: Tolerance, dtype: str, scale: float) -> tuple[Tolerance, str | 
         f"Your values are {dtype}, so they were compared at {dtype} precision "
         f"(relative tolerance {rtol:.0e}).",
     )
+
+
+def single_precision(tol: Tolerance) -> Tolerance:
+    """The tolerance a sealed key also seals at, for float32 (and narrower) answers: the
+    relative widening of `widened`; its absolute part would need the expected values'
+    magnitude, which a seal must not tell."""
+    return Tolerance(rtol=max(tol.rtol, _ULPS * _EPS["float32"]), atol=tol.atol)
 
 
 def scale(e: np.ndarray) -> float:

@@ -44,7 +44,7 @@ from grader.bank.spec import from_spec
 from grader.compare import choice, models, sealed, symbolic
 from grader.compare.kinds import Context, Unusable, Verdict, scored
 from grader.compare.nodes import kind, numbers, unusable
-from grader.compare.numeric import fit, sentence
+from grader.compare.numeric import NARROW, fit, sentence, single_precision
 from grader.compare.result import Result
 from grader.compare.scoring import grade
 from grader.compare.wire import Wire, encode
@@ -240,6 +240,13 @@ def _numbers(
         nums = numbers(node, wire)
     except Unusable as u:
         return u.verdict
+    tol, note = part.tol, None
+    if nums.dtype in NARROW and "float32" in found:  # sealed again at float32 precision
+        found, tol = found["float32"], single_precision(part.tol)
+        note = (
+            f"Your values are {nums.dtype}, so they were compared at float32 precision "
+            f"(relative tolerance {tol.rtol:.0e})."
+        )
     expected = sealed.Seal.from_json(found["seal"])
     policy = part.shape_policy if isinstance(part, Numeric) else "size"
     integer = isinstance(part, Numeric) and part.integer
@@ -253,16 +260,16 @@ def _numbers(
             a, _ = shaped(seal)
         except Unusable:
             return False
-        return sealed.matches(a, seal, part.tol, salt, f"{what}#{m.key}")
+        return sealed.matches(a, seal, tol, salt, f"{what}#{m.key}")
 
     try:
         a, notes = shaped(expected)
     except Unusable as u:
         return _mistaken(_mistakes(found, shared=False), same_as) or u.verdict
-    verdict = _by_digest(a, expected, found, part.tol, salt, what)
+    verdict = _by_digest(a, expected, found, tol, salt, what)
     if verdict is not None:
-        return replace(verdict, message=sentence(verdict.message, *notes))
-    return Verdict("incorrect", 0.0, sentence(_NOT_IT, *notes))
+        return replace(verdict, message=sentence(verdict.message, *notes, note))
+    return Verdict("incorrect", 0.0, sentence(_NOT_IT, *notes, note))
 
 
 class _Option:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from grader import bank
-from grader.bank.model import Function, Model, Numeric
+from grader.bank.model import Function, Model, NumberSet, Numeric
 from grader.compare import kinds
 from grader.compare.layout import assemble
 from grader.compare.scoring import grade, reference
@@ -66,11 +66,55 @@ def test_the_sealed_verdict_of_every_part_is_the_trusted_one(question):
     assert compared or any(isinstance(p, Model) for p in question.parts)
 
 
-def test_a_model_part_says_the_instructors_grader_scores_it():
-    question = bank.get("cls.iris")
-    local = sealedkey.check(key("classification"), question.id, None)
-    (part,) = [p for p in local.parts if isinstance(question.part(p.name), Model)]
-    assert part.status == "missing" and "held-out data" in part.message
+#: A float32 computation's error: beyond float64's default rtol (1e-6), within float32's
+#: 100 units in the last place (1.2e-5).
+FLOAT32_ERROR = 1 + 4e-6
+
+
+def _single(question):
+    """The reference answer with every numeric part float32 can hold computed in float32,
+    as a float32 computation's error leaves it (a diverging run's 1e300 cannot be held)."""
+    return {
+        name: np.asarray(np.asarray(value) * FLOAT32_ERROR, dtype=np.float32)
+        if _fits_float32(question, name, value)
+        else value
+        for name, value in question.answer.items()
+    }
+
+
+def _fits_float32(question, name, value) -> bool:
+    part = question.part(name)
+    if not isinstance(part, Numeric | NumberSet) or getattr(part, "integer", False):
+        return False  # counts are exact whatever their type
+    return bool(np.all(np.abs(np.asarray(value, dtype=np.float64)) < 1e30))
+
+
+NUMERIC = [q for q in GRADED if any(isinstance(p, Numeric | NumberSet) for p in q.parts)]
+
+
+@pytest.mark.parametrize("question", NUMERIC, ids=lambda q: q.id)
+def test_a_float32_answer_is_judged_at_float32_precision_as_by_the_grader(question):
+    answer = assemble(question, _single(question))
+    trusted = grade(question, encode(question, answer))
+    local = sealedkey.check(key(question.assignment), question.id, answer)
+    for ours, theirs in zip(trusted.parts, local.parts, strict=True):
+        if isinstance(question.part(ours.name), Numeric | NumberSet):
+            assert ours.status == "correct", (ours.name, ours.message)  # rounding only
+            assert theirs.status == "correct", (ours.name, theirs.message)
+
+
+def test_a_float32_answer_s_check_says_at_which_precision():
+    question, sealed = bank.get("fp.1.1"), key("forward-pass")
+    single = _single(question)
+    local = sealedkey.check(sealed, question.id, assemble(question, single))
+    assert local.parts[0].status == "correct"
+    assert "compared at float32 precision (relative tolerance 1e-05)" in local.parts[0].message
+    # the control: the same error in float64 is beyond the part's tolerance, for both
+    double = assemble(question, {"z": np.asarray(single["z"], dtype=np.float64)})
+    assert sealedkey.check(sealed, question.id, double).parts[0].status == "incorrect"
+    assert grade(question, encode(question, double)).parts[0].status == "incorrect"
+    off = assemble(question, {"z": np.asarray(question.answer["z"], dtype=np.float32) * 1.001})
+    assert sealedkey.check(sealed, question.id, off).parts[0].score == 0
 
 
 def test_grader_check_in_the_release_folder_uses_the_sealed_key(monkeypatch, capsys):
