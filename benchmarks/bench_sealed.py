@@ -5,10 +5,10 @@
 Measured side by side in one run, at the production scrypt cost (`sealed.COST`):
 
 - one offline guess against one sealed part: one scrypt call;
-- `sealed.matches()` as a check would call it, for shapes (1,), (2, 1), (30,), (10, 3):
-  a right value (one call on the expected value's seal), a wrong value against a part
-  with no catalogued mistake (one call), and a wrong value against a part with 5
-  mistakes (the expected value's seal, then each mistake's: 6 calls, none matching);
+- a check as `grader.student.sealedkey` makes it, for shapes (1,), (2, 1), (30,), (10, 3):
+  a right value and a wrong value against a part with no catalogued mistake (one
+  `matches` call each), and a wrong value against a part with 5 mistakes sealed on the
+  expected value's grids (`seal_on`: one `digest_on` call, compared with all 6 digests);
 
 each with its ratio to one guess; every time is a median of `--repeats`, the four runs
 of a row taken in turns (the machine is shared). Values and seals are built beforehand.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import hmac
 import statistics
 import time
 from collections.abc import Callable
@@ -28,9 +29,10 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.bank.model import Tolerance
-from grader.compare.sealed import COST, Seal, matches, seal
+from grader.compare.sealed import COST, Seal, digest_on, matches, seal, seal_on
 
 SALT = b"benchmark-course-salt"
+LABEL = "fp.1.1/z"
 TOL = Tolerance()
 SHAPES = [(1,), (2, 1), (30,), (10, 3)]
 MISTAKES: list[Callable[[np.ndarray], np.ndarray]] = [
@@ -61,10 +63,14 @@ def _guess() -> bytes:
     )
 
 
-def _check(value: np.ndarray, seals: list[tuple[str, Seal]]) -> int | None:
-    """The index of the first seal `value` matches, trying them in order (as a check)."""
-    for i, (label, s) in enumerate(seals):
-        if matches(value, s, TOL, SALT, label):
+def _check(value: np.ndarray, base: Seal, mistakes: list[Seal]) -> int | None:
+    """The index of the seal `value` matches (0: the expected value's, i: mistake i's),
+    from one digest on the expected value's grids, as a check makes it."""
+    if not mistakes:
+        return 0 if matches(value, base, TOL, SALT, LABEL) else None
+    digest = digest_on(value, base, TOL, SALT, LABEL)
+    for i, s in enumerate([base, *mistakes]):
+        if digest is not None and hmac.compare_digest(digest, s.digest):
             return i
     return None
 
@@ -83,11 +89,14 @@ def main() -> None:
     for shape in SHAPES:
         e = rng.normal(0, 3, shape)
         wrong = e + 1e-3 * (1 + np.abs(e))
-        labelled = [("fp.1.1/z", e)] + [(f"fp.1.1/z#{i}", m(e)) for i, m in enumerate(MISTAKES)]
-        seals = [(label, seal(v, TOL, SALT, label)) for label, v in labelled]
-        assert _check(e, seals) == 0 and _check(wrong, seals) is None
-        runs = [_guess, partial(_check, e, seals), partial(_check, wrong, seals[:1])]
-        guess, *times = _interleaved_ms([*runs, partial(_check, wrong, seals)], args.repeats)
+        base = seal(e, TOL, SALT, LABEL)
+        mistakes = [seal_on(m(e), base, TOL, SALT, LABEL) for m in MISTAKES]
+        assert _check(e, base, []) == 0 and _check(wrong, base, mistakes) is None
+        assert _check(MISTAKES[2](e), base, mistakes) == 3
+        runs = [_guess, partial(_check, e, base, []), partial(_check, wrong, base, [])]
+        guess, *times = _interleaved_ms(
+            [*runs, partial(_check, wrong, base, mistakes)], args.repeats
+        )
         guesses.append(guess)
         cells = [f"{f:.2f}" for t in times for f in (t, t / guess)]
         table.add_row(str(shape), f"{guess:.2f}", *cells)

@@ -1,5 +1,6 @@
-"""The student runtime (student/pyproject.toml) built into a fresh virtual environment with
-the README's command, `pip install ./student`: it holds no answer key (no `reference`, no
+"""The student runtime (student/pyproject.toml) built as the README says (`pip wheel
+--no-deps ./student`) and installed into a fresh virtual environment with the README's
+command, `pip install <the wheel>`: it holds no answer key (no `reference`, no
 bank computation, no `grader key`, no graded answer value in any installed file) and the
 release notebooks run against it, their check cells finding the release folder's sealed
 key."""
@@ -31,17 +32,35 @@ INSTALL = 1200  # seconds for the install: numpy, SymPy, Keras, JAX... (from the
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh environment with the student runtime installed as a student would."""
-    folder = tmp_path_factory.mktemp("student-runtime") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=120)
+    folder = tmp_path_factory.mktemp("student-runtime")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "./student", "-w", str(folder)],
+        cwd=ROOT,  # the instructor builds it from the repository
+        capture_output=True,
+        text=True,
+        timeout=INSTALL,
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    (wheel,) = folder.glob("optigrade_student-*.whl")
+    assert wheel.name in _readme_command()  # the wheel the README's command installs
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     install = subprocess.run(
-        [str(folder / "bin" / "python"), "-m", "pip", "install", "./student"],
-        cwd=ROOT,  # from a copy of the course repository, as the README says
+        [str(venv / "bin" / "python"), "-m", "pip", "install", str(wheel)],
+        cwd=folder,  # the student has the wheel, not the repository
         capture_output=True,
         text=True,
         timeout=INSTALL,
     )
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
-    return folder
+    return venv
+
+
+def _readme_command() -> str:
+    """The first line of the code block under the README's "### Students" heading."""
+    found = re.search(r"^### Students\n+```\n(.+)\n", (ROOT / "README.md").read_text(), re.M)
+    assert found, "no install command under the README's ### Students heading"
+    return found[1]
 
 
 def _run(venv: Path, *argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
