@@ -89,8 +89,18 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if any(found.values()) else 0
 
 
+def _cluster_address(text: str) -> str:
+    from grader.grade.cluster import parse
+
+    try:
+        return parse(text).text
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _grade(args: argparse.Namespace) -> int:
     from grader.grade.batch import UNISOLATED, grade_assignment
+    from grader.grade.cluster import ClusterUnavailable
     from grader.grade.jail import IsolationUnavailable
     from grader.grade.pool import PoolFailed
 
@@ -110,7 +120,11 @@ def _grade(args: argparse.Namespace) -> int:
             progress=sys.stderr.isatty(),
             gradebook=course if args.gradebook else None,
             trust_submissions=args.trust_submissions,
+            cluster=args.cluster,
         )
+    except ClusterUnavailable as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except IsolationUnavailable as error:
         print(f"grader: refusing to run student code: {error}.", file=sys.stderr)
         print(
@@ -289,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         "grader grade forward-pass                      # submitted/<student>/forward-pass/",
         "grader grade forward-pass --submitted lms-downloads.zip --jobs 4",
         "grader grade forward-pass --force --gradebook  # regrade all; fill gradebook.db",
+        "grader grade backpropagation --cluster tcp://scheduler:8786",
     )
     grade.add_argument("assignment", help="assignment id, e.g. forward-pass")
     grade.add_argument(
@@ -335,6 +350,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="where student code cannot be isolated (no user namespaces: some containers, "
         "macOS, Windows), grade anyway, without isolation; every result, feedback page and "
         "the report then say so. Without it, grading refuses there (exit code 3)",
+    )
+    grade.add_argument(
+        "--cluster",
+        type=_cluster_address,
+        metavar="ADDRESS",
+        help="grade on Dask: a running scheduler (tcp://host:8786), or local:N for N worker "
+        "processes here; each node runs the same sandbox, the answer key stays here "
+        "(docs/CLUSTER.md). Exit code 2 if the scheduler does not answer",
     )
     _course_option(grade)
     grade.set_defaults(run=_grade)

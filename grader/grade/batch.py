@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
@@ -30,6 +30,11 @@ from grader.grade import jail, results, submissions
 from grader.grade.isolation import Limits
 from grader.grade.pool import WorkerPool
 from grader.grade.restore import grade_id_of, is_test, restore
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from grader.grade.cluster import ClusterPool
 
 #: Course folders besides the submissions, the source and the output that student code
 #: must not see (relative to the working directory: nbgrader's gradebook, other students'
@@ -105,6 +110,7 @@ def grade_assignment(
     hide: Sequence[Path] = (),
     gradebook: Path | None = None,
     exports: bool = True,
+    cluster: str | Client | None = None,
 ) -> BatchSummary:
     """Grade every submission of `assignment` (see the module doc). `jobs` workers (default:
     the number of cores); `timeout` and `cell_timeout` in seconds of wall-clock time per
@@ -112,9 +118,11 @@ def grade_assignment(
     must not see (it sees none but the installation and the release anyway). Student code
     runs isolated (`grader.grade.jail`); where that cannot be had, grading raises
     `IsolationUnavailable` unless `trust_submissions`, which grades without isolation and
-    says so in every output. Ends with the exports unless `exports` is False (feedback
-    pages, report.html and, given the nbgrader course `gradebook`, its gradebook's scores):
-    an export that fails is a warning, never an error."""
+    says so in every output. `cluster` grades on Dask instead of local workers: a
+    scheduler's address, ``local:N`` or a connected client (`grader.grade.cluster`).
+    Ends with the exports unless `exports` is False (feedback pages, report.html and,
+    given the nbgrader course `gradebook`, its gradebook's scores): an export that fails
+    is a warning, never an error."""
     started = time.monotonic()
     out = out if out is not None else Path("graded") / assignment
     folder = out / "results"
@@ -135,14 +143,14 @@ def grade_assignment(
     if pending:
         limits = Limits(timeout=timeout, cell_timeout=cell_timeout, memory_mb=memory_mb)
         private = [submitted, source, out, *hide, *map(Path, COURSE_PRIVATE)]
-        try:
-            found_jail: jail.Jail | None = jail.find()
-        except jail.IsolationUnavailable as e:
-            if not trust_submissions:
-                raise
-            found_jail = None
-            summary.unisolated = str(e)
-            summary.warnings.append(f"{UNISOLATED}: {e}")
+        found_jail: jail.Jail | None = None
+        if cluster is None:  # a cluster's grading nodes probe their own (grader.grade.node)
+            try:
+                found_jail = jail.find()
+            except jail.IsolationUnavailable as e:
+                if not trust_submissions:
+                    raise
+                _unisolated(summary, str(e))
         settings = {
             "assignment": assignment,
             "limits": asdict(limits),
@@ -151,16 +159,19 @@ def grade_assignment(
             "keras_backend": keras_backend or os.environ.get("KERAS_BACKEND", "jax"),
             "jail": found_jail and found_jail.mode,
             "bwrap": found_jail and found_jail.bwrap,
+            "trust": trust_submissions,
         }
         size = min(jobs or os.cpu_count() or 1, len(pending))
         with (
             log.running(),
             _scratch(out) as scratch,
-            WorkerPool(size, {**settings, "scratch": str(scratch)}) as pool,
+            _pool(cluster, size, {**settings, "scratch": str(scratch)}) as pool,
         ):
             for job, reply in pool.map(job for job, _ in pending.values()):
                 meta = pending[job["student"]][1]
                 _finish(folder, _merge(meta, reply, src), summary, log)
+        if not isinstance(pool, WorkerPool) and pool.unisolated:  # said by a grading node
+            _unisolated(summary, pool.unisolated)
     _tables(out, folder, src, found.submissions, summary)
     if exports:
         from grader.export.run import write_all  # matplotlib loads only now
@@ -168,6 +179,22 @@ def grade_assignment(
         summary.warnings += write_all(out, gradebook)
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
+
+
+def _pool(
+    cluster: str | Client | None, size: int, settings: dict[str, Any]
+) -> WorkerPool | ClusterPool:
+    """The local pool of `size` workers, or the Dask cluster named by `cluster`."""
+    if cluster is None:
+        return WorkerPool(size, settings)
+    from grader.grade.cluster import ClusterPool  # Dask loads only for a cluster
+
+    return ClusterPool(cluster, settings)
+
+
+def _unisolated(summary: BatchSummary, why: str) -> None:
+    summary.unisolated = summary.unisolated or why
+    summary.warnings.append(f"{UNISOLATED}: {why}")
 
 
 def _pending(

@@ -97,7 +97,7 @@ class WorkerPool:
                     if attempts[id(job)] < ATTEMPTS:
                         queue.appendleft((job, attempts[id(job)] + 1))
                     else:
-                        yield job, _internal(job, "the grading worker died twice on it")
+                        yield job, internal(job, "the grading worker died twice on it")
                 elif "fatal" in reply:
                     raise PoolFailed(f"a grading worker could not start: {reply['fatal']}")
                 elif "ready" in reply:
@@ -163,5 +163,6 @@ def _stop(slot: _Slot) -> None:
     os.close(slot.exited)
 
 
-def _internal(job: Job, reason: str) -> Job:
+def internal(job: Job, reason: str) -> Job:
+    """The reply of a job the grader could not grade, saying why."""
     return {"student": job.get("student"), "status": "internal-error", "reason": reason}

@@ -14,8 +14,6 @@ back the recorded answers, which the judge grades with the same `grade()` as
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,18 +23,18 @@ from pathlib import Path
 from typing import Any
 
 from grader.grade import results
-from grader.grade.messages import receive, send, serve
+from grader.grade.channel import RunnerProcess
+from grader.grade.messages import serve
+from grader.grade.pool import internal
 
-MARGIN = 60.0  # seconds past the submission limit before a runner counts as hung
 
-
-def _failed(job: dict[str, Any], e: Exception) -> dict[str, Any]:
+def failed(job: dict[str, Any], e: Exception) -> dict[str, Any]:
     reason = f"the grader failed: {type(e).__name__}: {e}"
     return {"student": job.get("student"), "status": "internal-error", "reason": reason}
 
 
 def main(inbox: Connection, outbox: Connection) -> None:
-    serve(inbox, outbox, Worker, _failed)
+    serve(inbox, outbox, Worker, failed)
 
 
 def preload(assignment: str) -> None:
@@ -55,104 +53,32 @@ def preload(assignment: str) -> None:
                 scoring.grade(q, wire.load(scratch, q.id), hidden=True)
 
 
-class RunnerFailed(RuntimeError):
-    """The sandbox runner could not start, died or hung."""
+class Judge:
+    """The key's half of grading: the assignment's questions, and each run's recorded
+    answers graded with them. A pool worker judges what its runner sends back; the client
+    of a cluster (`grader.grade.cluster`) judges what its grading nodes send back."""
 
-
-class RunnerProcess:
-    """The judge's end of its sandbox runner process (started again after it exits)."""
-
-    def __init__(self, settings: dict[str, Any]) -> None:
-        self.settings = settings
-        self.process: subprocess.Popen | None = None
-
-    def _start(self) -> None:
-        from grader.grade.jail import Jail, masked, readable
-
-        jobs_r, jobs_w = os.pipe()
-        replies_r, replies_w = os.pipe()
-        command = [sys.executable, "-P", "-m", "grader.grade.runner", str(jobs_r), str(replies_w)]
-        path = [p for p in sys.path if p]  # what this process imports: same path, no cwd
-        if self.settings.get("jail"):  # inside bubblewrap: the view, and nothing of our env
-            jailed = Jail(self.settings["bwrap"], self.settings["jail"])
-            seen = readable(map(Path, self.settings["private"]))
-            path = [p for p in path if any(Path(p) == s or s in Path(p).parents for s in seen)]
-            env = {"PATH": "/usr/bin:/bin", "LANG": os.environ.get("LANG", "C.UTF-8")}
-            env |= {"HOME": "/tmp", "PYTHONPATH": os.pathsep.join(path)}
-            command = jailed.command(command, env, seen, masked())
-        else:
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
-        self.process = subprocess.Popen(
-            command, pass_fds=(jobs_r, replies_w), stdin=subprocess.DEVNULL, env=env
-        )
-        os.close(jobs_r)
-        os.close(replies_w)
-        self.inbox = Connection(replies_r, writable=False)
-        self.outbox = Connection(jobs_w, readable=False)
-        send(self.outbox, self.settings)
-        ready = self._reply(float(self.settings.get("start_timeout", 300)))
-        if "fatal" in ready:
-            self.close()
-            raise RunnerFailed(f"the sandbox runner could not start: {ready['fatal']}")
-
-    def _reply(self, timeout: float) -> dict[str, Any]:
-        if not self.inbox.poll(timeout):
-            self.close()
-            raise RunnerFailed(f"the sandbox runner did not answer within {timeout:g} s")
-        try:
-            return receive(self.inbox)
-        except EOFError:
-            self.close()
-            raise RunnerFailed("the sandbox runner died") from None
-
-    def run(self, job: dict[str, Any]) -> dict[str, Any]:
-        if self.process is None or self.process.poll() is not None:
-            self.close()
-            self._start()
-        send(self.outbox, job)
-        return self._reply(float(self.settings["limits"]["timeout"]) + MARGIN)
-
-    def close(self) -> None:
-        if self.process is None:
-            return
-        with suppress(OSError):
-            send(self.outbox, {"stop": True})
-        with suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=10)
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        for end in (self.inbox, self.outbox):
-            end.close()
-        self.process = None
-
-
-class Worker:
-    """The questions and the runner, built once per worker process."""
-
-    def __init__(self, settings: dict[str, Any]) -> None:
-        preload(settings["assignment"])
+    def __init__(self, assignment: str) -> None:
+        preload(assignment)
         from grader import bank
+
+        self.questions = {q.id: q for q in bank.questions(assignment)}
+
+    def specs(self) -> list[dict[str, Any]]:
+        """What a runner may know of the questions (`grader.bank.spec`: no answer)."""
         from grader.bank.spec import to_spec
 
-        self.questions = {q.id: q for q in bank.questions(settings["assignment"])}
-        specs = [to_spec(q, hidden=True) for q in self.questions.values()]
-        self.mode = settings.get("jail")
-        self.runner = RunnerProcess({**settings, "specs": specs})
+        return [to_spec(q, hidden=True) for q in self.questions.values()]
 
-    def handle(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Have one restored notebook run, and grade its recorded answers."""
+    def reply(self, job: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+        """The reply to `job` from its runner's reply `run` (its outcome and records)."""
         from grader.grade.sandbox import RunOutcome
 
-        started = time.monotonic()
+        if "error" in run:
+            return internal(job, run["error"])
         tests = {str(qid): int(i) for qid, i in job["tests"].items()}
         questions = [self.questions[qid] for qid in tests]
-        try:
-            run = self.runner.run({"cells": job["cells"]})
-        except RunnerFailed as e:
-            return {"student": job["student"], "status": "internal-error", "reason": str(e)}
-        if "error" in run:
-            return {"student": job["student"], "status": "internal-error", "reason": run["error"]}
+        run = dict(run)
         with tempfile.TemporaryDirectory() as folder:
             records = _unpacked(run.pop("records"), Path(folder))
             outcome = RunOutcome(**run, records=records)
@@ -164,10 +90,28 @@ class Worker:
             "questions": entries,
             "cells": outcome.cells,
             "protections": outcome.protections,
-            "isolation": self.mode or "none",
             "output": outcome.output,
             "leftover": outcome.leftover,
             "run_seconds": outcome.seconds,
+        }
+
+
+class Worker:
+    """The judge and its runner, built once per worker process."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.judge = Judge(settings["assignment"])
+        self.mode = settings.get("jail")
+        self.runner = RunnerProcess({**settings, "specs": self.judge.specs()})
+
+    def handle(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Have one restored notebook run, and grade its recorded answers."""
+        started = time.monotonic()
+        reply = self.judge.reply(job, self.runner.run({"cells": job["cells"]}))
+        if "questions" not in reply:
+            return reply
+        return reply | {
+            "isolation": self.mode or "none",
             "seconds": round(time.monotonic() - started, 3),
         }
 

@@ -98,15 +98,10 @@ def _other_kernel(nb: nbformat.NotebookNode) -> None:
     nb.metadata["kernelspec"] = {"name": "ir", "language": "R", "display_name": "R"}
 
 
-@pytest.fixture(scope="module")
-def graded(module_course, kit):
-    c = module_course
-    server = socket.create_server(("127.0.0.1", 0))
-    server.setblocking(False)
-    port = server.getsockname()[1]
+def submit_contained(c, kit) -> None:
+    """The hostile kinds whose code names no path of the course (the cluster's test grades
+    them too, into other output folders), with a good and a wrong submission."""
     first, second = kit.gid("fp.1.1"), kit.gid("fp.2.1")
-    good_notebook = c.submitted / "good" / "forward-pass" / "forward-pass.ipynb"
-
     c.submit("good")
     c.submit("wrong", {q: kit.wrong(q) for q in kit.questions})
     c.submit("loop", after={first: LOOP})
@@ -123,6 +118,18 @@ def graded(module_course, kit):
         before={first: PATCH_NUMPY_AND_BUILTINS},
     )
     c.submit("editor", {"fp.1.1": kit.wrong("fp.1.1")}, drop=(second,), edit=_tamper)
+
+
+@pytest.fixture(scope="module")
+def graded(module_course, kit):
+    c = module_course
+    server = socket.create_server(("127.0.0.1", 0))
+    server.setblocking(False)
+    port = server.getsockname()[1]
+    first, second = kit.gid("fp.1.1"), kit.gid("fp.2.1")
+    good_notebook = c.submitted / "good" / "forward-pass" / "forward-pass.ipynb"
+
+    submit_contained(c, kit)
     writes = probes(
         ("tmp", f"open('/tmp/{TOKEN}', 'w').write('x')"),
         ("parent", "open('../escape.txt', 'w').write('x')"),

@@ -1,0 +1,98 @@
+"""The judge's end of a sandbox runner: start `grader.grade.runner` (inside bubblewrap
+where the settings say so), hand it one job at a time, read its reply.
+
+Used where the key is (a pool worker, `grader.grade.worker`) and where it is not (a
+cluster's grading node, `grader.grade.node`), so it imports no key itself. Messages are
+JSON on two pipes (`grader.grade.messages`), never pickle.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import suppress
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from grader.grade.messages import receive, send
+
+MARGIN = 60.0  # seconds past the submission limit before a runner counts as hung
+
+
+class RunnerFailed(RuntimeError):
+    """The sandbox runner could not start, died or hung."""
+
+
+class RunnerProcess:
+    """A sandbox runner process per `settings` (started again after it exits)."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        from grader.grade.jail import Jail, masked, readable
+
+        jobs_r, jobs_w = os.pipe()
+        replies_r, replies_w = os.pipe()
+        command = [sys.executable, "-P", "-m", "grader.grade.runner", str(jobs_r), str(replies_w)]
+        path = [p for p in sys.path if p]  # what this process imports: same path, no cwd
+        if self.settings.get("jail"):  # inside bubblewrap: the view, and nothing of our env
+            jailed = Jail(self.settings["bwrap"], self.settings["jail"])
+            seen = readable(map(Path, self.settings["private"]))
+            path = [p for p in path if any(Path(p) == s or s in Path(p).parents for s in seen)]
+            env = {"PATH": "/usr/bin:/bin", "LANG": os.environ.get("LANG", "C.UTF-8")}
+            env |= {"HOME": "/tmp", "PYTHONPATH": os.pathsep.join(path)}
+            command = jailed.command(command, env, seen, masked())
+        else:
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+        self.process = subprocess.Popen(
+            command, pass_fds=(jobs_r, replies_w), stdin=subprocess.DEVNULL, env=env
+        )
+        os.close(jobs_r)
+        os.close(replies_w)
+        self.inbox = Connection(replies_r, writable=False)
+        self.outbox = Connection(jobs_w, readable=False)
+        send(self.outbox, self.settings)
+        ready = self._reply(float(self.settings.get("start_timeout", 300)))
+        if "fatal" in ready:
+            self.close()
+            raise RunnerFailed(f"the sandbox runner could not start: {ready['fatal']}")
+
+    def _reply(self, timeout: float) -> dict[str, Any]:
+        if not self.inbox.poll(timeout):
+            self.close()
+            raise RunnerFailed(f"the sandbox runner did not answer within {timeout:g} s")
+        try:
+            return receive(self.inbox)
+        except EOFError:
+            self.close()
+            raise RunnerFailed("the sandbox runner died") from None
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        """The runner's reply to a job, or {"error": why} when the runner could not start,
+        died or hung (a fresh one starts for the next job)."""
+        try:
+            if self.process is None or self.process.poll() is not None:
+                self.close()
+                self.start()
+            send(self.outbox, job)
+            return self._reply(float(self.settings["limits"]["timeout"]) + MARGIN)
+        except RunnerFailed as e:
+            return {"error": str(e)}
+
+    def close(self) -> None:
+        if self.process is None:
+            return
+        with suppress(OSError):
+            send(self.outbox, {"stop": True})
+        with suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for end in (self.inbox, self.outbox):
+            end.close()
+        self.process = None
