@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from grader import bank
+from grader.bank.spec import to_spec
 from grader.grade import jail, sandbox
 
 SCRIPT = textwrap.dedent(
@@ -25,10 +27,11 @@ SCRIPT = textwrap.dedent(
     import tempfile
     from pathlib import Path
     from grader.grade.runner import preload
-    preload([])
+    cells, mode, release, tmp, specs = json.loads(sys.argv[1])
+    from grader.student import api
+    api.provide(preload(specs))  # as the runner does: grader.score encodes for the specs
     from grader.grade import child, isolation, jail, sandbox
 
-    cells, mode, release, tmp = json.loads(sys.argv[1])
     cells = [(i, source, test) for i, (source, test) in enumerate(cells)]
     limits = isolation.Limits(file_bytes=2**20, cell_timeout=60, timeout=120)
     box = sandbox.Sandbox(
@@ -73,14 +76,20 @@ MODES = [m for m in jail.MODES if (m != "root" or os.geteuid() == 0) and _works(
 
 
 def run(
-    cells: list[tuple[str, bool]], course: Path, mode: str | None, tmp: tuple[str, ...] = ()
+    cells: list[tuple[str, bool]],
+    course: Path,
+    mode: str | None,
+    tmp: tuple[str, ...] = (),
+    questions: tuple[str, ...] = (),
 ) -> dict:
-    """Run `cells` in a sandbox as a worker in `mode` would (None: not isolated)."""
+    """Run `cells` in a sandbox as a worker in `mode` would (None: not isolated), with
+    `questions` given to `grader.score` as the runner gives them (as specs)."""
     release = course / "release"
     release.mkdir(parents=True, exist_ok=True)
     (release / "data.csv").write_text("x,y\n1,2\n")
     packed = jail.pack_release(release)
-    argv = [sys.executable, "-c", SCRIPT, json.dumps([cells, mode, packed, list(tmp)])]
+    specs = [to_spec(bank.get(qid), hidden=True) for qid in questions]
+    argv = [sys.executable, "-c", SCRIPT, json.dumps([cells, mode, packed, list(tmp), specs])]
     path = os.pathsep.join(p for p in sys.path if p)
     if mode is not None:
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": path}
@@ -219,16 +228,31 @@ def test_an_installation_under_a_private_temporary_folder_stays_importable(mode,
         [
             ("import sklearn.metrics\nprint('imported', sklearn.__name__)", False),
             ("import grader\ngrader.score('fp.1.1', [[3.0], [3.0]])", True),
+            (RECORDED, False),  # what grader.score does, with its exceptions shown
         ],
         tmp_path,
         mode,
         (tmp,),
+        ("fp.1.1",),
     )
     assert found["status"] == "completed", found
     assert outputs(found)[0] == "imported sklearn"
     assert "private-tmp" in found["protections"]["active"]
+    assert outputs(found)[2] == "recorded", outputs(found)[2]
     (folder,) = found["copied"].values()
-    assert "fp.1.1.json" in folder  # the answer was recorded (with its array beside it)
+    assert "fp.1.1.json" in folder, outputs(found)  # recorded (with its array beside it)
+
+
+#: grader.score's recording, step by step, printing what fails (grader.score never raises).
+RECORDED = """import tempfile, traceback
+try:
+    from grader.compare.wire import dump, encode
+    from grader.student import api
+    with tempfile.TemporaryDirectory() as folder:
+        dump(encode(api._question('fp.1.1'), [[3.0], [3.0]], False), folder, 'fp.1.1')
+    print('recorded')
+except Exception:
+    print(traceback.format_exc()[-1500:])"""
 
 
 def test_every_mode_this_machine_allows_is_tested():
