@@ -33,6 +33,11 @@ class RunnerProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.ready()
+
+    def launch(self) -> None:
+        """Start the runner process and send it its settings, without waiting for it."""
         from grader.grade.jail import Jail, masked, readable
 
         jobs_r, jobs_w = os.pipe()
@@ -56,6 +61,9 @@ class RunnerProcess:
         self.inbox = Connection(replies_r, writable=False)
         self.outbox = Connection(jobs_w, readable=False)
         send(self.outbox, self.settings)
+
+    def ready(self) -> None:
+        """Wait until the launched runner says it is ready (RunnerFailed: it cannot be)."""
         ready = self._reply(float(self.settings.get("start_timeout", 300)))
         if "fatal" in ready:
             self.close()

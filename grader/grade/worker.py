@@ -58,11 +58,17 @@ class Judge:
     answers graded with them. A pool worker judges what its runner sends back; the client
     of a cluster (`grader.grade.cluster`) judges what its grading nodes send back."""
 
-    def __init__(self, assignment: str) -> None:
-        preload(assignment)
+    def __init__(self, assignment: str, warm: bool = True) -> None:
         from grader import bank
 
+        self.assignment = assignment
         self.questions = {q.id: q for q in bank.questions(assignment)}
+        if warm:
+            self.warm()
+
+    def warm(self) -> None:
+        """Pay the engine's imports and first gradings now, not on a first submission."""
+        preload(self.assignment)
 
     def specs(self) -> list[dict[str, Any]]:
         """What a runner may know of the questions (`grader.bank.spec`: no answer)."""
@@ -100,9 +106,14 @@ class Worker:
     """The judge and its runner, built once per worker process."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        self.judge = Judge(settings["assignment"])
+        self.judge = Judge(settings["assignment"], warm=False)
         self.mode = settings.get("jail")
         self.runner = RunnerProcess({**settings, "specs": self.judge.specs()})
+        # started now, while the pool waits for its workers, not on a first submission; its
+        # imports run beside the judge's warm-up
+        self.runner.launch()
+        self.judge.warm()
+        self.runner.ready()
 
     def handle(self, job: dict[str, Any]) -> dict[str, Any]:
         """Have one restored notebook run, and grade its recorded answers."""
