@@ -120,7 +120,7 @@ class ClusterPool:
     def __init__(self, target: str | Client, settings: dict[str, Any]) -> None:
         self.cluster: LocalCluster | None = None
         self.client, self.owned = self._connect(target)  # first: an unanswered one fails fast
-        self.judge = Judge(settings["assignment"])
+        self.judge = Judge(settings["assignment"], warm=False)
         self.unisolated = ""  # why a node ran student code without isolation (trusted)
         self.address = str(self.client.scheduler.address)
         node_settings = {k: v for k, v in settings.items() if k not in ("scratch", "jail")}
@@ -129,6 +129,12 @@ class ClusterPool:
         # a task rather than scattered data: recomputed should every worker holding it die
         self.settings = self.client.submit(str, text, key=f"optigrade-settings-{self.digest}")
         self.futures: dict[Future, Job] = {}
+        # each worker's runner starts now, beside the judge's warm-up, as in the local pool
+        self.warming = [
+            self.client.submit(node.warm, self.digest, self.settings, workers=[w], pure=False)
+            for w in self.client.scheduler_info()["workers"]
+        ]
+        self.judge.warm()
 
     def _connect(self, target: str | Client) -> tuple[Client, bool]:
         from distributed import Client
@@ -152,15 +158,21 @@ class ClusterPool:
                 node.run, self.digest, self.settings, {"cells": job["cells"]}, key=key
             )
             self.futures[task] = job
-        for task in as_completed(list(self.futures), loop=self.client.loop):
+        done = as_completed(
+            list(self.futures), loop=self.client.loop, with_results=True, raise_errors=False
+        )
+        for task, result in done:  # fetched in the background, not one round trip each
             job = self.futures.pop(task)
-            yield job, self._reply(job, task)
+            yield job, self._reply(job, task, result)
 
-    def _reply(self, job: Job, task: Future) -> Job:
+    def _reply(self, job: Job, task: Future, result: object) -> Job:
+        """The reply to `job` from its finished task's `result` (its JSON text)."""
         from distributed import KilledWorker
 
         try:
-            found = json.loads(task.result())
+            if task.status != "finished":
+                task.result()  # raises what the task met (KilledWorker, cancelled...)
+            found = json.loads(str(result))
         except KilledWorker as e:
             return internal(job, _died(e.allowed_failures + 1))
         except (OSError, TimeoutError, json.JSONDecodeError) as e:
@@ -184,8 +196,8 @@ class ClusterPool:
         return reply | {"isolation": found["isolation"], "seconds": round(seconds, 3)}
 
     def close(self) -> None:
-        if self.futures:
-            self.client.cancel(list(self.futures))
+        if self.futures or self.warming:
+            self.client.cancel([*self.futures, *self.warming])
         self.settings.release()
         if self.owned:
             self.client.close()

@@ -25,12 +25,13 @@ import socket
 import tempfile
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.grade import jail
-from grader.grade.channel import RunnerProcess
+from grader.grade.channel import RunnerFailed, RunnerProcess
 
 #: Sandbox uid indices claimed on a node start here, above any local pool's (0, 1, ...),
 #: so that no two sandboxes of one machine share a uid (see `isolation.sandbox_uid`).
@@ -116,22 +117,41 @@ def _runner(digest: str, settings: dict[str, Any], found: jail.Jail | None) -> R
     return slot.process
 
 
-def run(digest: str, settings: str, job: dict[str, Any]) -> str:
-    """Run one job (its "cells") on this node: the runner's reply with this node's
-    isolation mode and the time taken, or {"refused": why} where it cannot isolate and
-    the submissions are not trusted; JSON text. `settings` is the batch's, as JSON text
-    (`digest`: its hash, naming the batch)."""
-    found, unisolated = _isolation()
+def _batch_runner(digest: str, settings: str) -> RunnerProcess | None:
+    """This thread's runner for the batch (`settings` as JSON text, parsed once per batch;
+    `digest`: its hash), or None where this node cannot isolate and the submissions are
+    not trusted."""
+    found, _ = _isolation()
     with _lock:
-        if digest not in _batches:  # parsed once per batch, not per submission
+        if digest not in _batches:
             _batches.clear()
             _batches[digest] = json.loads(settings)
         batch = _batches[digest]
     if found is None and not batch.get("trust"):
+        return None
+    return _runner(digest, batch, found)
+
+
+def warm(digest: str, settings: str) -> None:
+    """Start this thread's runner for the batch now (the client's warm-up task, beside its
+    own), not on the first submission; a runner that cannot start says why on that one."""
+    runner = _batch_runner(digest, settings)
+    if runner is not None and runner.process is None:
+        with suppress(RunnerFailed):
+            runner.start()
+
+
+def run(digest: str, settings: str, job: dict[str, Any]) -> str:
+    """Run one job (its "cells") on this node: the runner's reply with this node's
+    isolation mode and the time taken, or {"refused": why} where it cannot isolate and
+    the submissions are not trusted; JSON text."""
+    found, unisolated = _isolation()
+    runner = _batch_runner(digest, settings)
+    if runner is None:
         host = socket.gethostname()
         return json.dumps({"refused": f"the grading node {host} cannot isolate: {unisolated}"})
     started = time.monotonic()
-    reply = _runner(digest, batch, found).run({"cells": job["cells"]})
+    reply = runner.run({"cells": job["cells"]})
     return json.dumps(
         {
             "run": reply,

@@ -29,8 +29,7 @@ from grader.grade.pool import internal
 
 
 def failed(job: dict[str, Any], e: Exception) -> dict[str, Any]:
-    reason = f"the grader failed: {type(e).__name__}: {e}"
-    return {"student": job.get("student"), "status": "internal-error", "reason": reason}
+    return internal(job, f"the grader failed: {type(e).__name__}: {e}")
 
 
 def main(inbox: Connection, outbox: Connection) -> None:
