@@ -69,12 +69,17 @@ def _scratch() -> Path:
 
 
 def _claim_index(held: list[int]) -> int:
-    """The first sandbox index no other process of this machine holds, held (by an
-    advisory lock on a file in the temporary folder) until this process ends."""
+    """The first sandbox index no other process of this user holds on this machine, held
+    (by an advisory lock on a file in the temporary folder) until this process ends. Only
+    root's sandboxes take a uid by index, so each user has indices of their own."""
     index = INDEX_BASE
     while True:
-        path = Path(tempfile.gettempdir()) / f"optigrade-sandbox-{index}.lock"
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+        path = Path(tempfile.gettempdir()) / f"optigrade-sandbox-{os.getuid()}-{index}.lock"
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+        except OSError:  # a file of that name someone else made: the next one
+            index += 1
+            continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
