@@ -106,15 +106,22 @@ def _pid_of(client, address: str) -> int:
     return client.run(os.getpid, workers=[address])[address]
 
 
+def _executing(client) -> dict[str, list[str]]:
+    """The keys each worker is executing, as the workers themselves say. The scheduler's
+    `processing` also lists tasks only queued on a worker, which work stealing may move
+    elsewhere before they start: a kill then would not count against the task."""
+    return client.run(lambda dask_worker: [str(ts.key) for ts in dask_worker.state.executing])
+
+
 def _kill_workers_running(client, student: str, times: int, killed: list[int]) -> None:
-    """Kill the Dask worker process running `student`'s task, `times` times (each time
+    """Kill the Dask worker process executing `student`'s task, `times` times (each time
     once it has run for a second), within 5 minutes."""
     deadline = time.monotonic() + 300
     while len(killed) < times and time.monotonic() < deadline:
         busy = [
             address
-            for address, keys in client.processing().items()
-            if any(str(key).endswith(f"-{student}") for key in keys)
+            for address, keys in _executing(client).items()
+            if any(key.endswith(f"-{student}") for key in keys)
         ]
         if not busy:
             time.sleep(0.2)
