@@ -1,9 +1,9 @@
 """Per-submission overhead of the batch-grading sandbox (goal: at most 50 ms).
 
-Grades N copies of a small forward-pass notebook through the worker pool with one
-warmed-up worker inside bubblewrap (fork, namespaces, the read-only view and private
-mounts, the uid or capability drop, rlimits, IPython's run_cell, recording, the trusted
-worker's load and grade), in every isolation mode this account has, and runs the same
+Grades N copies of a small forward-pass notebook through the local pool with one
+warmed-up sandbox runner inside bubblewrap (fork, namespaces, the read-only view and
+private mounts, the uid or capability drop, rlimits, IPython's run_cell, recording, the
+judge's load and grade), in every isolation mode this account has, and runs the same
 cells with ``exec`` in a fresh namespace in this process, then prints the figures per
 submission and the overhead of each mode.
 
@@ -42,7 +42,7 @@ GOAL_MS = 50.0
 
 
 def cells() -> list[list]:
-    """A student's notebook as the worker receives it: (index, source, is a test cell),
+    """A student's notebook as a runner receives it: (index, source, is a test cell),
     the answers written as literals (the sandbox has no bank to compute them from)."""
     found = [[0, "import numpy as np\nimport grader", False]]
     for qid in QUESTIONS:
@@ -61,7 +61,7 @@ def job(student: str) -> dict:
 
 def sandboxed(n: int, mode: str) -> tuple[list[float], list[float]]:
     """Seconds per submission through the pool (between consecutive replies) and inside
-    the forked child, with the worker in bubblewrap `mode`."""
+    the forked child, with the runner in bubblewrap `mode`."""
     with tempfile.TemporaryDirectory() as scratch:
         settings = {
             "assignment": "forward-pass",
@@ -74,7 +74,7 @@ def sandboxed(n: int, mode: str) -> tuple[list[float], list[float]]:
         }
         os.chmod(scratch, 0o711)
         with WorkerPool(1, settings) as pool:
-            list(pool.map([job("warm-up")]))  # worker start-up is paid once per batch
+            list(pool.map([job("warm-up")]))  # runner start-up is paid once per batch
             times, replies = [time.perf_counter()], []
             for _, reply in pool.map(job(f"s{i:03d}") for i in range(n)):
                 times.append(time.perf_counter())
@@ -88,7 +88,7 @@ def sandboxed(n: int, mode: str) -> tuple[list[float], list[float]]:
 def in_process(n: int) -> list[float]:
     """Seconds per submission exec-ing the same cells in a fresh namespace here."""
     code = [compile(source, f"<cell {i}>", "exec") for i, source, _ in cells()]
-    exec(code[0], {})  # imports and the grader's caches warmed, as in a worker
+    exec(code[0], {})  # imports and the grader's caches warmed, as in a runner
     found = []
     for _ in range(n):
         started = time.perf_counter()
@@ -101,7 +101,7 @@ def in_process(n: int) -> list[float]:
 
 
 def fork_floor(n: int) -> list[float]:
-    """Seconds to fork a worker-sized process (same imports) and let it exit: the part of
+    """Seconds to fork a runner-sized process (same imports) and let it exit: the part of
     the overhead the machine sets, before any isolation or student code."""
     from grader.grade.child import make_shell
     from grader.grade.runner import preload
@@ -134,7 +134,7 @@ def measure(n: int) -> dict[str, list[float]]:
         found[f"{who}, {mode} mode, through the pool"] = pool
         found[f"{who}, {mode} mode, the forked child"] = child
     found[f"{who}, exec() in-process"] = in_process(n)
-    found[f"{who}, fork + exit of a worker-sized process"] = fork_floor(n)
+    found[f"{who}, fork + exit of a runner-sized process"] = fork_floor(n)
     return found
 
 
@@ -163,7 +163,7 @@ def main() -> None:
         return
     if args.user:
         ms |= as_user(args.user, n)
-    print(f"submissions: {n} (4 questions, {len(cells())} code cells each), 1 worker")
+    print(f"submissions: {n} (4 questions, {len(cells())} code cells each), 1 runner")
     print(
         f"load average: {load:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores"
     )

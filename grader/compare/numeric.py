@@ -29,25 +29,32 @@ def as_floats(value: Any) -> np.ndarray:
 
 def widened(tol: Tolerance, dtype: str, scale: float) -> tuple[Tolerance, str | None]:
     """The tolerance for an answer of `dtype` (`scale`: the expected values' magnitude)."""
-    eps = _EPS.get(dtype)
-    if eps is None:
+    if dtype not in _EPS:
         return tol, None
-    rtol = max(tol.rtol, _ULPS * eps)
+    rtol = _relative(tol, dtype)
     wide = Tolerance(rtol=rtol, atol=max(tol.atol, rtol * scale))
     if wide == tol:
         return tol, None
-    return (
-        wide,
-        f"Your values are {dtype}, so they were compared at {dtype} precision "
-        f"(relative tolerance {rtol:.0e}).",
-    )
+    return wide, precision_note(dtype, dtype, rtol)
 
 
 def single_precision(tol: Tolerance) -> Tolerance:
     """The tolerance a sealed key also seals at, for float32 (and narrower) answers: the
     relative widening of `widened`; its absolute part would need the expected values'
     magnitude, which a seal must not tell."""
-    return Tolerance(rtol=max(tol.rtol, _ULPS * _EPS["float32"]), atol=tol.atol)
+    return Tolerance(rtol=_relative(tol, "float32"), atol=tol.atol)
+
+
+def _relative(tol: Tolerance, dtype: str) -> float:
+    """A relative tolerance no finer than `dtype`'s precision allows."""
+    return max(tol.rtol, _ULPS * _EPS[dtype])
+
+
+def precision_note(dtype: str, precision: str, rtol: float) -> str:
+    return (
+        f"Your values are {dtype}, so they were compared at {precision} precision "
+        f"(relative tolerance {rtol:.0e})."
+    )
 
 
 def scale(e: np.ndarray) -> float:

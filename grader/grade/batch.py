@@ -28,13 +28,11 @@ from grader.assign.cells import grade_id
 from grader.bank.model import Question
 from grader.grade import jail, results, submissions
 from grader.grade.isolation import Limits
-from grader.grade.pool import WorkerPool
+from grader.grade.pool import Pool, WorkerPool
 from grader.grade.restore import grade_id_of, is_test, restore
 
 if TYPE_CHECKING:
     from distributed import Client
-
-    from grader.grade.cluster import ClusterPool
 
 #: Course folders besides the submissions, the source and the output that student code
 #: must not see (relative to the working directory: nbgrader's gradebook, other students'
@@ -170,7 +168,7 @@ def grade_assignment(
             for job, reply in pool.map(job for job, _ in pending.values()):
                 meta = pending[job["student"]][1]
                 _finish(folder, _merge(meta, reply, src), summary, log)
-        if not isinstance(pool, WorkerPool) and pool.unisolated:  # said by a grading node
+        if pool.unisolated:  # said by a grading node
             _unisolated(summary, pool.unisolated)
     _tables(out, folder, src, found.submissions, summary)
     if exports:
@@ -181,9 +179,7 @@ def grade_assignment(
     return summary
 
 
-def _pool(
-    cluster: str | Client | None, size: int, settings: dict[str, Any]
-) -> WorkerPool | ClusterPool:
+def _pool(cluster: str | Client | None, size: int, settings: dict[str, Any]) -> Pool:
     """The local pool of `size` workers, or the Dask cluster named by `cluster`."""
     if cluster is None:
         return WorkerPool(size, settings)

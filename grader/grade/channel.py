@@ -1,9 +1,10 @@
-"""The judge's end of a sandbox runner: start `grader.grade.runner` (inside bubblewrap
+"""The other end of a sandbox runner: start `grader.grade.runner` (inside bubblewrap
 where the settings say so), hand it one job at a time, read its reply.
 
-Used where the key is (a pool worker, `grader.grade.worker`) and where it is not (a
-cluster's grading node, `grader.grade.node`), so it imports no key itself. Messages are
-JSON on two pipes (`grader.grade.messages`), never pickle.
+Used where the key is (the local pool, `grader.grade.pool`, which starts runners with
+`spawn`) and where it is not (a cluster's grading node, `grader.grade.node`, which keeps
+a `RunnerProcess`), so it imports no key itself. Messages are JSON on two pipes
+(`grader.grade.messages`), never pickle.
 """
 
 from __future__ import annotations
@@ -16,9 +17,38 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from grader.grade.messages import receive, send
+from grader.grade.messages import LAST, receive, send
 
 MARGIN = 60.0  # seconds past the submission limit before a runner counts as hung
+
+
+def spawn(settings: dict[str, Any]) -> tuple[subprocess.Popen, Connection, Connection]:
+    """A sandbox runner started per `settings` (inside bubblewrap where they say so) and
+    sent them, not waited for: its process, the end its replies come from, the end its
+    jobs go to."""
+    from grader.grade.jail import Jail, masked, readable
+
+    jobs_r, jobs_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    command = [sys.executable, "-P", "-m", "grader.grade.runner", str(jobs_r), str(replies_w)]
+    path = [p for p in sys.path if p]  # what this process imports: same path, no cwd
+    if settings.get("jail"):  # inside bubblewrap: the view, and nothing of our env
+        jailed = Jail(settings["bwrap"], settings["jail"])
+        seen = readable(map(Path, settings["private"]))
+        path = [p for p in path if any(Path(p) == s or s in Path(p).parents for s in seen)]
+        env = {"PATH": "/usr/bin:/bin", "LANG": os.environ.get("LANG", "C.UTF-8")}
+        env |= {"HOME": "/tmp", "PYTHONPATH": os.pathsep.join(path)}
+        command = jailed.command(command, env, seen, masked())
+    else:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    process = subprocess.Popen(
+        command, pass_fds=(jobs_r, replies_w), stdin=subprocess.DEVNULL, env=env
+    )
+    os.close(jobs_r)
+    os.close(replies_w)
+    outbox = Connection(jobs_w, readable=False)
+    send(outbox, settings)
+    return process, Connection(replies_r, writable=False), outbox
 
 
 class RunnerFailed(RuntimeError):
@@ -38,29 +68,7 @@ class RunnerProcess:
 
     def launch(self) -> None:
         """Start the runner process and send it its settings, without waiting for it."""
-        from grader.grade.jail import Jail, masked, readable
-
-        jobs_r, jobs_w = os.pipe()
-        replies_r, replies_w = os.pipe()
-        command = [sys.executable, "-P", "-m", "grader.grade.runner", str(jobs_r), str(replies_w)]
-        path = [p for p in sys.path if p]  # what this process imports: same path, no cwd
-        if self.settings.get("jail"):  # inside bubblewrap: the view, and nothing of our env
-            jailed = Jail(self.settings["bwrap"], self.settings["jail"])
-            seen = readable(map(Path, self.settings["private"]))
-            path = [p for p in path if any(Path(p) == s or s in Path(p).parents for s in seen)]
-            env = {"PATH": "/usr/bin:/bin", "LANG": os.environ.get("LANG", "C.UTF-8")}
-            env |= {"HOME": "/tmp", "PYTHONPATH": os.pathsep.join(path)}
-            command = jailed.command(command, env, seen, masked())
-        else:
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
-        self.process = subprocess.Popen(
-            command, pass_fds=(jobs_r, replies_w), stdin=subprocess.DEVNULL, env=env
-        )
-        os.close(jobs_r)
-        os.close(replies_w)
-        self.inbox = Connection(replies_r, writable=False)
-        self.outbox = Connection(jobs_w, readable=False)
-        send(self.outbox, self.settings)
+        self.process, self.inbox, self.outbox = spawn(self.settings)
 
     def ready(self) -> None:
         """Wait until the launched runner says it is ready (RunnerFailed: it cannot be)."""
@@ -87,9 +95,12 @@ class RunnerProcess:
                 self.close()
                 self.start()
             send(self.outbox, job)
-            return self._reply(float(self.settings["limits"]["timeout"]) + MARGIN)
+            reply = self._reply(float(self.settings["limits"]["timeout"]) + MARGIN)
         except RunnerFailed as e:
             return {"error": str(e)}
+        if reply.pop(LAST, False):  # it is exiting: the next job starts a fresh one
+            self.close()
+        return reply
 
     def close(self) -> None:
         if self.process is None:

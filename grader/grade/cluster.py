@@ -1,12 +1,12 @@
 """`grader grade --cluster`: the class graded on a Dask cluster, judged here.
 
-`ClusterPool` has the same `map` as the local `WorkerPool`, so the batch
+`ClusterPool` is a `Pool` as the local `WorkerPool` is, so the batch
 (`grader.grade.batch`) writes each result as it arrives, shows progress and builds its
 tables exactly as it does locally. Each job becomes one Dask task
 (`grader.grade.node.run`). The task gets the notebook's cells and the batch's settings,
 whose questions are specs (no answer). It returns the node's sandbox run as JSON text.
-This process holds the key and judges that run with the pool worker's own code
-(`grader.grade.worker.Judge`). So the grading nodes never see an expected value, and
+This process holds the key and judges that run as the local pool does
+(`grader.grade.judge.Judge`). So the grading nodes never see an expected value, and
 this side unpickles nothing that student code could have touched.
 
 A Dask worker that dies costs only the tasks it held: Dask runs them elsewhere. A task
@@ -20,15 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from grader.grade import node
-from grader.grade.pool import Job, internal
-from grader.grade.worker import Judge, failed
+from grader.grade.judge import Judge
+from grader.grade.messages import Job, internal
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
@@ -120,7 +119,7 @@ class ClusterPool:
     def __init__(self, target: str | Client, settings: dict[str, Any]) -> None:
         self.cluster: LocalCluster | None = None
         self.client, self.owned = self._connect(target)  # first: an unanswered one fails fast
-        self.judge = Judge(settings["assignment"], warm=False)
+        self.judge = Judge(settings["assignment"])
         self.unisolated = ""  # why a node ran student code without isolation (trusted)
         self.address = str(self.client.scheduler.address)
         node_settings = {k: v for k, v in settings.items() if k not in ("scratch", "jail")}
@@ -185,15 +184,7 @@ class ClusterPool:
             why = f"{found['refused']}; nothing ran (--trust-submissions grades anyway)"
             return {"student": job["student"], "status": "setup-failed", "reason": why}
         self.unisolated = self.unisolated or found["unisolated"]
-        started = time.monotonic()
-        try:
-            reply = self.judge.reply(job, found["run"])
-        except Exception as e:  # as in the pool's worker: a bug costs this job only
-            return failed(job, e)
-        if "questions" not in reply:
-            return reply
-        seconds = found["seconds"] + time.monotonic() - started
-        return reply | {"isolation": found["isolation"], "seconds": round(seconds, 3)}
+        return self.judge.graded(job, found["run"], found["isolation"], found["seconds"])
 
     def close(self) -> None:
         if self.futures or self.warming:

@@ -10,6 +10,15 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 MAX_MESSAGE_BYTES = 256 * 2**20
+#: Set in the reply after which a server stops (`Server.spent`), so that its parent
+#: starts a fresh one rather than send the next job to a process that is exiting.
+LAST = "last"
+Job = dict[str, Any]  # a job or a reply: JSON-able
+
+
+def internal(job: Job, reason: str) -> Job:
+    """The reply of a job the grader could not grade, saying why."""
+    return {"student": job.get("student"), "status": "internal-error", "reason": reason}
 
 
 def send(conn: Connection, message: dict[str, Any]) -> None:
@@ -17,7 +26,7 @@ def send(conn: Connection, message: dict[str, Any]) -> None:
 
 
 class Server(Protocol):
-    """A process that answers one job at a time (a grading worker, a sandbox runner)."""
+    """A process that answers one job at a time (the sandbox runner)."""
 
     def handle(self, job: dict[str, Any]) -> dict[str, Any]:
         """The reply to a job; may raise (the caller's `failed` turns that into a reply)."""
@@ -38,7 +47,7 @@ def serve(
 ) -> None:
     """A server's whole life: die with the parent, start from the first message (or say
     why not: {"fatal": ...}), say {"ready": true}, then answer jobs until {"stop": true},
-    the parent's end of the pipe closing, or `spent`."""
+    the parent's end of the pipe closing, or `spent` (that reply marked `LAST`)."""
     from grader.grade.isolation import die_with_parent
 
     die_with_parent(signal.SIGKILL)  # nothing outlives a killed batch
@@ -60,9 +69,10 @@ def serve(
                 reply = server.handle(job)
             except Exception as e:  # a bug costs this job, not the process's others
                 reply = failed(job, e)
-            send(outbox, reply)
             if server.spent():
+                send(outbox, reply | {LAST: True})
                 return
+            send(outbox, reply)
     finally:
         server.close()
 

@@ -1,96 +1,102 @@
-"""A small pool of grading workers (long-lived processes), fed one submission at a time.
+"""The local pool: a few sandbox runners (long-lived processes) fed one submission at a
+time, and the judge, here.
 
-Workers are fresh interpreters (``python -P -m grader.grade.worker``), not forks of the
-batch and not `multiprocessing` spawns, which re-run the caller's main script: an
-instructor's unguarded ``grade.py`` would start a batch in every worker. Messages are
-JSON on two pipes per worker. A worker that dies (or hangs past the submission limit plus
-a margin) is replaced; the submission it held is tried once more on a fresh worker, then
-reported as an internal error: never a lost batch.
+Each runner (`grader.grade.runner`, inside bubblewrap where isolation can be had) is a
+fresh interpreter, not a fork of the batch nor a `multiprocessing` spawn, which re-runs
+the caller's main script: an instructor's unguarded ``grade.py`` would start a batch in
+every runner. It holds no key; this process judges what it sends back
+(`grader.grade.judge`), as a cluster's client does (`grader.grade.cluster`). Messages are
+JSON on two pipes per runner. A runner that dies (or hangs past the submission limit
+plus a margin) is replaced; the submission it held is tried once more on a fresh runner,
+then reported as an internal error: never a lost batch.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Protocol
 
-from grader.grade.messages import receive, send
+from grader.grade.channel import spawn
+from grader.grade.judge import Judge
+from grader.grade.messages import LAST, Job, internal, receive, send
 
-START_TIMEOUT = 300.0  # seconds for a worker's imports
-MARGIN = 60.0  # seconds past the submission limit before a worker counts as hung
+START_TIMEOUT = 300.0  # seconds for a runner's imports
+MARGIN = 60.0  # seconds past the submission limit before a runner counts as hung
 ATTEMPTS = 2
-START_FAILURES = 3  # workers dying before they are ready, before the batch gives up
-Job = dict[str, Any]  # a job or a reply: JSON-able
+START_FAILURES = 3  # runners dying before they are ready, before the batch gives up
 
 
 class PoolFailed(RuntimeError):
-    """No worker could start (the reason is the worker's own report)."""
+    """No runner could start (the reason is the runner's own report)."""
+
+
+class Pool(Protocol):
+    """Where a batch's submissions run: the local pool, or a Dask cluster."""
+
+    #: Why a grading process ran student code without isolation ("": none did, or the
+    #: batch already knew, as it does for the local pool).
+    unisolated: str
+
+    def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Job]]:
+        """(job, judged reply) pairs, in completion order; every job gets one."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Pool: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 @dataclass
 class _Slot:
     index: int
     process: subprocess.Popen
-    inbox: Connection  # replies from the worker
-    outbox: Connection  # jobs to the worker
-    exited: int  # a pidfd: readable once the worker has exited
+    inbox: Connection  # replies from the runner
+    outbox: Connection  # jobs to the runner
+    exited: int  # a pidfd: readable once the runner has exited
     ready: bool = False
     job: Job | None = None
     since: float = field(default_factory=time.monotonic)
 
 
 class WorkerPool:
-    """`size` workers grading jobs (dicts with a "student") per `settings` (see
-    `grader.grade.worker.Worker`)."""
+    """`size` runners running jobs (dicts with a "student") per `settings` (see
+    `grader.grade.runner.Runner`), judged here."""
+
+    unisolated = ""  # the batch probed isolation before starting the pool
 
     def __init__(self, size: int, settings: dict[str, Any]) -> None:
-        self.settings = settings
+        self.judge = Judge(settings["assignment"])
+        self.settings = {**settings, "specs": self.judge.specs()}
+        self.isolation = settings.get("jail") or "none"
         self.deadline = float(settings["limits"]["timeout"]) + MARGIN
         self.start_failures = 0
         self.slots = [self._start(i) for i in range(max(1, size))]
+        self.judge.warm()  # while the runners import
 
     def _start(self, index: int) -> _Slot:
-        jobs_r, jobs_w = os.pipe()
-        replies_r, replies_w = os.pipe()
-        command = [sys.executable, "-P", "-m", "grader.grade.worker", str(jobs_r), str(replies_w)]
-        # the worker imports exactly what this process would: same path, no cwd added
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        process = subprocess.Popen(
-            command, pass_fds=(jobs_r, replies_w), stdin=subprocess.DEVNULL, env=env
-        )
-        os.close(jobs_r)
-        os.close(replies_w)
-        slot = _Slot(
-            index,
-            process,
-            Connection(replies_r, writable=False),
-            Connection(jobs_w, readable=False),
-            os.pidfd_open(process.pid),
-        )
-        send(slot.outbox, {**self.settings, "index": index})
-        return slot
+        process, inbox, outbox = spawn({**self.settings, "index": index})
+        return _Slot(index, process, inbox, outbox, os.pidfd_open(process.pid))
 
     def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Job]]:
-        """(job, reply) pairs as workers finish them, in completion order."""
+        """(job, reply) pairs as runners finish them, in completion order. A runner is
+        given its next job before the one it finished is judged."""
         queue = deque((job, 1) for job in jobs)
         attempts: dict[int, int] = {}
         while queue or any(s.job is not None for s in self.slots):
-            for slot in self.slots:
-                if slot.ready and slot.job is None and queue:
-                    job, attempt = queue.popleft()
-                    attempts[id(job)] = attempt
-                    slot.job, slot.since = job, time.monotonic()
-                    send(slot.outbox, job)
+            self._feed(queue, attempts)
+            finished: list[tuple[Job, Job, float]] = []
             for slot in self._ready(timeout=1.0):
                 reply = self._receive(slot)
-                if reply is None:  # the worker died or hung
+                if reply is None:  # the runner died or hung
                     job = self._replace(slot)
                     if job is None:
                         continue
@@ -103,11 +109,25 @@ class WorkerPool:
                 elif "ready" in reply:
                     slot.ready = True
                 elif slot.job is not None:
-                    job, slot.job = slot.job, None
-                    yield job, reply
+                    finished.append((slot.job, reply, time.monotonic() - slot.since))
+                    slot.job = None
+                    if reply.pop(LAST, False):  # it exits now: a fresh one takes its place
+                        self._replace(slot)
+            self._feed(queue, attempts)
+            for job, run, seconds in finished:
+                yield job, self.judge.graded(job, run, self.isolation, seconds)
+
+    def _feed(self, queue: deque[tuple[Job, int]], attempts: dict[int, int]) -> None:
+        """Send the next jobs to the runners that are ready and idle."""
+        for slot in self.slots:
+            if slot.ready and slot.job is None and queue:
+                job, attempt = queue.popleft()
+                attempts[id(job)] = attempt
+                slot.job, slot.since = job, time.monotonic()
+                send(slot.outbox, {"cells": job["cells"]})
 
     def _ready(self, timeout: float) -> list[_Slot]:
-        """Slots with a message, a dead worker, or a worker past its deadline."""
+        """Slots with a message, a dead runner, or a runner past its deadline."""
         by_handle: dict[Any, _Slot] = {}
         for slot in self.slots:
             by_handle[slot.inbox] = slot
@@ -122,14 +142,14 @@ class WorkerPool:
 
     def _receive(self, slot: _Slot) -> Job | None:
         if not slot.inbox.poll():
-            return None  # a dead or hung worker
+            return None  # a dead or hung runner
         try:
             return receive(slot.inbox)
         except EOFError:
             return None
 
     def _replace(self, slot: _Slot) -> Job | None:
-        """Start a fresh worker in the slot; the job the old one held, if any."""
+        """Start a fresh runner in the slot; the job the old one held, if any."""
         if not slot.ready:
             self.start_failures += 1
             if self.start_failures >= START_FAILURES:
@@ -161,8 +181,3 @@ def _stop(slot: _Slot) -> None:
     for handle in (slot.inbox, slot.outbox):
         handle.close()
     os.close(slot.exited)
-
-
-def internal(job: Job, reason: str) -> Job:
-    """The reply of a job the grader could not grade, saying why."""
-    return {"student": job.get("student"), "status": "internal-error", "reason": reason}

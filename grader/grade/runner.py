@@ -1,6 +1,6 @@
 """The sandbox runner: the process that forks each submission's child, holding no key.
 
-A grading worker (`grader.grade.worker`, the judge) starts it as
+The local pool (`grader.grade.pool`) or a cluster's grading node starts it as
 ``python -P -m grader.grade.runner IN OUT``, inside bubblewrap where isolation can be had
 (`grader.grade.jail`: `reference` and the bank's computations are not even in its view).
 It imports what notebooks use and the student side of the grader, gets the assignment's
@@ -9,7 +9,7 @@ then for each submission runs its code cells in a sandbox and replies with the r
 outcome and the recorded answers as bytes. The judge grades them: children are forked
 from a process that never held the answer key, so student code finds none in memory.
 
-Messages are JSON on two pipes (`grader.grade.worker.send/receive`), never pickle.
+Messages are JSON on two pipes (`grader.grade.messages`), never pickle.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class Runner:
 
     def spent(self) -> bool:
         """After a notebook imported JAX (or the like) here, later forks would carry it:
-        the judge starts a clean runner."""
+        a clean runner takes this one's place."""
         return any(m in sys.modules for m in UNFORKABLE)
 
     def close(self) -> None:

@@ -44,7 +44,7 @@ from grader.bank.spec import from_spec
 from grader.compare import choice, models, sealed, symbolic
 from grader.compare.kinds import Context, Unusable, Verdict, scored
 from grader.compare.nodes import kind, numbers, unusable
-from grader.compare.numeric import NARROW, fit, sentence, single_precision
+from grader.compare.numeric import NARROW, fit, precision_note, sentence, single_precision
 from grader.compare.result import Result
 from grader.compare.scoring import grade
 from grader.compare.wire import Wire, encode
@@ -111,15 +111,9 @@ def check(key: SealedKey, qid: str, answer: Any) -> Result:
     wire = encode(question, answer)
     parts = []
     for part in question.parts:
-        judged = _JUDGES.get(type(part))
-        found, node = seals.get(part.name, {}), wire.part(part.name)
+        here = _Sealed(question, wire, seals.get(part.name, {}), key.salt, _label(qid, part))
         try:
-            if isinstance(part, Model):
-                verdict = _model(node, wire, question, part)
-            elif judged:
-                verdict = judged(node, wire, part, found, key.salt, _label(qid, part))
-            else:
-                verdict = Verdict("missing", 0.0, _UNCHECKED)
+            verdict = _JUDGES.get(type(part), _unchecked)(wire.part(part.name), part, here)
         except (KeyError, TypeError, ValueError) as e:  # a damaged or older sealed key
             verdict = Verdict("invalid", 0.0, f"the sealed key of {qid} is damaged ({e!r})")
         if part.follows and verdict.status not in ("correct", "missing"):
@@ -142,7 +136,7 @@ def _measured_here(question: Question) -> Question:
     for part in question.parts:
         if isinstance(part, Model) and part.public is not None:
             public = part.public
-            rows = coursedata.arrays(public.dataset)
+            rows = _public_rows(public.dataset)
             inputs |= {public.features: rows[public.features], public.labels: rows[public.labels]}
             here = {"labels": public.labels, "rows": public.rows}
             criteria = tuple(
@@ -154,10 +148,35 @@ def _measured_here(question: Question) -> Question:
     return replace(question, parts=tuple(parts), inputs=inputs)
 
 
-def _model(node: Any, wire: Wire, question: Question, part: Model) -> Verdict:
+@cache
+def _public_rows(dataset: str) -> dict[str, np.ndarray]:
+    """A public data set's arrays, loaded once per process, read-only."""
+    rows = coursedata.arrays(dataset)
+    for a in rows.values():
+        a.setflags(write=False)
+    return rows
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    """What a local judge has of a part besides its answer's node: the question, the
+    whole encoded answer, the part's seals, the course's salt and the seals' label."""
+
+    question: Question
+    wire: Wire
+    found: Seals
+    salt: bytes
+    what: str
+
+
+def _unchecked(node: Any, part: Part, here: _Sealed) -> Verdict:
+    return Verdict("missing", 0.0, _UNCHECKED)
+
+
+def _model(node: Any, part: Model, here: _Sealed) -> Verdict:
     if part.public is None:
-        return Verdict("missing", 0.0, _UNCHECKED)
-    ctx = Context(question, part, wire, expected=None, prior={}, mistakes=tuple)
+        return _unchecked(node, part, here)
+    ctx = Context(here.question, part, here.wire, expected=None, prior={}, mistakes=tuple)
     verdict = models.judge(node, ctx)
     where = (
         f"(Measured here on the {part.public.rows} rows, {part.public.features} and "
@@ -228,25 +247,16 @@ _NOT_IT = (
 )
 
 
-def _numbers(
-    node: Any,
-    wire: Wire,
-    part: Numeric | NumberSet,
-    found: Seals,
-    salt: bytes,
-    what: str,
-) -> Verdict:
+def _numbers(node: Any, part: Numeric | NumberSet, here: _Sealed) -> Verdict:
+    found, salt, what = here.found, here.salt, here.what
     try:
-        nums = numbers(node, wire)
+        nums = numbers(node, here.wire)
     except Unusable as u:
         return u.verdict
     tol, note = part.tol, None
     if nums.dtype in NARROW and "float32" in found:  # sealed again at float32 precision
         found, tol = found["float32"], single_precision(part.tol)
-        note = (
-            f"Your values are {nums.dtype}, so they were compared at float32 precision "
-            f"(relative tolerance {tol.rtol:.0e})."
-        )
+        note = precision_note(str(nums.dtype), "float32", tol.rtol)
     expected = sealed.Seal.from_json(found["seal"])
     policy = part.shape_policy if isinstance(part, Numeric) else "size"
     integer = isinstance(part, Numeric) and part.integer
@@ -284,15 +294,16 @@ class _Option:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _choice(node: Any, wire: Wire, part: Choice, found: Seals, salt: bytes, what: str) -> Verdict:
-    expected = _Option(sealed.Seal.from_json(found["seal"]), salt, what)
+def _choice(node: Any, part: Choice, here: _Sealed) -> Verdict:
+    expected = _Option(sealed.Seal.from_json(here.found["seal"]), here.salt, here.what)
     mistakes = tuple(
-        (m, _Option(s, salt, f"{what}#{m.key}")) for m, s in _mistakes(found, shared=False)
+        (m, _Option(s, here.salt, f"{here.what}#{m.key}"))
+        for m, s in _mistakes(here.found, shared=False)
     )
     ctx = Context(
-        question=None,  # type: ignore[arg-type]
+        question=here.question,
         part=part,
-        wire=wire,
+        wire=here.wire,
         expected=expected,
         prior={},
         mistakes=lambda: mistakes,
@@ -300,15 +311,13 @@ def _choice(node: Any, wire: Wire, part: Choice, found: Seals, salt: bytes, what
     return choice.judge(node, ctx)
 
 
-def _function(
-    node: Any, wire: Wire, part: Function, found: Seals, salt: bytes, what: str
-) -> Verdict:
+def _function(node: Any, part: Function, here: _Sealed) -> Verdict:
     if kind(node) != "calls":
         if kind(node) == "none":
             return Unusable("no answer (None): did you define the function?", "missing").verdict
         return unusable(node, "a function").verdict
     records = {r.get("probe"): r for r in node.get("calls", ()) if isinstance(r, dict)}
-    probes = found.get("probes", {})
+    probes = here.found.get("probes", {})
     checked = [p for p in part.probes if p.name in probes]
     if not checked:
         return Verdict("missing", 0.0, "not checked here: the instructor's grader tests it")
@@ -317,7 +326,7 @@ def _function(
         record = records.get(probe.name) or {}
         if _unwritten(record):
             return Verdict("missing", 0.0, _UNWRITTEN)
-        problem = _probe_problem(record, probes[probe.name], probe, part, wire, salt, what)
+        problem = _probe_problem(record, probes[probe.name], probe, part, here)
         if problem:
             failures.append(f"{probe.describe}: {problem}.")
     passed = len(checked) - len(failures)
@@ -338,9 +347,7 @@ def _probe_problem(
     entry: Mapping[str, Any],
     probe: Any,
     part: Function,
-    wire: Wire,
-    salt: bytes,
-    what: str,
+    here: _Sealed,
 ) -> str | None:
     """Why one call of the student's function is not the expected one (None: it is)."""
     status = record.get("status")
@@ -352,10 +359,10 @@ def _probe_problem(
         return "was not run"
     seal = sealed.Seal.from_json(entry["seal"])
     try:
-        flat = _returned(record.get("value"), wire, entry.get("shapes"), seal, probe)
+        flat = _returned(record.get("value"), here.wire, entry.get("shapes"), seal, probe)
     except Unusable as u:
         return str(u)
-    if sealed.matches(flat, seal, probe.tol, salt, f"{what}#{probe.name}"):
+    if sealed.matches(flat, seal, probe.tol, here.salt, f"{here.what}#{probe.name}"):
         return None
     return "returned a value that is not the expected one"
 
@@ -382,9 +389,8 @@ def _returned(node: Any, wire: Wire, shapes: Any, seal: sealed.Seal, probe: Any)
     )
 
 
-def _expression(
-    node: Any, wire: Wire, part: Expression, found: Seals, salt: bytes, what: str
-) -> Verdict:
+def _expression(node: Any, part: Expression, here: _Sealed) -> Verdict:
+    found = here.found
     if kind(node) != "expr":
         return unusable(node, "an expression (a SymPy expression or a string)").verdict
     try:
@@ -394,7 +400,7 @@ def _expression(
     except (symbolic.SymbolicInputError, ValueError, TypeError) as e:
         return Verdict("invalid", 0.0, str(e))
     expected = sealed.Seal.from_json(found["seal"])
-    mistake = _by_digest(values, expected, found, symbolic.SEALED_TOL, salt, what)
+    mistake = _by_digest(values, expected, found, symbolic.SEALED_TOL, here.salt, here.what)
     return mistake or Verdict(
         "incorrect", 0.0, "Not equivalent to the expected expression (its values differ)."
     )
@@ -406,4 +412,5 @@ _JUDGES: dict[type[Part], Callable[..., Verdict]] = {
     Choice: _choice,
     Function: _function,
     Expression: _expression,
+    Model: _model,
 }

@@ -46,6 +46,25 @@ def cmdline(pid: int) -> bytes:
         return b""
 
 
+RUNNER = b"-m\0grader.grade.runner\0"
+
+
+def _forked(pid: int) -> bool:
+    """Whether the runner `pid` (or the one inside that bubblewrap) has forked a
+    submission's child: a Python process under it whose parent has its command line."""
+    for parent in [pid, *_descendants(pid)]:
+        argv = cmdline(parent)
+        python = RUNNER in argv and b"python" in argv.split(b"\0")[0]
+        if python and any(cmdline(c) == argv for c in children(parent)):
+            return True
+    return False
+
+
+def _descendants(pid: int) -> list[int]:
+    found = children(pid)
+    return found + [d for c in found for d in _descendants(c)]
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -126,22 +145,20 @@ def test_result_files_are_complete_json(classroom):
     assert os.path.exists(classroom.out / "results.jsonl")
 
 
-def test_a_worker_killed_mid_submission_is_replaced_and_nothing_is_lost(course, kit):
+def test_a_runner_killed_mid_submission_is_replaced_and_nothing_is_lost(course, kit):
     course.submit("first", after={kit.gid("fp.1.1"): "import time\ntime.sleep(3)"})  # graded first
     course.submit("second")
     outcome = {}
     batch = threading.Thread(target=lambda: outcome.update(summary=course.grade(jobs=1)))
     batch.start()
     deadline = time.monotonic() + 60
-    while not (
-        workers := [p for p in children(os.getpid()) if b"grader.grade.worker" in cmdline(p)]
-    ):
-        assert time.monotonic() < deadline, "no worker started"
+    while not (runners := [p for p in children(os.getpid()) if RUNNER in cmdline(p)]):
+        assert time.monotonic() < deadline, "no runner started"
         time.sleep(0.05)
-    while not children(workers[0]):  # the worker has forked a submission's sandbox
+    while not _forked(runners[0]):
         assert time.monotonic() < deadline, "no submission started"
         time.sleep(0.05)
-    os.kill(workers[0], signal.SIGKILL)
+    os.kill(runners[0], signal.SIGKILL)  # the runner, or the bubblewrap around it
     batch.join(timeout=120)
     summary = outcome["summary"]
     assert sorted(summary.graded) == ["first", "second"] and summary.failed == {}

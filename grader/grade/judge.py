@@ -1,0 +1,104 @@
+"""The judge: the key's half of grading, in the process that runs `grader grade`.
+
+Sandbox runners (`grader.grade.runner`: the local pool's processes, or a cluster's
+grading nodes) run each submission where no key is, and send back the run's outcome and
+the recorded answers as JSON. The judge holds the answer key (the bank, `reference`) and
+grades those records with the same `grade()` as `grader.check`. It never runs student
+code; what it reads from a run is JSON and `.npy` files (no pickle).
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from grader.grade import results
+from grader.grade.messages import Job, internal
+
+
+def failed(job: Job, e: Exception) -> Job:
+    return internal(job, f"the grader failed: {type(e).__name__}: {e}")
+
+
+class Judge:
+    """The assignment's questions, and each run's recorded answers graded with them."""
+
+    def __init__(self, assignment: str) -> None:
+        from grader import bank
+
+        self.assignment = assignment
+        self.questions = {q.id: q for q in bank.questions(assignment)}
+
+    def warm(self) -> None:
+        """Pay the engine's imports and first gradings now (while the runners start), not
+        on a first submission: every reference answer recorded and graded once."""
+        from grader.bank.model import Model
+        from grader.compare import layout, scoring, wire
+
+        with tempfile.TemporaryDirectory() as scratch:
+            for q in self.questions.values():
+                if any(isinstance(p, Model) for p in q.parts):  # Keras: loaded when used
+                    continue
+                with suppress(Exception):  # only a warm-up: grading reports such failures
+                    wire.dump(wire.encode(q, layout.assemble(q, q.answer), True), scratch, q.id)
+                    scoring.grade(q, wire.load(scratch, q.id), hidden=True)
+
+    def specs(self) -> list[dict[str, Any]]:
+        """What a runner may know of the questions (`grader.bank.spec`: no answer)."""
+        from grader.bank.spec import to_spec
+
+        return [to_spec(q, hidden=True) for q in self.questions.values()]
+
+    def graded(self, job: Job, run: Job, isolation: str, seconds: float) -> Job:
+        """The reply to `job` from its runner's reply `run`, which took `seconds`, in a
+        sandbox isolated in mode `isolation`; a bug in judging costs this job only."""
+        started = time.monotonic()
+        try:
+            reply = self._reply(job, run)
+        except Exception as e:
+            return failed(job, e)
+        if "questions" not in reply:
+            return reply
+        seconds += time.monotonic() - started
+        return reply | {"isolation": isolation, "seconds": round(seconds, 3)}
+
+    def _reply(self, job: Job, run: Job) -> Job:
+        from grader.grade.sandbox import RunOutcome
+
+        if "error" in run:
+            return internal(job, run["error"])
+        tests = {str(qid): int(i) for qid, i in job["tests"].items()}
+        questions = [self.questions[qid] for qid in tests]
+        run = dict(run)
+        with tempfile.TemporaryDirectory() as folder:
+            records = _unpacked(run.pop("records"), Path(folder))
+            outcome = RunOutcome(**run, records=records)
+            entries = results.grade_run(questions, tests, outcome)
+        return {
+            "student": job["student"],
+            "status": "graded" if outcome.status == "completed" else outcome.status,
+            "reason": outcome.reason,
+            "questions": entries,
+            "cells": outcome.cells,
+            "protections": outcome.protections,
+            "output": outcome.output,
+            "leftover": outcome.leftover,
+            "run_seconds": outcome.seconds,
+        }
+
+
+def _unpacked(packed: dict[str, dict[str, str]], folder: Path) -> Path:
+    """The runner's recorded answers as files again, for `wire.load` (names checked: a
+    cell folder or file name with a path in it is dropped)."""
+    for cell, files in packed.items():
+        if Path(cell).name != cell or cell.startswith("."):
+            continue
+        (folder / cell).mkdir()
+        for name, data in files.items():
+            if Path(name).name == name and not name.startswith("."):
+                (folder / cell / name).write_bytes(base64.b64decode(data))
+    return folder
