@@ -8,8 +8,7 @@ without its hostile students). Each earlier commit's `grader` and `reference` ar
 extracted (`git archive`) and put first on PYTHONPATH, in the same virtual environment.
 Rounds alternate the versions (`grader grade forward-pass --force`, wall clock, with its
 start-up), so a change of load weighs on all; each student's total must be the same in
-every run. Prints each version's wall and CPU times (the CPU of the whole process tree),
-median, and its ratio to this checkout's.
+every run. Prints each version's times, median, and its ratio to this checkout's.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tarfile
@@ -44,21 +42,13 @@ def extract(commit: str, into: Path) -> Path:
     return folder
 
 
-def _cpu() -> float:
-    """CPU seconds of this process's waited-for descendants (their own children
-    included), which the load of other work on the machine inflates less than wall
-    time."""
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
-def grade(root: Path, code: Path | None) -> tuple[float, float, dict[str, float]]:
-    """Wall and CPU seconds of one `grader grade --force` run with `code` first on the
-    path, and the students' totals."""
+def grade(root: Path, code: Path | None) -> tuple[float, dict[str, float]]:
+    """Seconds of one `grader grade --force` run with `code` first on the path, and the
+    students' totals."""
     env = dict(os.environ)
     if code is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(code), env.get("PYTHONPATH", "")])
-    started, cpu = time.perf_counter(), _cpu()
+    started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "grader", "grade", "forward-pass", "--force"],
         cwd=root,
@@ -67,12 +57,11 @@ def grade(root: Path, code: Path | None) -> tuple[float, float, dict[str, float]
         text=True,
         check=False,
     )
-    seconds, cpu = time.perf_counter() - started, _cpu() - cpu
+    seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"grader grade failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     results = root / "graded" / "forward-pass" / "results"
-    scores = {p.stem: json.loads(p.read_text())["score"] for p in results.glob("*.json")}
-    return seconds, cpu, scores
+    return seconds, {p.stem: json.loads(p.read_text())["score"] for p in results.glob("*.json")}
 
 
 def main() -> int:
@@ -87,24 +76,20 @@ def main() -> int:
         versions: dict[str, Path | None] = {HERE: None}
         versions |= {c: extract(c, Path(tmp)) for c in args.against}
         times: dict[str, list[float]] = {v: [] for v in versions}
-        cpus: dict[str, list[float]] = {v: [] for v in versions}
         totals = set()
         loads = [os.getloadavg()[0]]
         for _ in range(args.rounds):
             for version, code in versions.items():
-                seconds, cpu, scores = grade(root, code)
+                seconds, scores = grade(root, code)
                 times[version].append(seconds)
-                cpus[version].append(cpu)
                 totals.add(json.dumps(scores, sort_keys=True))
         loads.append(os.getloadavg()[0])
     print(f"{args.n} forward-pass submissions, {args.rounds} rounds", end="")
     print(f", load {loads[0]:.1f} -> {loads[1]:.1f}")
-    for what, table in (("wall", times), ("CPU", cpus)):
-        ours = median(table[HERE])
-        for version, runs in table.items():
-            shown = ", ".join(f"{t:.1f}" for t in runs)
-            ratio = f"x{median(runs) / ours:.2f}"
-            print(f"  {what:4} {version:14} {median(runs):6.1f} s median ({shown}); {ratio}")
+    ours = median(times[HERE])
+    for version, runs in times.items():
+        shown = ", ".join(f"{t:.1f}" for t in runs)
+        print(f"  {version:14} {median(runs):6.1f} s median ({shown}); x{median(runs) / ours:.2f}")
     same = len(totals) == 1
     print("  every run gave the same totals" if same else "  TOTALS DIFFER between runs")
     return 0 if same else 1

@@ -30,6 +30,7 @@ from grader.grade import jail, results, submissions
 from grader.grade.isolation import Limits
 from grader.grade.pool import Pool, WorkerPool
 from grader.grade.restore import grade_id_of, is_test, restore
+from grader.grade.runner import heavy_imports
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -154,6 +155,7 @@ def grade_assignment(
             "limits": asdict(limits),
             "private": sorted({str(p.resolve()) for p in private if p.exists()}),
             "release": jail.pack_release(release / assignment),
+            "heavy": heavy_imports(c.source for c in src.notebook.cells if c.cell_type == "code"),
             "keras_backend": keras_backend or os.environ.get("KERAS_BACKEND", "jax"),
             "jail": found_jail and found_jail.mode,
             "bwrap": found_jail and found_jail.bwrap,

@@ -14,10 +14,13 @@ Messages are JSON on two pipes (`grader.grade.messages`), never pickle.
 
 from __future__ import annotations
 
+import ast
 import base64
+import importlib
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -28,24 +31,50 @@ from grader.grade.messages import serve
 #: Set before NumPy loads: forked children must not inherit BLAS thread pools.
 THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 UNFORKABLE = ("jax", "keras", "torch", "tensorflow")
+#: Heavy modules a runner imports before it forks, when the assignment's notebook imports
+#: the module named first (`grader.coursedata` hands out DataFrames); a submission that
+#: imports one of them otherwise pays for it in its own child. (IPython, NumPy and SymPy,
+#: which the grader's student side uses, are always imported.)
+HEAVY = {
+    "matplotlib.pyplot": "matplotlib.pyplot",
+    "pandas": "pandas",
+    "grader.coursedata": "pandas",
+}
 
 
-def preload(specs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Import what every notebook uses and warm the encoder on the questions (built from
-    their `specs`), so that a child does not set it up for the first time; the questions
-    by id."""
+def heavy_imports(sources: Iterable[str]) -> list[str]:
+    """The `HEAVY` modules a runner should import for notebook cells `sources` (the
+    instructor's source notebook: trusted code, parsed, never run)."""
+    named: set[str] = set()
+    for source in sources:
+        lines = source.splitlines()  # IPython's magics and shell escapes blanked
+        code = "\n".join("" if x.lstrip().startswith(("%", "!")) else x for x in lines)
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                named |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                named |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return sorted({HEAVY[name] for name in named if name in HEAVY})
+
+
+def preload(specs: list[dict[str, Any]], heavy: Iterable[str] = ()) -> dict[str, Any]:
+    """Import what every notebook uses (and the `heavy` modules this assignment's do) and
+    warm the encoder on the questions (built from their `specs`), so that a child does not
+    set it up for the first time; the questions by id."""
     for var in THREADS:
         os.environ[var] = "1"
-    os.environ["MPLBACKEND"] = "Agg"
-    import matplotlib
-
-    matplotlib.use("Agg")
+    os.environ["MPLBACKEND"] = "Agg"  # also for a child that imports matplotlib itself
     import IPython  # noqa: F401
-    import matplotlib.pyplot
     import numpy
-    import pandas  # noqa: F401
     import sympy  # noqa: F401
 
+    for name in heavy:
+        if name in HEAVY.values():
+            importlib.import_module(name)
     import grader.student.api  # noqa: F401
     from grader.bank.spec import from_spec
     from grader.compare import kinds, wire
@@ -71,7 +100,7 @@ class Runner:
     """The sandbox, built once per runner process."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        questions = preload(settings["specs"])
+        questions = preload(settings["specs"], settings.get("heavy", ()))
         from grader.grade import child, isolation, jail, sandbox
         from grader.student import api
 
