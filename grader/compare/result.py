@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal, get_args
 
 Status = Literal["correct", "carried", "partial", "incorrect", "missing", "invalid"]
@@ -157,7 +157,7 @@ class Result:
         return float(sum(p.score for p in self.parts))
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}  # parts converted once:
         data["parts"] = [asdict(p) for p in self.parts]
         data["notes"] = list(self.notes)
         data["points"] = self.points

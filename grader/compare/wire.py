@@ -29,7 +29,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,9 @@ from grader.compare import kinds, layout
 from grader.compare.arraylike import to_numpy, type_name
 
 Node = dict[str, Any]
+#: A folder's record files in memory, by file name (as a sandbox runner sends them back):
+#: what `load` reads besides a folder.
+Files = Mapping[str, bytes]
 
 FORMAT = 1
 MAX_JSON_BYTES = 4 << 20
@@ -302,8 +305,26 @@ def _read_capped(path: Path, cap: int) -> bytes:
     return data
 
 
-def _load_array(path: Path, budget: int) -> np.ndarray:
-    data = _read_capped(path, min(MAX_ARRAY_BYTES + 4096, budget))
+def _reader(source: str | os.PathLike[str] | Files) -> Callable[[str, int], bytes]:
+    """Reads a record's file by name, at most `cap` bytes: from a folder, or from files
+    in memory (FileNotFoundError for a name it lacks, as the folder would raise)."""
+    if not isinstance(source, Mapping):
+        folder = Path(source)
+        return lambda name, cap: _read_capped(folder / name, cap)
+    files: Files = source
+
+    def read(name: str, cap: int) -> bytes:
+        data = files.get(name)
+        if not isinstance(data, bytes):
+            raise FileNotFoundError(name)
+        if len(data) > cap:
+            raise _TooLarge(f"{len(data)} bytes, more than the {cap} allowed")
+        return data
+
+    return read
+
+
+def _load_array(data: bytes) -> np.ndarray:
     a = np.load(io.BytesIO(data), allow_pickle=False)
     if not isinstance(a, np.ndarray) or a.dtype.kind not in _NUMERIC_KINDS:
         raise ValueError("not a numeric array")
@@ -334,12 +355,13 @@ def _broken(qid: str, node: Node) -> Wire:
     return Wire({"format": FORMAT, "qid": qid, "parts": {}, "notes": [], "default": node})
 
 
-def load(directory: str | os.PathLike[str], qid: str) -> Wire:
-    """Read the record of `qid` (trusted side): never raises for a bad record."""
-    folder = Path(directory)
+def load(source: str | os.PathLike[str] | Files, qid: str) -> Wire:
+    """Read the record of `qid` (trusted side) from its folder, or from that folder's files
+    in memory: never raises for a bad record."""
+    read = _reader(source)
     try:
         _check_qid(qid)
-        text = _read_capped(folder / f"{qid}.json", MAX_JSON_BYTES)
+        text = read(f"{qid}.json", MAX_JSON_BYTES)
     except FileNotFoundError:
         why = "no answer was recorded (did the test cell run, and is the variable defined?)"
         return _broken(qid, {"t": "absent", "message": why, "status": "missing"})
@@ -362,7 +384,8 @@ def load(directory: str | os.PathLike[str], qid: str) -> Wire:
         if not isinstance(key, str) or not _KEY.fullmatch(key):
             continue
         try:
-            arrays[key] = _load_array(folder / f"{qid}.{key}.npy", budget)
+            data = read(f"{qid}.{key}.npy", min(MAX_ARRAY_BYTES + 4096, budget))
+            arrays[key] = _load_array(data)
             budget -= arrays[key].nbytes
         except FileNotFoundError:
             problems[key] = "its file is missing"

@@ -13,7 +13,6 @@ import base64
 import tempfile
 import time
 from contextlib import suppress
-from pathlib import Path
 from typing import Any
 
 from grader.grade import results
@@ -74,10 +73,9 @@ class Judge:
         tests = {str(qid): int(i) for qid, i in job["tests"].items()}
         questions = [self.questions[qid] for qid in tests]
         run = dict(run)
-        with tempfile.TemporaryDirectory() as folder:
-            records = _unpacked(run.pop("records"), Path(folder))
-            outcome = RunOutcome(**run, records=records)
-            entries = results.grade_run(questions, tests, outcome)
+        records = _decoded(run.pop("records"))
+        outcome = RunOutcome(**run)
+        entries = results.grade_run(questions, tests, outcome, records)
         return {
             "student": job["student"],
             "status": "graded" if outcome.status == "completed" else outcome.status,
@@ -91,14 +89,12 @@ class Judge:
         }
 
 
-def _unpacked(packed: dict[str, dict[str, str]], folder: Path) -> Path:
-    """The runner's recorded answers as files again, for `wire.load` (names checked: a
-    cell folder or file name with a path in it is dropped)."""
-    for cell, files in packed.items():
-        if Path(cell).name != cell or cell.startswith("."):
-            continue
-        (folder / cell).mkdir()
-        for name, data in files.items():
-            if Path(name).name == name and not name.startswith("."):
-                (folder / cell / name).write_bytes(base64.b64decode(data))
-    return folder
+def _decoded(packed: dict[str, dict[str, str]]) -> dict[str, dict[str, bytes]]:
+    """The runner's recorded answers, {cell folder: {file name: base64}}, as bytes in
+    memory for `wire.load` (which reads only the names it expects; nothing is written)."""
+    return {
+        str(cell): {
+            str(name): base64.b64decode(data, validate=True) for name, data in files.items()
+        }
+        for cell, files in packed.items()
+    }

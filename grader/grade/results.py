@@ -31,6 +31,7 @@ from grader.bank.model import Question
 from grader.compare.result import Result
 
 if TYPE_CHECKING:
+    from grader.compare.wire import Files
     from grader.grade.sandbox import RunOutcome
 
 FORMAT = 1
@@ -75,11 +76,15 @@ def graded_entry(question: Question, result: Result) -> dict[str, Any]:
 
 
 def grade_run(
-    questions: Sequence[Question], tests: Mapping[str, int], outcome: RunOutcome
+    questions: Sequence[Question],
+    tests: Mapping[str, int],
+    outcome: RunOutcome,
+    records: Mapping[str, Files],
 ) -> list[dict[str, Any]]:
     """Grade each question from its test cell's record (trusted side), or say why there is
-    none; `tests` maps question id -> test cell index."""
-    # the engine and the sandbox load in workers only, not in the batch's own process
+    none; `tests` maps question id -> test cell index, `records` each test cell's record
+    folder name (`child.record_name`) -> its files."""
+    # the engine loads once there is a run to grade: the tables' rebuild never needs it
     from grader.compare import scoring, wire
     from grader.grade.child import record_name
 
@@ -87,10 +92,10 @@ def grade_run(
     entries = []
     for q in questions:
         index = tests[q.id]
-        folder = outcome.records / record_name(index)
+        files = records.get(record_name(index), {})
         cell = cells.get(index)
-        if (folder / f"{q.id}.json").is_file():
-            entries.append(graded_entry(q, scoring.grade(q, wire.load(folder, q.id), hidden=True)))
+        if f"{q.id}.json" in files:
+            entries.append(graded_entry(q, scoring.grade(q, wire.load(files, q.id), hidden=True)))
         else:
             entries.append(question_entry(q, 0.0, *_unrecorded(cell, outcome, q.variable)))
     return entries

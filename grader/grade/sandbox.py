@@ -50,13 +50,14 @@ _SIGNALS = {
 
 @dataclass
 class RunOutcome:
-    """How a run ended, and what it left (the records folder lives as long as the run)."""
+    """How a run ended, and what it left (the records folder lives as long as the run;
+    the judge, which gets the records as bytes, has none)."""
 
     status: str  # completed | timeout | crashed | exited | killed | cpu-limit | ... | setup-failed
     reason: str  # one sentence for the report; "" when completed
     cells: list[dict[str, Any]]  # the cell log: one entry per cell that ended or was running
     protections: dict[str, Any]  # {"active": [...], "missing": {name: why}}
-    records: Path
+    records: Path | None = None  # a folder per test cell (`child.record_name`)
     output: str = ""  # the head of stdout/stderr
     seconds: float = 0.0
     leftover: int = 0  # processes still running when the notebook ended (all killed)

@@ -109,6 +109,8 @@ def test_dump_and_load_round_trip(tmp_path: Path) -> None:
     assert loaded.arrays.keys() == w.arrays.keys()
     assert grade(q, loaded) == grade(q, w)
     assert sorted(os.listdir(tmp_path)) == ["out.1.0.npy", "out.1.json"]  # no temp files left
+    in_memory = load(_files(tmp_path), q.id)  # as the judge gets a runner's records
+    assert in_memory.tree == loaded.tree and grade(q, in_memory) == grade(q, w)
 
 
 def test_recorded_ignores_other_files(tmp_path: Path) -> None:
@@ -124,13 +126,19 @@ def _record(tmp_path: Path, answer: Any = ((1.0,), (2.0,))) -> Wire:
     return w
 
 
-def _message(tmp_path: Path) -> tuple[str, str]:
-    verdict = grade(Z, load(tmp_path, Z.id)).parts[0]
+def _files(folder: Path) -> dict[str, bytes]:
+    """A record folder's files in memory, as a sandbox runner sends them to the judge."""
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def _message(tmp_path: Path, in_memory: bool = False) -> tuple[str, str]:
+    verdict = grade(Z, load(_files(tmp_path) if in_memory else tmp_path, Z.id)).parts[0]
     return verdict.status, verdict.message
 
 
-def test_a_missing_record_is_a_missing_answer(tmp_path: Path) -> None:
-    assert _message(tmp_path) == (
+@pytest.mark.parametrize("in_memory", [False, True], ids=["folder", "in-memory"])
+def test_a_missing_record_is_a_missing_answer(tmp_path: Path, in_memory: bool) -> None:
+    assert _message(tmp_path, in_memory) == (
         "missing",
         "no answer was recorded (did the test cell run, and is the variable defined?)",
     )
@@ -188,10 +196,11 @@ def test_a_missing_record_is_a_missing_answer(tmp_path: Path) -> None:
         "huge npy",
     ],
 )
-def test_a_tampered_record_loads_as_an_error(tmp_path: Path, tamper, message) -> None:
+@pytest.mark.parametrize("in_memory", [False, True], ids=["folder", "in-memory"])
+def test_a_tampered_record_loads_as_an_error(tmp_path: Path, tamper, message, in_memory) -> None:
     _record(tmp_path)
     tamper(tmp_path)
-    status, said = _message(tmp_path)
+    status, said = _message(tmp_path, in_memory)
     assert status == "invalid"
     assert said.startswith(message)
 
