@@ -138,8 +138,8 @@ def grade_assignment(
     if not (release / assignment).is_dir():
         summary.warnings.append(f"no release folder {release / assignment}: no data files")
     log = _Log(len(found.submissions), progress)
-    pending = _pending(found.submissions, src, folder, force, summary, log)
-    if pending:
+    to_run = _to_run(found.submissions, src, folder, force, summary, log)
+    if to_run:
         limits = Limits(timeout=timeout, cell_timeout=cell_timeout, memory_mb=memory_mb)
         private = [submitted, source, out, *hide, *map(Path, COURSE_PRIVATE)]
         found_jail: jail.Jail | None = None
@@ -161,15 +161,21 @@ def grade_assignment(
             "bwrap": found_jail and found_jail.bwrap,
             "trust": trust_submissions,
         }
-        size = min(jobs or os.cpu_count() or 1, len(pending))
+        size = min(jobs or os.cpu_count() or 1, len(to_run))
         with (
             log.running(),
             _scratch(out) as scratch,
             _pool(cluster, size, {**settings, "scratch": str(scratch)}) as pool,
         ):
-            for job, reply in pool.map(job for job, _ in pending.values()):
-                meta = pending[job["student"]][1]
-                _finish(folder, _merge(meta, reply, src), summary, log)
+            metas: dict[str, dict[str, Any]] = {}
+
+            def jobs() -> Iterator[dict[str, Any]]:  # restored as the pool asks for them
+                for job, meta in _pending(to_run, src, folder, summary, log):
+                    metas[job["student"]] = meta
+                    yield job
+
+            for job, reply in pool.map(jobs()):
+                _finish(folder, _merge(metas.pop(job["student"]), reply, src), summary, log)
         if pool.unisolated:  # said by a grading node
             _unisolated(summary, pool.unisolated)
     _tables(out, folder, src, found.submissions, summary)
@@ -195,23 +201,36 @@ def _unisolated(summary: BatchSummary, why: str) -> None:
     summary.warnings.append(f"{UNISOLATED}: {why}")
 
 
-def _pending(
+def _to_run(
     found: Sequence[submissions.Submission],
     src: _Source,
     folder: Path,
     force: bool,
     summary: BatchSummary,
     log: _Log,
-) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """student -> (job, what the result records besides the run) for every notebook to
-    run; skipped and unreadable ones are dealt with here."""
-    pending = {}
+) -> list[submissions.Submission]:
+    """The submissions to grade; those unchanged since an earlier run are skipped here."""
+    to_run = []
     for sub in found:
         earlier = None if force else results.read(folder, sub.student)
         if earlier is not None and _unchanged(earlier, sub, src):
             summary.skipped.append(sub.student)
             log.done(earlier, skipped=True)
-            continue
+        else:
+            to_run.append(sub)
+    return to_run
+
+
+def _pending(
+    to_run: Sequence[submissions.Submission],
+    src: _Source,
+    folder: Path,
+    summary: BatchSummary,
+    log: _Log,
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(job, what the result records besides the run) for each notebook to run, in turn;
+    those that cannot be read or restored are recorded here instead."""
+    for sub in to_run:
         try:
             job, meta = _prepare(sub, src)
         except Exception as e:  # a notebook that breaks restoring must not stop the batch
@@ -220,8 +239,7 @@ def _pending(
         if job is None:  # nothing to run: the notebook is missing or unreadable
             _finish(folder, meta, summary, log)
         else:
-            pending[sub.student] = (job, meta)
-    return pending
+            yield job, meta
 
 
 @contextmanager

@@ -87,12 +87,15 @@ class WorkerPool:
         return _Slot(index, process, inbox, outbox, os.pidfd_open(process.pid))
 
     def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Job]]:
-        """(job, reply) pairs as runners finish them, in completion order. A runner is
-        given its next job before the one it finished is judged."""
-        queue = deque((job, 1) for job in jobs)
+        """(job, reply) pairs as runners finish them, in completion order. `jobs` is read
+        as runners need them (a few ahead), so preparing them overlaps the runs; a runner
+        is given its next job before the one it finished is judged."""
+        source = iter(jobs)
+        queue: deque[tuple[Job, int]] = deque()
         attempts: dict[int, int] = {}
-        while queue or any(s.job is not None for s in self.slots):
-            self._feed(queue, attempts)
+        more = True
+        while more or queue or any(s.job is not None for s in self.slots):
+            more = self._feed(queue, source, more, attempts)
             finished: list[tuple[Job, Job, float]] = []
             for slot in self._ready(timeout=1.0):
                 reply = self._receive(slot)
@@ -113,18 +116,33 @@ class WorkerPool:
                     slot.job = None
                     if reply.pop(LAST, False):  # it exits now: a fresh one takes its place
                         self._replace(slot)
-            self._feed(queue, attempts)
+            more = self._feed(queue, source, more, attempts)
             for job, run, seconds in finished:
                 yield job, self.judge.graded(job, run, self.isolation, seconds)
 
-    def _feed(self, queue: deque[tuple[Job, int]], attempts: dict[int, int]) -> None:
-        """Send the next jobs to the runners that are ready and idle."""
+    def _feed(
+        self,
+        queue: deque[tuple[Job, int]],
+        source: Iterator[Job],
+        more: bool,
+        attempts: dict[int, int],
+    ) -> bool:
+        """Read jobs from `source` (while it may have `more`) until one waits per runner,
+        and send the next ones to the runners that are ready and idle; whether `source`
+        may have more."""
+        while more and len(queue) < len(self.slots):
+            job = next(source, None)
+            if job is None:
+                more = False
+            else:
+                queue.append((job, 1))
         for slot in self.slots:
             if slot.ready and slot.job is None and queue:
                 job, attempt = queue.popleft()
                 attempts[id(job)] = attempt
                 slot.job, slot.since = job, time.monotonic()
                 send(slot.outbox, {"cells": job["cells"]})
+        return more
 
     def _ready(self, timeout: float) -> list[_Slot]:
         """Slots with a message, a dead runner, or a runner past its deadline."""
