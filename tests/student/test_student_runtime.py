@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,41 +25,6 @@ from grader.bank.model import NumberSet, Numeric
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = ROOT / "release"
-INSTALL = 1200  # seconds for the install: numpy, SymPy, Keras, JAX... (from the pip cache)
-
-
-@pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh environment with the student runtime installed as a student would."""
-    folder = tmp_path_factory.mktemp("student-runtime")
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "./student", "-w", str(folder)],
-        cwd=ROOT,  # the instructor builds it from the repository
-        capture_output=True,
-        text=True,
-        timeout=INSTALL,
-    )
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    (wheel,) = folder.glob("optigrade_student-*.whl")
-    assert wheel.name in _readme_command()  # the wheel the README's command installs
-    venv = folder / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    install = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", str(wheel)],
-        cwd=folder,  # the student has the wheel, not the repository
-        capture_output=True,
-        text=True,
-        timeout=INSTALL,
-    )
-    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
-    return venv
-
-
-def _readme_command() -> str:
-    """The first line of the code block under the README's "### Students" heading."""
-    found = re.search(r"^### Students\n+```\n(.+)\n", (ROOT / "README.md").read_text(), re.M)
-    assert found, "no install command under the README's ### Students heading"
-    return found[1]
 
 
 def _run(venv: Path, *argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
