@@ -11,6 +11,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import asdict
@@ -34,6 +36,17 @@ def _tables(out: Path) -> dict[str, bytes]:
     return {name: (out / name).read_bytes() for name in TABLES}
 
 
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "grader", "grade", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def client():
     """A LocalCluster of two worker processes, as ``local:2`` starts it."""
@@ -43,17 +56,15 @@ def client():
         yield connected
 
 
-def test_local_2_grades_the_demo_class_byte_identically_to_the_local_pool(tmp_path, grader_grade):
+def test_local_2_grades_the_demo_class_byte_identically_to_the_local_pool(tmp_path):
     for assignment in DEMO:
         folder = tmp_path / assignment
         students = make_class(COURSE, assignment, folder, FIXED + 2, kinds=NOT_HOSTILE)
         common = ["--course", str(COURSE), "--submitted", str(folder / "submitted")]
         common += ["--cell-timeout", "60", "--timeout", "300"]
-        local = grader_grade(
-            assignment, *common, "--out", str(folder / "local"), "--jobs", "2", cwd=folder
-        )
+        local = _cli(assignment, *common, "--out", str(folder / "local"), "--jobs", "2", cwd=folder)
         assert local.returncode == 0, local.stderr
-        on_dask = grader_grade(
+        on_dask = _cli(
             assignment, *common, "--out", str(folder / "dask"), "--cluster", "local:2", cwd=folder
         )
         assert on_dask.returncode == 0, on_dask.stderr
@@ -187,7 +198,7 @@ def test_a_task_whose_worker_dies_twice_is_recorded_with_that_reason(course, kit
     assert run.summary.failed == {"doomed": "internal-error: the grading node died twice on it"}
 
 
-def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_code_2(course, kit, grader_grade):
+def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_code_2(course, kit):
     course.submit("early")
     course.grade(exports=False)
     kept = (course.out / "results" / "early.json").read_bytes()
@@ -195,7 +206,7 @@ def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_code_2(course, ki
     silent = socket.create_server(("127.0.0.1", 0))  # accepts, never speaks Dask
     address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
     try:
-        done = grader_grade(
+        done = _cli(
             "forward-pass", "--course", str(course.root), "--cluster", address, cwd=course.root
         )
     finally:
@@ -209,11 +220,9 @@ def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_code_2(course, ki
     assert not (course.out / "results" / "late.json").exists()
 
 
-def test_a_bad_cluster_address_is_refused_before_anything_runs(course, grader_grade):
+def test_a_bad_cluster_address_is_refused_before_anything_runs(course):
     for bad in ("local:0", "local:two", "scheduler:8786"):
-        done = grader_grade(
-            "forward-pass", "--course", str(course.root), "--cluster", bad, cwd=course.root
-        )
+        done = _cli("forward-pass", "--course", str(course.root), "--cluster", bad, cwd=course.root)
         assert done.returncode == 2
         assert f"argument --cluster: {bad!r}" in done.stderr
         assert not course.out.exists()

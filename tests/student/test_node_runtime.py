@@ -90,15 +90,17 @@ def node(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
+def _completed(argv: list[str], cwd: Path, env: dict[str, str] | None, timeout: float):
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def _python(venv: Path, code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(venv / "bin" / "python"), "-c", code],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_env(venv),
-    )
+    return _completed([str(venv / "bin" / "python"), "-c", code], cwd, _env(venv), 300)
+
+
+def _grade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`grader grade ARGS` of the instructor's installation (this interpreter's)."""
+    return _completed([sys.executable, "-m", "grader", "grade", *args], cwd, None, 900)
 
 
 def test_the_node_runtime_holds_no_key(node, tmp_path):
@@ -221,16 +223,16 @@ def test_the_worker_runs_from_the_node_runtime_alone(node, scheduler, worker):
 
 @pytest.mark.parametrize("assignment", DEMO)
 def test_a_node_runtime_worker_grades_the_demo_class_as_the_local_pool(
-    assignment, node, scheduler, worker, tmp_path, grader_grade
+    assignment, node, scheduler, worker, tmp_path
 ):
     students = make_class(ROOT, assignment, tmp_path, FIXED + 2, kinds=NOT_HOSTILE)
     common = ["--course", str(ROOT), "--submitted", str(tmp_path / "submitted")]
     common += ["--cell-timeout", "60", "--timeout", "300"]
-    on_node = grader_grade(
+    on_node = _grade(
         assignment, *common, "--out", str(tmp_path / "node"), "--cluster", scheduler, cwd=tmp_path
     )
     assert on_node.returncode == 0, on_node.stderr
-    local = grader_grade(
+    local = _grade(
         assignment, *common, "--out", str(tmp_path / "local"), "--jobs", "2", cwd=tmp_path
     )
     assert local.returncode == 0, local.stderr
