@@ -6,7 +6,7 @@ nbgrader's `source`, `release` and `solution` folders are `exercises/`, `release
 
 from nbgrader.preprocessors import ClearMarkScheme, ClearOutput, IncludeHeaderFooter, LockCells
 
-from grader.grade.isolation import Limits
+from grader_sandbox.isolation import Limits
 
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
 

@@ -21,7 +21,6 @@ import io
 import os
 import statistics
 import time
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,12 @@ from rich.console import Console
 from rich.table import Table
 
 import grader
-from grader import bank
-from grader.bank.model import NumberSet, Numeric, Question, Tolerance
 from grader.compare import sealed
 from grader.compare.layout import assemble
 from grader.compare.scoring import diagnosable
-from grader.student import api
+from grader.question import NumberSet, Numeric, Question, Tolerance
+from grader.student import known
+from optigrade import bank
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,11 +71,11 @@ def _from_sealed_key(question: Question) -> Any:
     """grader.check as in the student runtime: from the release folder's sealed key."""
     here = os.getcwd()
     os.chdir(ROOT / "release" / question.assignment)
-    os.environ[api.SEALED] = "1"
+    os.environ[known.SEALED] = "1"
     try:
         yield
     finally:
-        del os.environ[api.SEALED]
+        del os.environ[known.SEALED]
         os.chdir(here)
 
 
@@ -103,12 +102,7 @@ def main() -> None:
     parser.add_argument("--sealed-repeats", type=int, default=10, help="calls from the key")
     args = parser.parse_args()
 
-    questions = [
-        q
-        for assignment, module in bank.ASSIGNMENTS.items()
-        if find_spec(module) is not None
-        for q in bank.questions(assignment)
-    ]
+    questions = list(bank.all_questions())
     numeric = [q for q in questions if all(isinstance(p, NUMERIC) for p in q.parts)]
     skipped = [q for q in questions if q not in numeric]
 

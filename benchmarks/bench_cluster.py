@@ -4,7 +4,7 @@ the cluster's throughput within 15% of the local pool's, i.e. Dask's overhead).
     python benchmarks/bench_cluster.py [--forward-pass 200] [--backpropagation 20]
 
 forward-pass: a synthetic class without its hostile students
-(`grader.demo.classes.make_class`). backpropagation: copies of the solution notebook,
+(`optigrade.demo.classes.make_class`). backpropagation: copies of the solution notebook,
 each training the 3-2-1 network from scratch and with Keras. Each set is graded in the
 same run by every configuration, in turn: the local pool with 2 jobs and with 1,
 `--cluster local:2` and `--cluster local:1`. Each run is `grader grade --force` in a
@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.demo.classes import HOSTILE, NOT_HOSTILE, make_class
+from optigrade.demo.classes import HOSTILE, NOT_HOSTILE, make_class
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {"forward-pass": 200, "backpropagation": 20}
@@ -65,7 +65,7 @@ def submit(root: Path, assignment: str, n: int) -> None:
 def grade(root: Path, assignment: str, options: list[str]) -> tuple[float, float]:
     """Seconds for one `grader grade --force` run, as a user runs it, and seconds until
     its first result file was written (its start-up: imports, workers, first submission)."""
-    command = [sys.executable, "-m", "grader", "grade", assignment, "--course", str(ROOT)]
+    command = [sys.executable, "-m", "optigrade", "grade", assignment, "--course", str(ROOT)]
     command += ["--submitted", str(root / "submitted"), "--out", str(root / "graded")]
     command += ["--force", *options]
     started, wall = time.perf_counter(), time.time()

@@ -50,7 +50,7 @@ def grade(root: Path, code: Path | None) -> tuple[float, dict[str, float]]:
         env["PYTHONPATH"] = os.pathsep.join([str(code), env.get("PYTHONPATH", "")])
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", "forward-pass", "--force"],
+        [sys.executable, "-m", "optigrade", "grade", "forward-pass", "--force"],
         cwd=root,
         env=env,
         capture_output=True,

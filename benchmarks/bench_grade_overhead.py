@@ -30,12 +30,12 @@ from itertools import pairwise
 from pathlib import Path
 from statistics import mean, median
 
-from grader import bank
 from grader.compare.layout import assemble
-from grader.demo.literals import source
-from grader.grade import jail
-from grader.grade.isolation import Limits
-from grader.grade.pool import WorkerPool
+from grader_sandbox import jail
+from grader_sandbox.isolation import Limits
+from optigrade import bank
+from optigrade.demo.literals import source
+from optigrade.grade.pool import WorkerPool
 
 QUESTIONS = ("fp.1.1", "fp.2.1", "act.1", "out.1")
 GOAL_MS = 50.0
@@ -103,8 +103,8 @@ def in_process(n: int) -> list[float]:
 def fork_floor(n: int) -> list[float]:
     """Seconds to fork a runner-sized process (same imports) and let it exit: the part of
     the overhead the machine sets, before any isolation or student code."""
-    from grader.grade.child import make_shell
-    from grader.grade.runner import preload
+    from grader_sandbox.child import make_shell
+    from grader_sandbox.runner import preload
 
     preload([])
     make_shell()

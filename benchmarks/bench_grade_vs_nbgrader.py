@@ -6,7 +6,7 @@ backpropagation ones).
 
 Each set gets a temporary copy of the course (`nbgrader generate_assignment`, then the
 submissions in submitted/). forward-pass: a synthetic class without its hostile students
-(`grader.demo.classes.make_class`: the solution, the release, a partly done notebook,
+(`optigrade.demo.classes.make_class`: the solution, the release, a partly done notebook,
 planted mistakes). backpropagation: copies of the solution notebook, each training the
 3-2-1 network from scratch and with Keras. Each grader runs as an instructor runs it, a
 fresh process timed wall-clock with its start-up: `grader grade` (one worker per core),
@@ -33,9 +33,9 @@ from statistics import mean
 
 from nbgrader.api import Gradebook
 
-from grader.assign.release import copy_course, nbgrader
-from grader.demo.classes import HOSTILE, NOT_HOSTILE, make_class
-from grader.export.gradebook import course_directory
+from optigrade.assign.release import copy_course, nbgrader
+from optigrade.demo.classes import HOSTILE, NOT_HOSTILE, make_class
+from optigrade.export.gradebook import course_directory
 
 ROOT = Path(__file__).resolve().parents[1]
 #: assignment -> (submissions by default, goal: the least speed-up)
@@ -65,7 +65,7 @@ def submit_solutions(root: Path, n: int) -> None:
 
 
 def grader_grade(root: Path, assignment: str) -> None:
-    command = [sys.executable, "-m", "grader", "grade", assignment]
+    command = [sys.executable, "-m", "optigrade", "grade", assignment]
     command += ["--force"]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -28,8 +28,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from grader.bank.model import Tolerance
 from grader.compare.sealed import COST, Seal, digest_on, matches, seal, seal_on
+from grader.question import Tolerance
 
 SALT = b"benchmark-course-salt"
 LABEL = "fp.1.1/z"

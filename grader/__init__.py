@@ -6,9 +6,9 @@ In a notebook::
     grader.check("fp.1.1", z)      # explained feedback while you work
     grader.score("fp.1.1", z)      # a float in [0, points] (nbgrader test cells)
 
-Rooms, by who uses them: `grader.student` (local checks), `grader.assign` (authoring and
-release), `grader.grade` (batch grading), `grader.export` (gradebook, feedback, reports);
-`grader.bank` is the question bank and `grader.compare` the comparison engine they share.
+Rooms, by who uses them: `grader.student` (local checks), `optigrade.assign` (authoring and
+release), `optigrade.grade` (batch grading), `optigrade.export` (gradebook, feedback, reports);
+`optigrade.bank` is the question bank and `grader.compare` the comparison engine they share.
 """
 
 from typing import Any

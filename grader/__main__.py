@@ -1,3 +1,3 @@
-from grader.cli import main
+from grader.student.cli import main
 
 raise SystemExit(main())

@@ -1,8 +1,9 @@
-"""The trust boundary held by import contracts (pyproject.toml's [tool.importlinter]): the
-student side imports no answer key, no trusted room and nothing Linux-only; the sandbox
-runner imports no key. Checked here, so CI runs them; a planted bad import is caught; the
-student side is the same in the contract, the student runtime's wheel and the sandbox's
-view; and no student-side code calls what only Linux or Unix has."""
+"""The house by trust, held by import contracts (pyproject.toml's [tool.importlinter]): the
+key side (`optigrade`, `reference`) stands on the sandbox (`grader_sandbox`) and the
+student's package (`grader`), never the other way, and `grader` imports nothing only Linux
+or Unix has. Checked here, so CI runs them; a planted bad import is caught; the packages
+the contracts name are exactly what the student and node wheels ship, whole, and what the
+sandbox's view masks; and no student-side code calls what only Linux or Unix has."""
 
 from __future__ import annotations
 
@@ -15,19 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from grader.grade import jail
+from grader_sandbox import jail
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 CONTRACTS = {c["id"]: c for c in CONFIG["tool"]["importlinter"]["contracts"]}
-STUDENT_WHEEL = tomllib.loads((ROOT / "student" / "pyproject.toml").read_text(encoding="utf-8"))
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
 def lint(folder: Path) -> subprocess.CompletedProcess[str]:
     """`lint-imports` on the packages found in `folder` (its pyproject's contracts)."""
     return subprocess.run(
-        [str(LINT_IMPORTS), "--config", str(folder / "pyproject.toml"), "--no-cache"],
+        [str(LINT_IMPORTS), str(folder / "pyproject.toml"), "--no-cache"],
         cwd=folder,  # import-linter puts the folder first on the path: its copy is analysed
         capture_output=True,
         text=True,
@@ -41,29 +41,32 @@ def test_the_contracts_are_kept():
     assert "Contracts: 2 kept, 0 broken." in run.stdout
 
 
+PACKAGES = ("grader", "grader_sandbox", "optigrade", "reference")
+
+
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
     """The contracts run on a copy of the packages with one bad import of each kind."""
     copy = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "pyproject.toml", copy)
-    for package in ("grader", "reference"):
+    for package in PACKAGES:
         shutil.copytree(ROOT / package, copy / package, ignore=shutil.ignore_patterns("*.pyc"))
     (copy / "grader" / "student" / "leak.py").write_text("from reference import activations\n")
     (copy / "grader" / "compare" / "native.py").write_text("import ctypes\n")
     with (copy / "grader" / "__init__.py").open("a") as init:
-        init.write("\nfrom grader.assign import key  # noqa\n")
-    with (copy / "grader" / "grade" / "runner.py").open("a") as runner:
-        runner.write("\nfrom grader.bank import forward_pass  # noqa\n")
+        init.write("\nfrom optigrade.assign import key  # noqa\n")
+    with (copy / "grader_sandbox" / "runner.py").open("a") as runner:
+        runner.write("\nfrom optigrade.bank import forward_pass  # noqa\n")
     return lint(copy)
 
 
 @pytest.mark.parametrize(
     "broken",
     [
-        "grader.student.leak is not allowed to import reference",
-        "grader.compare.native is not allowed to import ctypes",
-        "grader is not allowed to import grader.assign",
-        "grader.grade.runner is not allowed to import grader.bank.forward_pass",
+        "grader.student.leak -> reference.activations",
+        "grader.compare.native -> ctypes",
+        "grader -> optigrade.assign.key",
+        "grader_sandbox.runner -> optigrade.bank.forward_pass",
     ],
 )
 def test_a_planted_bad_import_breaks_a_contract(planted, broken):
@@ -72,42 +75,31 @@ def test_a_planted_bad_import_breaks_a_contract(planted, broken):
     assert "Contracts: 0 kept, 2 broken." in planted.stdout
 
 
-def _module_files(patterns: list[str]) -> set[str]:
-    """The files of the contract's module expressions (`.**`: the package's modules)."""
-    found = set()
-    for pattern in patterns:
-        path = ROOT / pattern.removesuffix(".**").replace(".", "/")
-        if pattern.endswith(".**"):
-            found |= {p.relative_to(ROOT).as_posix() for p in path.rglob("*.py")}
-        elif path.is_dir():
-            found.add(f"{path.relative_to(ROOT).as_posix()}/__init__.py")
-        else:
-            found.add(f"{path.relative_to(ROOT).as_posix()}.py")
-    return found
+def _layers() -> list[set[str]]:
+    (trust,) = [c for c in CONTRACTS.values() if c["type"] == "layers"]
+    return [{name.strip() for name in layer.split("|")} for layer in trust["layers"]]
 
 
-STUDENT_SIDE = _module_files(CONTRACTS["student-side"]["source_modules"])
+def _wheel_packages(folder: str) -> dict[str, str]:
+    config = tomllib.loads((ROOT / folder / "pyproject.toml").read_text(encoding="utf-8"))
+    return config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
 
 
-def _wheel_files() -> set[str]:
-    included = STUDENT_WHEEL["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
-    found = set()
-    for source in included:
-        path = (ROOT / "student" / source).resolve()
-        files = path.rglob("*.py") if path.is_dir() else [path]
-        found |= {p.relative_to(ROOT).as_posix() for p in files}
-    return found
+def test_the_wheels_ship_the_contracts_packages_whole():
+    """No file list anywhere: each wheel is one package of the layers, whole."""
+    key, middle, student = _layers()
+    assert key == {"optigrade"} and middle == {"reference", "grader_sandbox"}
+    assert student == {"grader"}
+    assert _wheel_packages("student") == {"../grader": "grader"}
+    assert _wheel_packages("node") == {"../grader_sandbox": "grader_sandbox"}
+    assert set(CONFIG["tool"]["importlinter"]["root_packages"]) == set(PACKAGES)
 
 
-def test_the_student_side_is_one_list_in_the_contract_the_wheel_and_the_sandbox():
-    assert _wheel_files() == STUDENT_SIDE
-    bank = {p.name for p in (ROOT / "grader" / "bank").glob("*.py")}
-    student_bank = {Path(f).name for f in STUDENT_SIDE if f.startswith("grader/bank/")}
-    assert student_bank == set(jail.STUDENT_SIDE_OF_THE_BANK)
-    # every other module of the bank is a computation both contracts forbid
-    computations = {f"grader.bank.{name.removesuffix('.py')}" for name in bank - student_bank}
-    for contract in CONTRACTS.values():
-        assert computations <= set(contract["forbidden_modules"]), contract["id"]
+def test_the_sandbox_masks_the_key_side_by_package():
+    key, middle, student = _layers()
+    assert set(jail.KEY_PACKAGES) == key | {"reference"}
+    assert set(jail.RUNNER_PACKAGES) == student | (middle - {"reference"})
+    assert set(jail.masked()) == {ROOT / "optigrade", ROOT / "reference"}
 
 
 #: What only Linux or Unix has, by module: attributes student-side code must not use.
@@ -121,7 +113,7 @@ GUARDED = {"grader/compare/timelimit.py": {"SIGALRM", "setitimer", "getitimer", 
 
 def test_no_student_side_code_calls_what_only_unix_has():
     used = []
-    for name in sorted(STUDENT_SIDE):
+    for name in sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "grader").rglob("*.py")):
         tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if (
@@ -138,7 +130,7 @@ def test_the_course_data_the_notebooks_load_is_reference_datas_to_the_bit():
     """grader.coursedata (student side) holds what reference.data makes, and is
     rewritten from it by `grader assign sync`."""
     from grader import coursedata
-    from grader.assign import coursedata as written
+    from optigrade.assign import coursedata as written
 
     for name, content in written.files().items():
         assert (coursedata.HERE / name).read_bytes() == content, name

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from grader.bank.model import Choice, Part
 from grader.compare.kinds import Context, Unusable, Verdict, mistaken
 from grader.compare.nodes import kind, text, unusable
+from grader.question import Choice, Part
 
 
 def normal(s: str) -> str:

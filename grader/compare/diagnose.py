@@ -12,8 +12,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from grader.bank.model import Tolerance
 from grader.compare.nodes import index
+from grader.question import Tolerance
 
 _SHOWN = 3  # wrong elements listed by index
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.bank.model import Expression, Part
 from grader.compare import symbolic
 from grader.compare.kinds import Context, Verdict, mistaken
 from grader.compare.nodes import kind, unusable
 from grader.compare.wire import Encoder, Node
+from grader.question import Expression, Part
 
 
 def encode(answer: Any, part: Expression, enc: Encoder, hidden: bool) -> Node:

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from grader.bank.model import Function, Probe
 from grader.compare import diagnose, gradcheck
 from grader.compare.diagnose import close
 from grader.compare.kinds import Context, Unusable, Verdict
@@ -31,6 +30,7 @@ from grader.compare.nodes import MALFORMED, describe, items, kind, numbers, text
 from grader.compare.numeric import as_floats, fit, scale, sentence, widened
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 from grader.compare.wire import Encoder, Node, Wire, describe_exception
+from grader.question import Function, Probe
 
 _LISTED = 4  # failing probes described in one message
 

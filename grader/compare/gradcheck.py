@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.bank.model import Tolerance
+from grader.question import Tolerance
 
 #: Central differences are accurate to about h² ≈ 1e-12 times the third derivative, and
 #: lose about eps/h ≈ 1e-10 to cancellation: agreement to 1e-5 is a meaningful check.

@@ -25,7 +25,8 @@ from importlib import import_module
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from grader.bank.model import (
+from grader.compare.result import PartResult, Status
+from grader.question import (
     Choice,
     Expression,
     Function,
@@ -36,7 +37,6 @@ from grader.bank.model import (
     Part,
     Question,
 )
-from grader.compare.result import PartResult, Status
 
 if TYPE_CHECKING:
     from grader.compare.wire import Wire

@@ -1,6 +1,6 @@
 """How a student's one answer object splits into a question's parts, and back.
 
-Layouts (`grader.bank.model.Layout`): "single" (the answer is the part), "parts" (a
+Layouts (`grader.question.Layout`): "single" (the answer is the part), "parts" (a
 mapping; part "a/b" is ``answer["a"]["b"]``), "rows" (a sequence or array; row i is
 part i; or a mapping keyed by the part names). `split` runs on the untrusted side: it
 only reads the student's object.
@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from grader.bank.model import Question
 from grader.compare.arraylike import to_numpy, type_name
+from grader.question import Question
 
 NO_ANSWER = "no answer (None): did you assign the variable?"
 _MAX_KEYS = 1000  # keys read from a student's mapping

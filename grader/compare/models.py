@@ -31,12 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from grader.bank.model import Criterion, Inputs, Model
 from grader.compare.kinds import Context, Unusable, Verdict
 from grader.compare.nodes import items, kind, numbers, text, unusable
 from grader.compare.numeric import sentence
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 from grader.compare.wire import Encoder, Node, Wire, describe_exception, error
+from grader.question import Criterion, Inputs, Model
 
 #: Seconds a model may take to predict the evaluation rows (a few hundred rows of a small
 #: dense network take well under a second).

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from grader.bank.model import NumberSet, Part, Tolerance
 from grader.compare.kinds import Context, Unusable, Verdict, mistaken
 from grader.compare.nodes import numbers
 from grader.compare.numeric import as_floats, scale, sentence, widened
+from grader.question import NumberSet, Part, Tolerance
 
 
 def _within(x: float, y: float, tol: Tolerance) -> bool:

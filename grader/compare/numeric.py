@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from grader.bank.model import Numeric, Part, ShapePolicy, Tolerance
 from grader.compare import diagnose
 from grader.compare.diagnose import close
 from grader.compare.kinds import Context, Unusable, Verdict, mistaken
 from grader.compare.nodes import Numbers, index, numbers
+from grader.question import Numeric, Part, ShapePolicy, Tolerance
 
 #: Machine epsilon of the float types narrower than float64 that answers arrive in.
 _EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23}

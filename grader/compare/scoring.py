@@ -15,12 +15,12 @@ from functools import cache, partial
 from types import ModuleType
 from typing import Any
 
-from grader.bank.model import Inputs, Mistake, Part, Prior, Question
 from grader.compare import kinds
 from grader.compare.diagnose import shown
 from grader.compare.kinds import Context, Verdict
 from grader.compare.result import Result, joined
 from grader.compare.wire import Node, Wire, describe_exception
+from grader.question import Inputs, Mistake, Part, Prior, Question
 
 Mistakes = tuple[tuple[Mistake, Any], ...]
 

@@ -73,7 +73,7 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
-from grader.bank.model import Tolerance
+from grader.question import Tolerance
 
 K = 8  #: grids per tolerance, offset by h/K from each other
 MAX_RTOL = 0.1  #: beyond it the step derivation of `_scale` no longer holds with margin

@@ -30,9 +30,9 @@ import numpy as np
 import sympy as sp
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
-from grader.bank.model import Expression, Tolerance
 from grader.compare.notation import FUNCTIONS, expand_functions, substitute
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
+from grader.question import Expression, Tolerance
 
 MAX_CHARS = 5000  # length of an answer string
 MAX_OPERANDS = 400  # names and numbers in an answer string (SymPy's parser recurses on each)
@@ -455,7 +455,7 @@ SEALED_TOL = Tolerance(rtol=1e-6, atol=1e-9)
 
 def at_points(expr: sp.Expr, part: Expression) -> np.ndarray:
     """The values of `expr` (intermediates substituted) at the part's fixed sample points:
-    what a sealed key holds of an expression (see `grader.assign.seal`)."""
+    what a sealed key holds of an expression (see `optigrade.assign.seal`)."""
     return _evaluate(_prepare(expr, part), _points(part))[0]
 
 

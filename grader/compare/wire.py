@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from grader.bank.model import Part, Question
 from grader.compare import kinds, layout
 from grader.compare.arraylike import to_numpy, type_name
+from grader.question import Part, Question
 
 Node = dict[str, Any]
 #: A folder's record files in memory, by file name (as a sandbox runner sends them back):

@@ -4,7 +4,7 @@ The notebooks need the lab's synthetic data and the iris and stroke splits, but 
 student runtime (and the batch grader's sandbox) has no `reference`, where they are
 made. Their values are stored here as `.npz` files (read with ``allow_pickle=False``)
 with their column names in `columns.json`; `grader assign sync` writes them from
-`reference.data` (`grader.assign.coursedata`) and a test checks they are the same to the
+`reference.data` (`optigrade.assign.coursedata`) and a test checks they are the same to the
 bit. Data only: no question's answer is in them.
 """
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import importlib.util
 import io
 import math
 import os
@@ -23,16 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from grader import bank
-from grader.bank.model import Question
+from grader import installed
 from grader.compare.result import Result
 from grader.compare.scoring import grade
 from grader.compare.wire import dump, encode
-from grader.student import sealedkey
+from grader.question import Question
+from grader.student import known, sealedkey
 
 #: Where `score` records answers; None outside the batch-grading sandbox.
 _recording: Path | None = None
-#: Questions given as specs (`grader.bank.spec`), where the bank's computations are not
+#: Questions given as specs (`grader.spec`), where the bank's computations are not
 #: installed: the batch-grading sandbox, which records answers for its judge.
 _provided: dict[str, Question] = {}
 
@@ -43,7 +42,7 @@ def provide(questions: Mapping[str, Question]) -> None:
 
 
 def _question(qid: str) -> Question:
-    return _provided[qid] if qid in _provided else bank.get(qid)
+    return _provided[qid] if qid in _provided else installed.get(qid)
 
 
 def start_recording(directory: str | os.PathLike[str]) -> None:
@@ -70,8 +69,8 @@ def _quiet() -> Iterator[None]:
 
 
 def _unknown(qid: object) -> Result:
-    known = [q.id for q in bank.all_questions()]
-    close = difflib.get_close_matches(str(qid), known, n=3) if isinstance(qid, str) else []
+    ids = [q.id for q in installed.all_questions()]
+    close = difflib.get_close_matches(str(qid), ids, n=3) if isinstance(qid, str) else []
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     return Result(str(qid), "unknown question", (), (f"There is no question {qid!r}.{hint}",))
 
@@ -79,18 +78,6 @@ def _unknown(qid: object) -> Result:
 def _in_ipython() -> bool:
     ipython = sys.modules.get("IPython")
     return ipython is not None and ipython.get_ipython() is not None
-
-
-def _sealed() -> bool:
-    """Whether checks use the sealed key: always in the student runtime, where the bank's
-    computations are not installed; on request (SEALED) to see what a student sees."""
-    if os.environ.get(SEALED) == "1":
-        return True
-    return importlib.util.find_spec("reference") is None
-
-
-#: Set to 1 to check from the sealed key even where the answer key is installed.
-SEALED = "OPTIGRADE_SEALED"
 
 
 def _local(qid: str, answer: Any) -> Result:
@@ -109,13 +96,13 @@ def check(qid: str, answer: Any) -> Result | None:
     HTML when it is the cell's last expression; elsewhere it is also printed."""
     if _recording is not None:
         return None
-    if _sealed():
+    if known.sealed():
         with _quiet():
             result = _local(qid, answer)
     else:
         try:
-            question = bank.get(qid)
-        except (bank.UnknownQuestion, TypeError, AttributeError):
+            question = installed.get(qid)
+        except (installed.UnknownQuestion, TypeError, AttributeError):
             result = _unknown(qid)  # not a question id
         else:
             with _quiet():
@@ -130,7 +117,7 @@ def score(qid: str, answer: Any, hidden: bool = False) -> float:
     [0, points]; never raises and never writes to stderr (nbgrader would score 0)."""
     try:
         with _quiet():
-            if _recording is None and _sealed():  # the student's own run: a local score
+            if _recording is None and known.sealed():  # the student's own run: a local score
                 result = _local(qid, answer)
                 return float(min(max(result.score, 0.0), result.points))
             question = _question(qid)

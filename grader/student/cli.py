@@ -1,7 +1,7 @@
 """The student's `grader` command: ``grader check NOTEBOOK``, and nothing else.
 
 The student runtime installs this as its `grader` script; the instructor's `grader`
-(`grader.cli`) adds its own commands to the same parser pieces, so its ``check`` is this
+(`optigrade.cli`) adds its own commands to the same parser pieces, so its ``check`` is this
 one and the two cannot drift.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from grader.bank import UnknownQuestion
 from grader.compare.timelimit import NOTEBOOK_SECONDS
+from grader.installed import UnknownQuestion
 
 EXIT_USAGE = 2
 DESCRIPTION = "Check notebooks of the course's optimisation exercises."

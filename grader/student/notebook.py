@@ -27,10 +27,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader import bank
 from grader.compare.result import Result
 from grader.compare.timelimit import NOTEBOOK_SECONDS
-from grader.student import notebookfile
+from grader.student import known, notebookfile
 from grader.student.unanswered import CALL
 
 _DONE = ("correct", "carried")
@@ -131,18 +130,20 @@ def questions(notebook: nbformat.NotebookNode) -> dict[str, Question]:
 
 
 def assignment_of(notebook: nbformat.NotebookNode, path: Path) -> str:
-    """The assignment whose questions the notebook's test cells grade, else its file name."""
-    tested = [q.qid for q in questions(notebook).values() if q.test is not None]
-    found = {bank.assignment_of(qid) for qid in tested} - {None}
+    """The assignment whose questions the notebook's test cells grade, else its file name
+    (among the assignments known in its folder: `grader.student.known`)."""
+    tested = {q.qid for q in questions(notebook).values() if q.test is not None}
+    assignments = known.assignments(path.resolve().parent)
+    found = {a for a, qs in assignments.items() if tested & {q.id for q in qs}}
     if len(found) == 1:
-        return str(found.pop())
-    if path.stem in bank.ASSIGNMENTS:
+        return found.pop()
+    if path.stem in assignments:
         return path.stem
-    known = ", ".join(bank.ASSIGNMENTS)
+    names = ", ".join(assignments) or "none: no sealed key (*.sealed.json) is in its folder"
     why = f"its test cells belong to {', '.join(sorted(found))}" if found else "no test cells"
     raise CannotRun(
         f"{path}: not a notebook of a known assignment ({why}, and its file name is none of "
-        f"{known})"
+        f"the assignments known there: {names})"
     )
 
 

@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 
 from grader import coursedata
-from grader.bank.model import (
+from grader.compare import choice, models, sealed, symbolic
+from grader.compare.kinds import Context, Unusable, Verdict, scored
+from grader.compare.nodes import kind, numbers, unusable
+from grader.compare.numeric import NARROW, fit, precision_note, sentence, single_precision
+from grader.compare.result import Result
+from grader.compare.scoring import grade
+from grader.compare.wire import Wire, encode
+from grader.question import (
     Choice,
     Expression,
     Function,
@@ -40,14 +47,7 @@ from grader.bank.model import (
     Part,
     Question,
 )
-from grader.bank.spec import from_spec
-from grader.compare import choice, models, sealed, symbolic
-from grader.compare.kinds import Context, Unusable, Verdict, scored
-from grader.compare.nodes import kind, numbers, unusable
-from grader.compare.numeric import NARROW, fit, precision_note, sentence, single_precision
-from grader.compare.result import Result
-from grader.compare.scoring import grade
-from grader.compare.wire import Wire, encode
+from grader.spec import from_spec
 
 SUFFIX = ".sealed.json"
 FORMAT = 1
@@ -68,6 +68,7 @@ class NoSealedKey(LookupError):
 class SealedKey:
     """One assignment's sealed key, read from its release folder."""
 
+    assignment: str
     salt: bytes
     questions: Mapping[str, Question]
     parts: Mapping[str, Mapping[str, Mapping[str, Any]]]  # qid -> part -> its seals
@@ -79,7 +80,7 @@ class SealedKey:
             raise ValueError(f"{path}: not a sealed key this grader reads")
         questions = {qid: from_spec(q["spec"]) for qid, q in data["questions"].items()}
         parts = {qid: q["parts"] for qid, q in data["questions"].items()}
-        return cls(bytes.fromhex(data["salt"]), questions, parts)
+        return cls(str(data["assignment"]), bytes.fromhex(data["salt"]), questions, parts)
 
 
 @cache
@@ -87,10 +88,15 @@ def _read(path: Path, stamp: float) -> SealedKey:
     return SealedKey.read(path)
 
 
+def here(folder: Path | None = None) -> list[SealedKey]:
+    """The sealed keys in `folder` (default: the working directory, the notebook's)."""
+    paths = sorted((folder or Path.cwd()).glob(f"*{SUFFIX}"))
+    return [_read(path.resolve(), path.stat().st_mtime) for path in paths]
+
+
 def find(qid: str, folder: Path | None = None) -> SealedKey:
     """The sealed key holding `qid` in `folder` (the notebook's working directory)."""
-    for path in sorted((folder or Path.cwd()).glob(f"*{SUFFIX}")):
-        key = _read(path.resolve(), path.stat().st_mtime)
+    for key in here(folder):
         if qid in key.questions:
             return key
     raise NoSealedKey(

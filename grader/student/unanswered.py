@@ -16,14 +16,13 @@ import linecache
 import re
 import sys
 import tokenize
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from grader.compare.result import joined
 
 if TYPE_CHECKING:
-    from grader.bank.model import Question
+    from grader.question import Question
 
 STUB = "raise NotImplementedError()"
 ANSWER_CELL = "the # YOUR CODE HERE cell above"
@@ -33,18 +32,10 @@ CALL = re.compile(r"""grader\.(check|score)\(\s*["']([^"']+)["']\s*,\s*([A-Za-z_
 
 
 def _questions() -> tuple[Question, ...]:
-    """The questions known here: the bank's, or where its computations are not installed
-    (the student runtime), those of the sealed keys in the working folder (the release
-    folder a notebook runs in)."""
-    from grader import bank
+    """The questions known here (the bank's, or the sealed keys' of the working folder)."""
+    from grader.student import known
 
-    try:
-        return bank.all_questions()
-    except ModuleNotFoundError:
-        from grader.student.sealedkey import SUFFIX, SealedKey
-
-        keys = [SealedKey.read(path) for path in sorted(Path.cwd().glob(f"*{SUFFIX}"))]
-        return tuple(q for key in keys for q in key.questions.values())
+    return known.questions()
 
 
 def _variables() -> dict[str, list[str]]:

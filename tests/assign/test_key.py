@@ -7,12 +7,12 @@ import sys
 import numpy as np
 import pytest
 
-from grader import bank
-from grader.assign.key import answer_of
-from grader.cli import main
+from optigrade import bank
+from optigrade.assign.key import answer_of
+from optigrade.cli import main
 
 
-@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", list(bank.assignments()))
 def test_json_key_lists_every_question_with_points_and_a_plain_answer(assignment, capsys):
     assert main(["key", assignment, "--format", "json"]) == 0
     key = json.loads(capsys.readouterr().out)
@@ -33,7 +33,7 @@ def test_json_key_lists_every_question_with_points_and_a_plain_answer(assignment
         assert plain(entry["answer"]), q.id
 
 
-@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", list(bank.assignments()))
 def test_table_key_names_every_question(assignment, capsys):
     assert main(["key", assignment]) == 0
     out = capsys.readouterr().out
@@ -63,7 +63,7 @@ def test_key_values_are_the_reference_answers():
 )
 def test_bad_input_is_one_line_and_exit_code_2(argv, fragment):
     done = subprocess.run(
-        [sys.executable, "-m", "grader", *argv], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "optigrade", *argv], capture_output=True, text=True, check=False
     )
     assert done.returncode == 2
     assert done.stdout == ""

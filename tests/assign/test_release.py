@@ -8,11 +8,11 @@ import nbformat
 import pytest
 from nbconvert.filters import markdown2html_mistune
 
-from grader import bank
-from grader.assign import leaks, release, verify
+from optigrade import bank
+from optigrade.assign import leaks, release, verify
 
 COURSE = Path(__file__).resolve().parents[2]
-ASSIGNMENTS = list(bank.ASSIGNMENTS)
+ASSIGNMENTS = list(bank.assignments())
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

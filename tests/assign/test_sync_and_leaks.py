@@ -5,9 +5,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import bank
-from grader.assign import cells, leaks, verify
-from grader.assign.sync import AuthoringError, synced
+from optigrade import bank
+from optigrade.assign import cells, leaks, verify
+from optigrade.assign.sync import AuthoringError, synced
 
 COURSE = Path(__file__).resolve().parents[2]
 

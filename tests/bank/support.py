@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grader import bank
 from grader.compare.result import Result
 from grader.compare.scoring import grade
 from grader.compare.wire import dump, encode, load
+from optigrade import bank
 
 
 def judged(qid: str, answer: Any, hidden: bool = False, tmp: Path | None = None) -> Result:

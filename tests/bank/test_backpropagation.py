@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
-from support import judged, statuses
 
-from grader import bank
-from grader.bank import backpropagation as bp
-from grader.bank.slips import SLIPS
+from optigrade import bank
+from optigrade.bank import backpropagation as bp
+from optigrade.bank.slips import SLIPS
 from reference import data, network
+from tests.bank.support import judged, statuses
 
 
 def test_the_assignment_has_the_specs_questions_in_the_labs_order() -> None:

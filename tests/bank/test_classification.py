@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support import judged
 
-from grader import bank
-from grader.assign.verify import check_bank
 from grader.compare.result import PartResult, Result
+from optigrade import bank
+from optigrade.assign.verify import check_bank
 from reference import activations as act
 from reference import data, losses
+from tests.bank.support import judged
 
 ROOT = Path(__file__).resolve().parents[2]
 

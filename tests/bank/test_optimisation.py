@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support import judged, statuses
 
-from grader import bank
-from grader.assign.verify import check_bank
-from grader.bank import optimisation as opt
-from grader.bank.slips import SLIPS
+from optigrade import bank
+from optigrade.assign.verify import check_bank
+from optigrade.bank import optimisation as opt
+from optigrade.bank.slips import SLIPS
 from reference import data, regression
+from tests.bank.support import judged, statuses
 
 ROOT = Path(__file__).resolve().parents[2]
 X_LAB, Y_LAB = data.lab_observations()

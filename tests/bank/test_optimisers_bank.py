@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from support import judged, statuses
 
-from grader import bank
-from grader.assign.verify import check_bank
-from grader.bank.optimisers import SHOE, gradient
+from optigrade import bank
+from optigrade.assign.verify import check_bank
+from optigrade.bank.optimisers import SHOE, gradient
 from reference import data
 from reference import keras_optimisers as ko
+from tests.bank.support import judged, statuses
 
 ROOT = Path(__file__).resolve().parents[2]
 SS, H = data.SHOE_SIZES.ravel(), data.HEIGHTS.ravel()

@@ -9,10 +9,10 @@ from string import Formatter
 
 import pytest
 
-from grader import bank
-from grader.bank import mistakes as m
-from grader.bank.model import Mistake
-from grader.bank.slips import SLIPS
+from grader.question import Mistake
+from optigrade import bank
+from optigrade.bank import mistakes as m
+from optigrade.bank.slips import SLIPS
 
 
 def _mistakes() -> Iterator[tuple[str, str, Mistake]]:

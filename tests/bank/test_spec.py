@@ -1,4 +1,4 @@
-"""A question's spec (`grader.bank.spec`) is enough to encode any answer, and holds none
+"""A question's spec (`grader.spec`) is enough to encode any answer, and holds none
 of the key: what the batch grader's sandbox gets instead of the bank."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from grader import bank
-from grader.bank.model import Function, Model
-from grader.bank.spec import Withheld, from_spec, to_spec
 from grader.compare.layout import assemble
 from grader.compare.wire import encode
+from grader.question import Function, Model
+from grader.spec import Withheld, from_spec, to_spec
+from optigrade import bank
 
 QUESTIONS = bank.all_questions()
 RANDOM = {"opt.mb.fit"}  # its reference answer shuffles: two encodings differ anyway

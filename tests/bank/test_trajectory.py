@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import judged, statuses
 
-from grader import bank
-from grader.bank import trajectory as tr
-from grader.bank.model import Inputs, Prior, Question
-from grader.bank.slips import SLIPS
 from grader.compare.scoring import grade
 from grader.compare.wire import encode
+from grader.question import Inputs, Prior, Question
+from optigrade import bank
+from optigrade.bank import trajectory as tr
+from optigrade.bank.slips import SLIPS
+from tests.bank.support import judged, statuses
 
 
 def _gradient(inputs: Inputs, t: int, theta: np.ndarray) -> np.ndarray:

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.bank.model import Inputs, Numeric, Prior, Question, Tolerance
 from grader.compare.result import Result
 from grader.compare.scoring import grade
 from grader.compare.wire import dump, encode, load
+from grader.question import Inputs, Numeric, Prior, Question, Tolerance
 
 Grade = Callable[..., Result]
 

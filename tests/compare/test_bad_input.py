@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.bank import get
+from optigrade.bank import get
 
 
 class ArrayRaises:

@@ -8,32 +8,26 @@ module exists, so these tests grow with it.
 from __future__ import annotations
 
 import re
-from importlib.util import find_spec
 from typing import Any
 
 import numpy as np
 import pytest
 
-from grader import bank
-from grader.bank.model import Function, Model, NumberSet, Numeric, Part, Question
 from grader.compare import kinds
 from grader.compare.layout import assemble
 from grader.compare.scoring import diagnosable, grade
 from grader.compare.wire import encode
+from grader.question import Function, Model, NumberSet, Numeric, Part, Question
+from optigrade import bank
 
-QUESTIONS = [
-    q
-    for assignment, module in bank.ASSIGNMENTS.items()
-    if find_spec(module) is not None
-    for q in bank.questions(assignment)
-]
+QUESTIONS = list(bank.all_questions())
 
 #: A Model part's `compute` describes what is checked; there is no reference model to
 #: submit, so full-marks tests leave such questions to grader.compare.models' own tests.
 ANSWERABLE = [q for q in QUESTIONS if not any(isinstance(p, Model) for p in q.parts)]
 
 #: Mistakes whose value equals the right answer for the question's data cannot be
-#: diagnosed; bank modules drop them (grader.bank.mistakes.differing) rather than list them.
+#: diagnosed; bank modules drop them (optigrade.bank.mistakes.differing) rather than list them.
 COINCIDENT: set[tuple[str, str, str]] = set()
 
 

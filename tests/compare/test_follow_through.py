@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from grader.bank import get
-from grader.bank.model import Mistake, Question
+from grader.question import Mistake, Question
+from optigrade.bank import get
 from reference import activations as act
 
 

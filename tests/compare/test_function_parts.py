@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.bank.model import Function, Probe, Question, Tolerance
+from grader.question import Function, Probe, Question, Tolerance
 
 SHARED = np.array([0.5, -1.0, 2.0])  # one array behind two probes: copies keep it intact
 

@@ -11,14 +11,14 @@ from typing import Any
 
 import sympy as sp
 
-from grader.bank.model import Expression, Mistake, Part, Question
 from grader.compare import kinds
 from grader.compare.kinds import Verdict
+from grader.question import Expression, Mistake, Part, Question
 
 
 def test_import_grader_stays_light() -> None:
     code = (
-        "import sys, grader, grader.bank, grader.compare.wire, grader.compare.scoring;"
+        "import sys, grader, optigrade.bank, grader.compare.wire, grader.compare.scoring;"
         "heavy = {'sympy', 'jax', 'keras', 'torch', 'pandas', 'IPython', 'grader.compare.symbolic'}"
         ";"
         "print(sorted(heavy & set(sys.modules)))"

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import bank
-from grader.bank.model import Model, Question
+from grader import installed
 from grader.compare import models
 from grader.compare.scoring import grade
 from grader.compare.wire import Wire, encode, load
+from grader.question import Assignment, Model, Question
 
 # --- stand-ins with the attributes Keras objects have --------------------------------------
 
@@ -134,10 +134,16 @@ def synthetic_assignment(monkeypatch: pytest.MonkeyPatch) -> Any:
     module = types.ModuleType("syn_models_bank")
     module.QUESTIONS = (SYNTHETIC,)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setitem(bank.ASSIGNMENTS, "synthetic-models", module.__name__)
-    bank.questions.cache_clear()
+    monkeypatch.setattr(installed, "assignments", _with_synthetic(installed.assignments()))
+    installed.questions.cache_clear()
     yield
-    bank.questions.cache_clear()
+    installed.questions.cache_clear()
+
+
+def _with_synthetic(found: dict[str, Assignment]) -> Any:
+    """`grader.installed.assignments` with the synthetic assignment installed too."""
+    synthetic = Assignment("synthetic-models", 99, "syn_models_bank", ("syn",))
+    return lambda: {**found, synthetic.id: synthetic}
 
 
 def _part(judge: Any, answer: Any) -> Any:
@@ -416,5 +422,5 @@ def test_real_keras_models_are_read_and_judged(keras_records: Path) -> None:
 
 if __name__ == "__main__":
     sys.modules["syn_models_bank"] = types.SimpleNamespace(QUESTIONS=(SYNTHETIC,))  # type: ignore[assignment]
-    bank.ASSIGNMENTS["synthetic-models"] = "syn_models_bank"
+    installed.assignments = _with_synthetic(installed.assignments())
     _child(sys.argv[1])

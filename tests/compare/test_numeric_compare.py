@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grader.bank import get
-from grader.bank.mistakes import scaled
-from grader.bank.model import Choice, Mistake, NumberSet, Numeric, Question, Tolerance
+from grader.question import Choice, Mistake, NumberSet, Numeric, Question, Tolerance
+from optigrade.bank import get
+from optigrade.bank.mistakes import scaled
 
 
 def single(part: Any, value: Any, **question: Any) -> Question:

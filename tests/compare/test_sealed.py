@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.bank.model import Tolerance
 from grader.compare.diagnose import close
 from grader.compare.sealed import COST, Cost, K, Seal, matches, matches_exact, seal, seal_exact
+from grader.question import Tolerance
 
 CHEAP = Cost(n=2, r=1)
 SALT = b"test-course-salt"

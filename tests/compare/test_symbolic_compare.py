@@ -10,9 +10,9 @@ import pytest
 import sympy as sp
 import sympy.parsing.sympy_parser
 
-from grader.bank.model import Expression
 from grader.compare import symbolic as S
 from grader.compare.timelimit import time_limit
+from grader.question import Expression
 from reference import symbolic as R
 
 LINEAR = R.linear_mse()

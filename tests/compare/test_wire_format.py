@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grader.bank import get
 from grader.compare import wire
 from grader.compare.scoring import grade
 from grader.compare.wire import Encoder, Wire, dump, encode, load, recorded
+from optigrade.bank import get
 
 Z = get("fp.1.2")  # single part z, a column of 2
 
@@ -260,7 +260,7 @@ def test_dump_replaces_an_earlier_record(tmp_path: Path) -> None:
 
 
 def test_forged_function_records_are_malformed(tmp_path: Path) -> None:
-    from grader.bank.model import Function, Probe, Question
+    from grader.question import Function, Probe, Question
 
     probe = Probe("p", {"z": 1.0}, lambda kw: kw["z"], "identity")
     q = Question(

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import sympy
 
-from grader import bank
-from grader.bank.slips import SLIPS
-from grader.demo import classes, mistakes
-from grader.demo.expect import Diagnosis, Expected, unmet
-from grader.demo.literals import Own, source
+from optigrade import bank
+from optigrade.bank.slips import SLIPS
+from optigrade.demo import classes, mistakes
+from optigrade.demo.expect import Diagnosis, Expected, unmet
+from optigrade.demo.literals import Own, source
 
 COURSE = Path(__file__).resolve().parents[2]
 
@@ -23,10 +23,10 @@ COURSE = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[classes.Student]]:
     into = tmp_path_factory.mktemp("classes")
-    return {a: classes.make_class(COURSE, a, into) for a in bank.ASSIGNMENTS}
+    return {a: classes.make_class(COURSE, a, into) for a in bank.assignments()}
 
 
-@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", list(bank.assignments()))
 def test_every_assignment_gets_20_students_of_every_kind(generated, assignment):
     students = generated[assignment]
     assert len(students) >= 20
@@ -39,7 +39,7 @@ def test_every_assignment_gets_20_students_of_every_kind(generated, assignment):
         assert s.path.is_file()
 
 
-@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", list(bank.assignments()))
 def test_expectations_cover_every_graded_question(generated, assignment):
     graded = {q.id for q in bank.questions(assignment) if not q.practice}
     by_kind = {s.kind: s for s in generated[assignment]}

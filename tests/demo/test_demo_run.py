@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader.demo import classes
-from grader.demo.expect import unmet
+from optigrade.demo import classes
+from optigrade.demo.expect import unmet
 
 COURSE = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = ("forward-pass", "optimisation")
@@ -23,7 +23,16 @@ ASSIGNMENTS = ("forward-pass", "optimisation")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     out = tmp_path_factory.mktemp("demo")
     run = subprocess.run(
-        [sys.executable, "-m", "grader", "demo", "--out", str(out), "--assignments", *ASSIGNMENTS],
+        [
+            sys.executable,
+            "-m",
+            "optigrade",
+            "demo",
+            "--out",
+            str(out),
+            "--assignments",
+            *ASSIGNMENTS,
+        ],
         cwd=COURSE,
         capture_output=True,
         text=True,
@@ -107,7 +116,7 @@ def test_hostile_students_get_a_specific_reason_and_the_rest_completes(demo, ass
 
 def test_outside_the_repository_the_demo_says_where_to_run_it(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "grader", "demo"],
+        [sys.executable, "-m", "optigrade", "demo"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
 """One assignment graded twice in a temporary copy of the course: by the real nbgrader
 (`generate_assignment`, `autograde`) and by `grader grade`, on the same synthetic class.
 
-The class comes from `grader.demo.classes.make_class` without its hostile students
+The class comes from `optigrade.demo.classes.make_class` without its hostile students
 (nbgrader has no sandbox): the solution notebook, the untouched release, a partly done
 notebook and students with planted mistakes. An assignment whose solution trains Keras
 models gets a single mistake student, since its correct notebook alone takes 20-60 s under
@@ -19,13 +19,13 @@ from typing import Any
 
 from nbgrader.api import Gradebook
 
-from grader import bank
-from grader.assign.release import copy_course, nbgrader
-from grader.demo.classes import FIXED, NOT_HOSTILE, Course, Student, make_class
-from grader.export.gradebook import course_directory
+from optigrade import bank
+from optigrade.assign.release import copy_course, nbgrader
+from optigrade.demo.classes import FIXED, NOT_HOSTILE, Course, Student, make_class
+from optigrade.export.gradebook import course_directory
 
 ROOT = Path(__file__).resolve().parents[2]
-ASSIGNMENTS = tuple(bank.ASSIGNMENTS)
+ASSIGNMENTS = bank.assignments()
 #: Seconds per cell for both graders (`grader grade`'s default). nbgrader's own default
 #: (30 s) is shorter than the Keras training cells take on a busy 2-core machine.
 
@@ -67,7 +67,7 @@ def _submit(course: Path, assignment: str) -> list[Student]:
 def _grade_both(course: Path, assignment: str) -> None:
     """`nbgrader autograde` and, beside it, `grader grade` as an instructor runs it (on 2
     cores the suite then waits for the slower of the two rather than their sum)."""
-    ours = [sys.executable, "-m", "grader", "grade", assignment]
+    ours = [sys.executable, "-m", "optigrade", "grade", assignment]
     log = course / "grader-grade.log"
     with log.open("w") as out, subprocess.Popen(ours, cwd=course, stdout=out, stderr=out) as run:
         nbgrader(course, "autograde", assignment)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import nbformat
 import pandas as pd
 import pytest
-from nbgrader_course import ASSIGNMENTS, Graded, grade
 
-from grader import bank
-from grader.assign.cells import grade_id
-from grader.demo.expect import unmet
+from optigrade import bank
+from optigrade.assign.cells import grade_id
+from optigrade.demo.expect import unmet
+from tests.e2e.nbgrader_course import ASSIGNMENTS, Graded, grade
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)

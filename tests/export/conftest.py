@@ -101,7 +101,7 @@ def nbgrader(course: Path, *args: str) -> None:
 
 def grade(course: Path) -> str:
     """`grader grade ASSIGNMENT --gradebook` in this process; what it printed."""
-    from grader.cli import main
+    from optigrade.cli import main
 
     printed = io.StringIO()
     args = ["grade", ASSIGNMENT, "--course", str(course), "--gradebook", "--jobs", "2"]
@@ -140,8 +140,8 @@ def write_class(out: Path, scores: dict[str, dict[str, float]], missing: tuple[s
     """A graded forward-pass class written directly as `grader grade` leaves it (summary
     and result files, no sandbox): `scores` maps student -> question id -> score (other
     questions score 0); `missing` students are listed but have no result file."""
-    from grader import bank
-    from grader.grade import results
+    from optigrade import bank
+    from optigrade.grade import results
 
     questions = [q for q in bank.questions(ASSIGNMENT) if not q.practice]
     for student, given in scores.items():

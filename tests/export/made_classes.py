@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import bank
 from grader.compare.result import PartResult, Result
-from grader.export.classbook import GradedClass
-from grader.export.overrides import Override, Overrides
-from grader.grade import results
+from optigrade import bank
+from optigrade.export.classbook import GradedClass
+from optigrade.export.overrides import Override, Overrides
+from optigrade.grade import results
 
 #: Questions of the made classes: single-part fp.1.1 and fp.1.2, four-part act.1.
 QUESTIONS = ("fp.1.1", "fp.1.2", "act.1")

@@ -18,17 +18,17 @@ from urllib.parse import unquote
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from conftest import MISTAKEN, ROOT, STUDENTS
-from made_classes import NONE, ODD_IDS, WARNED, Answer, Student, graded_class, wrong
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
-from grader import bank
-from grader.bank.slips import SLIPS
-from grader.demo.demo import grade_class
-from grader.export import classbook, items, page, report, scoresheet
-from grader.export.classbook import page_name
-from grader.export.misconceptions import rank
+from optigrade import bank
+from optigrade.bank.slips import SLIPS
+from optigrade.demo.demo import grade_class
+from optigrade.export import classbook, items, page, report, scoresheet
+from optigrade.export.classbook import page_name
+from optigrade.export.misconceptions import rank
+from tests.export.conftest import MISTAKEN, ROOT, STUDENTS
+from tests.export.made_classes import NONE, ODD_IDS, WARNED, Answer, Student, graded_class, wrong
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -151,7 +151,7 @@ def test_the_student_table_has_every_student_their_scores_and_feedback_links(gra
 def test_the_report_is_byte_identical_when_rebuilt(graded_class, tmp_path):
     out = tmp_path / "graded"
     shutil.copytree(graded_class.out, out, ignore=shutil.ignore_patterns("report.html"))
-    rebuild = "import sys, pathlib; from grader.export.run import write_all; "
+    rebuild = "import sys, pathlib; from optigrade.export.run import write_all; "
     rebuild += "assert write_all(pathlib.Path(sys.argv[1])) == []"
     subprocess.run([sys.executable, "-c", rebuild, str(out)], check=True, timeout=300)
     assert (out / "report.html").read_bytes() == (graded_class.out / "report.html").read_bytes()

@@ -17,13 +17,13 @@ import pytest
 from bs4 import BeautifulSoup
 from fontTools.ttLib import TTFont
 
-from grader import bank
-from grader.assign.leaks import scan_notebook
 from grader.compare import scoring, wire
 from grader.compare.result import Result
-from grader.export import classbook, feedback
-from grader.export import page as pagekit
-from grader.grade import results
+from optigrade import bank
+from optigrade.assign.leaks import scan_notebook
+from optigrade.export import classbook, feedback
+from optigrade.export import page as pagekit
+from optigrade.grade import results
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "exercises" / "forward-pass" / "forward-pass.ipynb"

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from nbgrader.api import Comment, Grade, Gradebook, Student, SubmittedAssignment
 
-from grader.export.run import write_all
+from optigrade.export.run import write_all
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "forward-pass"

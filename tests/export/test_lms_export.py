@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.cli import main
-from grader.export import lms
+from optigrade.cli import main
+from optigrade.export import lms
 
 LAB = "Lab 1 (12345)"
 TARGET = "Forward pass (67890)"

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from grader import bank
-from grader.cli import main
-from grader.export import classbook, overrides
-from grader.grade.batch import grade_assignment
+from optigrade import bank
+from optigrade.cli import main
+from optigrade.export import classbook, overrides
+from optigrade.grade.batch import grade_assignment
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "forward-pass"

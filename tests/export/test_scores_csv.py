@@ -9,12 +9,12 @@ import csv
 import io
 
 import nbformat
-from conftest import ASSIGNMENT, ROOT
-from made_classes import ODD_IDS, WARNED, Answer, Student, graded_class, wrong
 
-from grader import bank
-from grader.export import scoresheet
-from grader.grade.restore import grade_id_of, restore
+from optigrade import bank
+from optigrade.export import scoresheet
+from optigrade.grade.restore import grade_id_of, restore
+from tests.export.conftest import ASSIGNMENT, ROOT
+from tests.export.made_classes import ODD_IDS, WARNED, Answer, Student, graded_class, wrong
 
 
 def read(text: str) -> list[dict[str, str]]:

@@ -15,11 +15,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader import bank
-from grader.assign.cells import HIDDEN_BEGIN, HIDDEN_END, grade_id
 from grader.compare.layout import assemble
-from grader.demo.literals import source
-from grader.grade.restore import as_released
+from optigrade import bank
+from optigrade.assign.cells import HIDDEN_BEGIN, HIDDEN_END, grade_id
+from optigrade.demo.literals import source
+from optigrade.grade.restore import as_released
 
 ASSIGNMENT = "forward-pass"
 QUESTIONS = ("fp.1.1", "fp.2.1", "act.1", "out.1")
@@ -150,7 +150,7 @@ class Course:
         return path
 
     def grade(self, **options: Any) -> Any:
-        from grader.grade.batch import grade_assignment
+        from optigrade.grade.batch import grade_assignment
 
         defaults = {
             "submitted": self.submitted,

@@ -20,11 +20,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from test_grade_hostile import LATIN1, _other_kernel, submit_contained
 
-from grader.demo.classes import FIXED, NOT_HOSTILE, make_class
-from grader.grade import cluster, node
-from grader.grade.isolation import Limits
+from grader_sandbox import node
+from grader_sandbox.isolation import Limits
+from optigrade.demo.classes import FIXED, NOT_HOSTILE, make_class
+from optigrade.grade import cluster
+from tests.grade.test_grade_hostile import LATIN1, _other_kernel, submit_contained
 
 COURSE = Path(__file__).resolve().parents[2]
 DEMO = ("forward-pass", "optimisation")
@@ -38,7 +39,7 @@ def _tables(out: Path) -> dict[str, bytes]:
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "grader", "grade", *args],
+        [sys.executable, "-m", "optigrade", "grade", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -231,7 +232,7 @@ def test_a_bad_cluster_address_is_refused_before_anything_runs(course):
 @pytest.fixture
 def in_process():
     """A Dask cluster in this process (its worker is a thread here), so that what the
-    test patches in `grader.grade.node` holds on the node."""
+    test patches in `grader_sandbox.node` holds on the node."""
     from distributed import Client
 
     with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as c:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.grade import jail
+from grader_sandbox import jail
 
-GRADER = [sys.executable, "-c", "import sys; from grader.cli import main; sys.exit(main())"]
+GRADER = [sys.executable, "-c", "import sys; from optigrade.cli import main; sys.exit(main())"]
 
 
 def without_user_namespaces(argv: list[str]) -> list[str]:

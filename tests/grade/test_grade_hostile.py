@@ -223,7 +223,7 @@ def test_the_class_is_graded_and_every_student_has_a_result(graded, kit):
 
 
 def test_the_sandbox_reports_its_protections(graded):
-    from grader.grade.child import REQUIRED
+    from grader_sandbox.child import REQUIRED
 
     result = graded.course.result("good")
     active = result["protections"]["active"]

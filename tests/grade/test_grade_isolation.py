@@ -1,7 +1,7 @@
 """The sandbox's protections one by one, each against a control that shows it matters.
 
 The runs fork, so they happen in a fresh interpreter started as a worker is: inside
-bubblewrap (`grader.grade.jail`), in every mode this machine allows. As root that is
+bubblewrap (`grader_sandbox.jail`), in every mode this machine allows. As root that is
 both modes (root drops each child to its own uid; "userns" is what an ordinary account
 gets); `.ci/unprivileged` runs this file again as an ordinary user, where it is "userns"
 alone."""
@@ -17,20 +17,20 @@ from pathlib import Path
 
 import pytest
 
-from grader import bank
-from grader.bank.spec import to_spec
-from grader.grade import jail, sandbox
+from grader.spec import to_spec
+from grader_sandbox import jail, sandbox
+from optigrade import bank
 
 SCRIPT = textwrap.dedent(
     """
     import base64, json, os, sys
     import tempfile
     from pathlib import Path
-    from grader.grade.runner import preload
+    from grader_sandbox.runner import preload
     cells, mode, release, tmp, specs = json.loads(sys.argv[1])
     from grader.student import api
     api.provide(preload(specs))  # as the runner does: grader.score encodes for the specs
-    from grader.grade import child, isolation, jail, sandbox
+    from grader_sandbox import child, isolation, jail, sandbox
 
     cells = [(i, source, test) for i, (source, test) in enumerate(cells)]
     limits = isolation.Limits(file_bytes=2**20, cell_timeout=60, timeout=120)

@@ -2,7 +2,7 @@
 0 on the question they target, while the rest of their notebook is graded normally.
 
 The children run in a process that never imported `reference` or the bank's
-computations (`grader.grade.runner`), in a view where those are not installed; the judge
+computations (`grader_sandbox.runner`), in a view where those are not installed; the judge
 holding the key is another process, outside its PID namespace."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import reference
-from grader import bank
+from optigrade import bank
 
 TARGET = "fp.1.1"  # each thief answers this question by stealing, the rest honestly
 VARIABLE = bank.get(TARGET).variable
@@ -31,7 +31,7 @@ def steal(code: str) -> str:
 
 THIEVES = {
     "bank": f"""
-        from grader import bank
+        from optigrade import bank
         found = bank.get({TARGET!r}).answer['z']
         """,
     "reference": """
@@ -40,7 +40,7 @@ THIEVES = {
         """,
     "key-command": """
         import subprocess, sys, json
-        out = subprocess.run([sys.executable, '-m', 'grader.cli', 'key', 'forward-pass',
+        out = subprocess.run([sys.executable, '-m', 'optigrade.cli', 'key', 'forward-pass',
                               '--format', 'json'], capture_output=True, text=True, timeout=60)
         print(out.stderr[-300:])
         found = json.loads(out.stdout)

@@ -1,4 +1,4 @@
-"""The protocol between a grading process and its parent (`grader.grade.messages.serve`):
+"""The protocol between a grading process and its parent (`grader_sandbox.messages.serve`):
 JSON only, a report when the server cannot start, a job's failure costing that job, and
 the last reply of a server that stops on its own marked so that no job is sent to a
 process that is exiting."""
@@ -10,8 +10,8 @@ from multiprocessing import Pipe
 
 import pytest
 
-from grader.grade import isolation, messages
-from grader.grade.messages import LAST, receive, send
+from grader_sandbox import isolation, messages
+from grader_sandbox.messages import LAST, receive, send
 
 
 class _Doubler:

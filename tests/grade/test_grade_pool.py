@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from dataclasses import asdict
 
-from grader.grade import jail
-from grader.grade.isolation import Limits
-from grader.grade.pool import WorkerPool
+from grader_sandbox import jail
+from grader_sandbox.isolation import Limits
+from optigrade.grade.pool import WorkerPool
 
 
 def test_jobs_are_read_as_the_runners_need_them(tmp_path):

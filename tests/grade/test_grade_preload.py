@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.grade.runner import heavy_imports
+from grader_sandbox.runner import heavy_imports
 
 COURSE = Path(__file__).resolve().parents[2]
 

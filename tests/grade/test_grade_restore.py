@@ -7,9 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import bank
-from grader.assign.cells import HIDDEN_BEGIN
-from grader.grade.restore import grade_id_of, restore, with_hidden_tests
+from optigrade import bank
+from optigrade.assign.cells import HIDDEN_BEGIN
+from optigrade.grade.restore import grade_id_of, restore, with_hidden_tests
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_solution_cells_stay_the_students(source, released):
     assert cell(restored.notebook, "fp-1-1-answer").source == "z_1_1 = 42"
 
 
-@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", list(bank.assignments()))
 def test_an_untouched_nbgrader_release_needs_no_restoring(assignment):
     """nbgrader's release drops hidden-test regions (and the newline before them): an
     untouched release notebook must not be reported as edited."""
@@ -104,8 +104,8 @@ def test_an_untouched_nbgrader_release_needs_no_restoring(assignment):
 
 
 def test_every_question_id_is_read_back_from_its_grade_id():
-    from grader import bank
-    from grader.assign.cells import grade_id, question_id
+    from optigrade import bank
+    from optigrade.assign.cells import grade_id, question_id
 
     for q in bank.all_questions():
         assert question_id(grade_id(q.id)) == q.id

@@ -20,7 +20,7 @@ SLOW = "import time\ntime.sleep(0.4)"  # so a run can be killed half-way
 RUN = """
 import sys
 from pathlib import Path
-from grader.grade.batch import grade_assignment
+from optigrade.grade.batch import grade_assignment
 root, out = Path(sys.argv[1]), Path(sys.argv[2])
 grade_assignment("forward-pass", submitted=root / "submitted", source=root / "exercises",
                  release=root / "release", out=out, jobs=1, progress=False)
@@ -46,7 +46,7 @@ def cmdline(pid: int) -> bytes:
         return b""
 
 
-RUNNER = b"-m\0grader.grade.runner\0"
+RUNNER = b"-m\0grader_sandbox.runner\0"
 
 
 def _forked(pid: int) -> bool:

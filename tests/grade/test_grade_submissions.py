@@ -8,7 +8,7 @@ import zipfile
 import nbformat
 import pytest
 
-from grader.grade.submissions import Submission, discover, load, student_of
+from optigrade.grade.submissions import Submission, discover, load, student_of
 
 A = "forward-pass"
 

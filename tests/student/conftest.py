@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from runtimes import pip, wheel
+
+from tests.student.runtimes import pip, wheel
 
 ROOT = Path(__file__).resolve().parents[2]
 

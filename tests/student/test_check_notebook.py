@@ -13,9 +13,9 @@ import nbformat
 import pytest
 from rich.console import Console
 
-from grader import bank
 from grader.student import notebook, runall
 from grader.student.shell import NotebookShell, make_shell
+from optigrade import bank
 
 COURSE = Path(__file__).resolve().parents[2]
 SOLUTION = COURSE / "solutions" / "forward-pass" / "forward-pass.ipynb"

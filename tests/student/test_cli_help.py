@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from grader.cli import build_parser, main
+from optigrade.cli import build_parser, main
 
 
 def _commands(

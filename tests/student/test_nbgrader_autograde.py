@@ -13,7 +13,7 @@ import numpy as np
 from nbgrader.api import Gradebook
 
 import grader
-from grader.bank import get
+from optigrade.bank import get
 
 ASSIGNMENT = "forward-pass-mini"
 STUDENT = "alice"

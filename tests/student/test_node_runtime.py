@@ -1,6 +1,6 @@
 """The node runtime (node/pyproject.toml): what a node of `grader grade --cluster` installs,
-as docs/CLUSTER.md says, beside the student runtime. Its wheel is the sandbox-runner
-contract's modules and no file of the student wheel. Installed into the student runtime's
+as docs/CLUSTER.md says, beside the student runtime. Its wheel is the package
+`grader_sandbox`, whole, and no file of the student wheel. Installed into the student runtime's
 fresh environment (with this interpreter's dask and distributed), it holds no key: no
 `reference`, no bank computation, no judge, no batch, no graded answer value in any
 installed file. A Dask worker started from that environment alone, outside the repository,
@@ -20,21 +20,21 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from runtimes import ROOT, pip, wheel
-from test_student_runtime import _graded_values, _leaks
 
-from grader.demo.classes import FIXED, NOT_HOSTILE, make_class
+from optigrade.demo.classes import FIXED, NOT_HOSTILE, make_class
+from tests.student.runtimes import ROOT, pip, wheel
+from tests.student.test_student_runtime import _graded_values, _leaks
 
 NODE = ROOT / "node"
 #: What a node must not be able to import: the key, the judge, the batch, the authoring.
 KEY = (
     "reference",
-    "grader.bank.forward_pass",
-    "grader.bank.slips",
-    "grader.grade.judge",
-    "grader.grade.batch",
-    "grader.grade.pool",
-    "grader.assign",
+    "optigrade.bank.forward_pass",
+    "optigrade.bank.slips",
+    "optigrade.grade.judge",
+    "optigrade.grade.batch",
+    "optigrade.grade.pool",
+    "optigrade.assign",
 )
 TABLES = ("grades.csv", "results.jsonl")
 DEMO = ("forward-pass", "optimisation")
@@ -55,14 +55,10 @@ def _force_included(folder: Path) -> dict[str, str]:
     return found
 
 
-def test_the_node_wheel_is_the_sandbox_runner_contract_and_nothing_of_the_student_wheel():
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    (contract,) = [
-        c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "sandbox-runner"
-    ]
-    modules = {f"{m.replace('.', '/')}.py" for m in contract["source_modules"]}
+def test_the_node_wheel_is_the_sandbox_package_whole_and_nothing_of_the_student_wheel():
     node = _force_included(NODE)
-    assert set(node) == modules | {"grader/grade/__init__.py"}
+    package = {p.relative_to(ROOT).as_posix() for p in (ROOT / "grader_sandbox").rglob("*.py")}
+    assert set(node) == package
     assert all(source == inside for source, inside in node.items())  # the same place
     assert not set(node.values()) & set(_force_included(ROOT / "student").values())
 
@@ -100,7 +96,7 @@ def _python(venv: Path, code: str, cwd: Path) -> subprocess.CompletedProcess[str
 
 def _grade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`grader grade ARGS` of the instructor's installation (this interpreter's)."""
-    return _completed([sys.executable, "-m", "grader", "grade", *args], cwd, None, 900)
+    return _completed([sys.executable, "-m", "optigrade", "grade", *args], cwd, None, 900)
 
 
 def test_the_node_runtime_holds_no_key(node, tmp_path):
@@ -108,7 +104,7 @@ def test_the_node_runtime_holds_no_key(node, tmp_path):
         run = _python(node, f"import {module}", cwd=tmp_path)
         assert run.returncode == 1, module
         assert "ModuleNotFoundError" in run.stderr, module
-    run = _python(node, "import grader.grade.node, grader.grade.runner, distributed", tmp_path)
+    run = _python(node, "import grader_sandbox.node, grader_sandbox.runner, distributed", tmp_path)
     assert run.returncode == 0, run.stderr
 
 
@@ -117,7 +113,8 @@ def _records(site: Path, distribution: str) -> set[str]:
     the compiled copies pip made)."""
     (info,) = site.glob(f"{distribution}-*.dist-info")
     names = [line.split(",")[0] for line in (info / "RECORD").read_text().splitlines()]
-    return {n for n in names if n.startswith("grader/") and not n.endswith(".pyc")}
+    packages = ("grader", "grader_sandbox")
+    return {n for n in names if n.split("/")[0] in packages and not n.endswith(".pyc")}
 
 
 def test_the_two_wheels_own_no_file_in_common_and_none_holds_a_graded_value(node):
@@ -190,17 +187,23 @@ def _on_the_worker(scheduler: str, address: str) -> dict[str, object]:
         import importlib.util
         import sys
 
-        import grader.grade.node
+        def _absent(module: str) -> bool:
+            try:
+                return importlib.util.find_spec(module) is None
+            except ModuleNotFoundError:  # its package is not there either
+                return True
+
+        import grader_sandbox.node
 
         return {
             "executable": sys.executable,
-            "node": grader.grade.node.__file__,
-            "missing": [m for m in key if importlib.util.find_spec(m) is None],
+            "node": grader_sandbox.node.__file__,
+            "missing": [m for m in key if _absent(m)],
             "path": list(sys.path),
             "loaded": sorted(
                 (name, str(getattr(m, "__file__", None) or ""))
                 for name, m in list(sys.modules.items())
-                if name == "grader" or name.startswith("grader.")
+                if name.split(".")[0] in ("grader", "grader_sandbox")
             ),
         }
 
@@ -250,5 +253,5 @@ def test_a_node_runtime_worker_grades_the_demo_class_as_the_local_pool(
     seen = _on_the_worker(scheduler, worker)
     assert seen["missing"] == list(KEY)
     loaded = dict(seen["loaded"])
-    assert "grader.grade.node" in loaded and not set(loaded) & set(KEY)
+    assert "grader_sandbox.node" in loaded and not set(loaded) & set(KEY)
     assert all(_inside(file, node) for file in loaded.values() if file), loaded

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import bank
-from grader.bank.model import Function, Model, NumberSet, Numeric
 from grader.compare import kinds
 from grader.compare.layout import assemble
 from grader.compare.scoring import grade, reference
 from grader.compare.wire import encode
-from grader.student import api, sealedkey
+from grader.question import Function, Model, NumberSet, Numeric
+from grader.student import api, known, sealedkey
+from optigrade import bank
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,7 +119,7 @@ def test_a_float32_answer_s_check_says_at_which_precision():
 
 def test_grader_check_in_the_release_folder_uses_the_sealed_key(monkeypatch, capsys):
     monkeypatch.chdir(ROOT / "release" / "forward-pass")
-    monkeypatch.setenv(api.SEALED, "1")
+    monkeypatch.setenv(known.SEALED, "1")
     question = bank.get("fp.1.1")
     right = assemble(question, question.answer)
     assert api.check("fp.1.1", right).score == question.points
@@ -134,7 +134,7 @@ def test_grader_check_in_the_release_folder_uses_the_sealed_key(monkeypatch, cap
 
 
 def test_the_sealed_key_holds_no_answer_in_the_clear():
-    for assignment in bank.ASSIGNMENTS:
+    for assignment in bank.assignments():
         text = (ROOT / "release" / assignment / f"{assignment}.sealed.json").read_text()
         for q in bank.questions(assignment):
             if q.practice:

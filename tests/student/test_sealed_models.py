@@ -24,10 +24,10 @@ def _child() -> dict:
     import keras
     import numpy as np
 
-    from grader import bank
     from grader.compare.scoring import grade
     from grader.compare.wire import encode
     from grader.student import sealedkey
+    from optigrade import bank
     from reference import data
     from reference import keras_models as km
 

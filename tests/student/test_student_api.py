@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import grader
-from grader.bank import get
-from grader.bank.model import Function, Probe, Question
 from grader.compare.result import PartResult, Result
 from grader.compare.scoring import grade
 from grader.compare.wire import load, recorded
+from grader.question import Function, Probe, Question
 from grader.student import api
+from optigrade.bank import get
 
 
 @pytest.fixture(autouse=True)
@@ -64,8 +64,8 @@ def test_score_writes_nothing_to_stderr(capfd, monkeypatch) -> None:
     q = Question(
         "syn.noisy", "synthetic", "t", "f", (Function("f", 1, lambda i, p: noisy, probes=(probe,)),)
     )
-    real_get = api.bank.get
-    monkeypatch.setattr(api.bank, "get", lambda qid: q if qid == q.id else real_get(qid))
+    real_get = api.installed.get
+    monkeypatch.setattr(api.installed, "get", lambda qid: q if qid == q.id else real_get(qid))
     assert grader.score("syn.noisy", noisy) == 0.0
     for wrong in (
         np.array([[np.inf], [-np.inf]]),

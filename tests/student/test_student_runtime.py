@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from grader import bank
-from grader.bank.model import NumberSet, Numeric
+from grader.question import NumberSet, Numeric
+from optigrade import bank
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = ROOT / "release"
@@ -39,7 +39,8 @@ def _run(venv: Path, *argv: str, cwd: Path = ROOT) -> subprocess.CompletedProces
 
 
 def test_the_key_is_not_importable(venv, tmp_path):
-    for module in ("reference", "reference.data", "grader.bank.forward_pass", "grader.assign"):
+    key = ("reference", "reference.data", "optigrade.bank.forward_pass", "optigrade.assign")
+    for module in key:
         run = _run(venv, "python", "-c", f"import {module}", cwd=tmp_path)
         assert run.returncode == 1, module
         assert "ModuleNotFoundError" in run.stderr, module
@@ -146,7 +147,7 @@ def kernel(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         yield name
 
 
-@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", list(bank.assignments()))
 def test_a_release_notebook_s_checks_run_against_the_runtime(assignment, kernel, tmp_path):
     folder = tmp_path / assignment
     shutil.copytree(RELEASE / assignment, folder)  # the release folder, with its sealed key

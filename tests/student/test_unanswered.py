@@ -15,9 +15,9 @@ from nbclient import NotebookClient
 from nbgrader.utils import determine_grade
 
 import grader
-from grader import bank
-from grader.assign.cells import managed_key
 from grader.student import unanswered
+from optigrade import bank
+from optigrade.assign.cells import managed_key
 
 COURSE = Path(__file__).resolve().parents[2]
 RELEASE = COURSE / "release"
@@ -105,7 +105,7 @@ def test_other_errors_keep_their_traceback(ran):
 
 
 def test_the_intro_says_run_all_stops_at_the_first_unanswered_question():
-    for assignment in bank.ASSIGNMENTS:
+    for assignment in bank.assignments():
         for folder in ("exercises", "release", "solutions"):
             nb = nbformat.read(COURSE / folder / assignment / f"{assignment}.ipynb", 4)
             intro = " ".join(nb.cells[0].source.split())
@@ -113,7 +113,7 @@ def test_the_intro_says_run_all_stops_at_the_first_unanswered_question():
             assert "`raise NotImplementedError()`" in intro
 
 
-@pytest.mark.parametrize("assignment", list(bank.ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", list(bank.assignments()))
 def test_each_released_stub_names_its_question_and_variable(assignment):
     """What each released answer cell says when its stub raises: at the cell's top level,
     or in a function the cell defines (and maybe calls)."""

@@ -1,0 +1,155 @@
+"""The sandbox runner: the process that forks each submission's child, holding no key.
+
+The local pool (`optigrade.grade.pool`) or a cluster's grading node starts it as
+``python -P -m grader_sandbox.runner IN OUT``, inside bubblewrap where isolation can be had
+(`grader_sandbox.jail`: `reference` and the bank's computations are not even in its view).
+It imports what notebooks use and the student side of the grader, gets the assignment's
+questions as specs (`grader.spec`: no expected value, no mistake, no probe output),
+then for each submission runs its code cells in a sandbox and replies with the run's
+outcome and the recorded answers as bytes. The judge grades them: children are forked
+from a process that never held the answer key, so student code finds none in memory.
+
+Messages are JSON on two pipes (`grader_sandbox.messages`), never pickle.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import importlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from grader_sandbox.messages import serve
+
+#: Set before NumPy loads: forked children must not inherit BLAS thread pools.
+THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+UNFORKABLE = ("jax", "keras", "torch", "tensorflow")
+#: Heavy modules a runner imports before it forks, when the assignment's notebook imports
+#: the module named first (`grader.coursedata` hands out DataFrames); a submission that
+#: imports one of them otherwise pays for it in its own child. (IPython, NumPy and SymPy,
+#: which the grader's student side uses, are always imported.)
+HEAVY = {
+    "matplotlib.pyplot": "matplotlib.pyplot",
+    "pandas": "pandas",
+    "grader.coursedata": "pandas",
+}
+
+
+def heavy_imports(sources: Iterable[str]) -> list[str]:
+    """The `HEAVY` modules a runner should import for notebook cells `sources` (the
+    instructor's source notebook: trusted code, parsed, never run)."""
+    named: set[str] = set()
+    for source in sources:
+        lines = source.splitlines()  # IPython's magics and shell escapes blanked
+        code = "\n".join("" if x.lstrip().startswith(("%", "!")) else x for x in lines)
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                named |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                named |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return sorted({HEAVY[name] for name in named if name in HEAVY})
+
+
+def preload(specs: list[dict[str, Any]], heavy: Iterable[str] = ()) -> dict[str, Any]:
+    """Import what every notebook uses (and the `heavy` modules this assignment's do) and
+    warm the encoder on the questions (built from their `specs`), so that a child does not
+    set it up for the first time; the questions by id."""
+    for var in THREADS:
+        os.environ[var] = "1"
+    os.environ["MPLBACKEND"] = "Agg"  # also for a child that imports matplotlib itself
+    import IPython  # noqa: F401
+    import numpy
+    import sympy  # noqa: F401
+
+    for name in heavy:
+        if name in HEAVY.values():
+            importlib.import_module(name)
+    import grader.student.api  # noqa: F401
+    from grader.compare import kinds, wire
+    from grader.spec import from_spec
+
+    questions = {q.id: q for q in map(from_spec, specs)}
+    with tempfile.TemporaryDirectory() as scratch:
+        for q in questions.values():
+            for part in q.parts:
+                try:
+                    kinds.kind_of(part)  # each kind's module, imported before any fork
+                except kinds.KindUnavailable:
+                    continue  # Keras models: loaded by the notebook that needs them
+            # an answer recorded once: what a child would otherwise set up for the first
+            # time (and copy page by page from this process) is ready before forks
+            wire.dump(wire.encode(q, numpy.zeros((2, 1))), scratch, q.id)
+    loaded = [m for m in UNFORKABLE if m in sys.modules]
+    if loaded:
+        raise RuntimeError(f"preloading imported {', '.join(loaded)}: forking would be unsafe")
+    return questions
+
+
+class Runner:
+    """The sandbox, built once per runner process."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        questions = preload(settings["specs"], settings.get("heavy", ()))
+        from grader.student import api
+        from grader_sandbox import child, isolation, jail, sandbox
+
+        api.provide(questions)  # what `grader.score` encodes for, in every child
+        mode = settings.get("jail")
+        self.sandbox = sandbox.Sandbox(
+            child.make_shell(),
+            limits=isolation.Limits(**settings["limits"]),
+            uid=isolation.sandbox_uid(int(settings["index"])) if mode == "root" else None,
+            release={name: base64.b64decode(data) for name, data in settings["release"].items()},
+            keras_backend=settings.get("keras_backend", "jax"),
+            jail=mode,
+            base=jail.SANDBOX if mode else Path(settings["scratch"]),
+        )
+
+    def handle(self, job: dict[str, Any]) -> dict[str, Any]:
+        cells = [(int(i), str(source), bool(test)) for i, source, test in job["cells"]]
+        with self.sandbox.run(cells) as outcome:
+            found = asdict(outcome)
+            found["records"] = _packed(outcome.records)
+        return found
+
+    def spent(self) -> bool:
+        """After a notebook imported JAX (or the like) here, later forks would carry it:
+        a clean runner takes this one's place."""
+        return any(m in sys.modules for m in UNFORKABLE)
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+
+def _packed(folder: Path) -> dict[str, dict[str, str]]:
+    """The recorded answers (regular files the sandbox copied back, size-capped there):
+    {cell folder: {file name: base64}}."""
+    return {
+        cell.name: {
+            f.name: base64.b64encode(f.read_bytes()).decode("ascii") for f in cell.iterdir()
+        }
+        for cell in sorted(folder.iterdir())
+    }
+
+
+def _failed(job: dict[str, Any], e: Exception) -> dict[str, Any]:
+    return {"error": f"the sandbox runner failed: {type(e).__name__}: {e}"}
+
+
+def main(inbox: Connection, outbox: Connection) -> None:
+    serve(inbox, outbox, Runner, _failed)
+
+
+if __name__ == "__main__":
+    main(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False))

@@ -1,0 +1,3 @@
+from optigrade.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""Release checks an instructor runs before handing out an assignment.
+
+1. bank: every question of the bank appears exactly once, in the lab's order, with the
+   bank's points, and the managed cells match the bank (`grader assign sync` fixes it);
+2. execute: the source notebook runs top to bottom and its solutions earn full marks;
+3. leaks: `release/` holds no solution, hidden test, output or graded answer value;
+4. drift: the committed `release/` and `solutions/` equal a fresh nbgrader generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+
+from optigrade import bank
+from optigrade.assign import leaks, release
+from optigrade.assign.cells import managed_key
+from optigrade.assign.sync import AuthoringError, answer_qid, source_notebook, synced
+
+CHECKS = ("bank", "execute", "leaks", "drift")
+
+
+def check_bank(course: Path, assignment: str) -> list[str]:
+    path = source_notebook(course, assignment)
+    if not path.is_file():
+        return [f"{path}: missing"]
+    notebook = nbformat.read(path, as_version=4)
+    try:
+        expected = synced(notebook, assignment)
+    except AuthoringError as error:
+        return [str(error)]
+    order = [qid for cell in notebook.cells if (qid := answer_qid(cell))]
+    problems = []
+    if order != [q.id for q in bank.questions(assignment)]:
+        problems.append(f"{assignment}: questions are not in the bank's (lab) order: {order}")
+    if nbformat.writes(expected) != nbformat.writes(notebook):
+        problems.append(
+            f"{path}: managed cells or metadata differ from the bank: run `grader assign sync`"
+        )
+    return problems
+
+
+def _value(cell: nbformat.NotebookNode) -> str | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "execute_result":
+            return str(output.get("data", {}).get("text/plain", ""))
+    return None
+
+
+def check_execute(course: Path, assignment: str, timeout: int = 600) -> list[str]:
+    """Run the source notebook in a Jupyter kernel; every solution must earn its points."""
+    from nbclient import NotebookClient
+
+    path = source_notebook(course, assignment)
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                problems.append(
+                    f"{path.name} cell {index} raised {output.get('ename')}: {output.get('evalue')}"
+                )
+        key = managed_key(cell)
+        if key and key[1] == "test":
+            question = bank.get(key[0])
+            value = _value(cell)
+            if value is None or abs(float(value) - question.points) > 1e-9:
+                problems.append(
+                    f"{question.id}: the solution scores {value} of {question.points:g}"
+                )
+    return problems
+
+
+def run_checks(
+    course: Path,
+    assignments: list[str],
+    checks: tuple[str, ...] = CHECKS,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, list[str]]:
+    """Problems per "<check> <assignment>"; an empty list means the check passed."""
+    runners: dict[str, Callable[[Path, str], list[str]]] = {
+        "bank": check_bank,
+        "execute": check_execute,
+        "leaks": leaks.scan,
+        "drift": release.drift,
+    }
+    found: dict[str, list[str]] = {}
+    for assignment in assignments:
+        for check in checks:
+            progress(f"{check} {assignment}")
+            found[f"{check} {assignment}"] = runners[check](course, assignment)
+    return found

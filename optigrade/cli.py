@@ -1,0 +1,445 @@
+"""The `grader` command: one entry point, subcommands grouped by who uses them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.student import cli as student_cli
+from grader.student.cli import EXIT_USAGE as EXIT_USAGE
+from grader.student.cli import Parser as _Parser
+from grader.student.cli import command as _command
+
+EXIT_UNISOLATED = 3  # grading refused: student code cannot be isolated here
+
+
+def _key(args: argparse.Namespace) -> int:
+    from optigrade.assign import key
+
+    if args.format == "json":
+        print(key.to_json(args.assignment))
+    else:
+        from rich.console import Console
+
+        Console().print(key.render_table(args.assignment))
+    return 0
+
+
+def _assignments(args: argparse.Namespace) -> list[str]:
+    from optigrade import bank
+
+    chosen = args.assignments or list(bank.assignments())
+    for assignment in chosen:
+        bank.questions(assignment)  # an unknown id fails here, with the list of known ones
+    return chosen
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from optigrade.assign import coursedata, figures, sync
+
+    for path in coursedata.write():
+        print(f"course data rewritten: {path.name}")
+    for assignment in _assignments(args):
+        drawn = figures.draw(args.course, assignment)
+        changed = sync.sync(args.course, assignment)
+        state = "updated" if changed else "already in sync"
+        print(f"{assignment}: source notebook {state}; {len(drawn)} figure(s) drawn")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from optigrade.assign import leaks, release, sync
+
+    status = 0
+    for assignment in _assignments(args):
+        sync.sync(args.course, assignment)
+        release.generate(args.course, assignment)
+        problems = leaks.scan(args.course, assignment)
+        for problem in problems:
+            print(f"LEAK {problem}", file=sys.stderr)
+        status |= bool(problems)
+        print(
+            f"{assignment}: release/ and solutions/ generated" + (" WITH LEAKS" if problems else "")
+        )
+    return status
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from optigrade.assign import verify
+
+    console = Console(stderr=True)
+    checks = tuple(c for c in verify.CHECKS if c not in args.skip)
+    with console.status("verifying") as status:
+        found = verify.run_checks(
+            args.course,
+            _assignments(args),
+            checks,
+            progress=lambda m: status.update(f"checking {m}"),
+        )
+    for name, problems in found.items():
+        console.print(
+            f"[{'green' if not problems else 'red'}]{'ok  ' if not problems else 'FAIL'}[/] {name}"
+        )
+        for problem in problems:
+            console.print(f"     {problem}", markup=False)
+    return 1 if any(found.values()) else 0
+
+
+def _cluster_address(text: str) -> str:
+    from optigrade.grade.cluster import parse
+
+    try:
+        return parse(text).text
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from grader_sandbox.jail import IsolationUnavailable
+    from optigrade.grade.batch import UNISOLATED, grade_assignment
+    from optigrade.grade.cluster import ClusterUnavailable
+    from optigrade.grade.pool import PoolFailed
+
+    course: Path = args.course
+    _assignments(argparse.Namespace(assignments=[args.assignment]))
+    try:
+        summary = grade_assignment(
+            args.assignment,
+            submitted=args.submitted or course / "submitted",
+            source=course / "exercises",
+            release=course / "release",
+            out=args.out or course / "graded" / args.assignment,
+            jobs=args.jobs,
+            timeout=args.timeout,
+            cell_timeout=args.cell_timeout,
+            force=args.force,
+            progress=sys.stderr.isatty(),
+            gradebook=course if args.gradebook else None,
+            trust_submissions=args.trust_submissions,
+            cluster=args.cluster,
+        )
+    except ClusterUnavailable as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except IsolationUnavailable as error:
+        print(f"grader: refusing to run student code: {error}.", file=sys.stderr)
+        print(
+            "grader: --trust-submissions grades anyway, without isolation (every output "
+            "then says so): only for code you would run yourself.",
+            file=sys.stderr,
+        )
+        return EXIT_UNISOLATED
+    except (PoolFailed, FileNotFoundError) as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return 1
+    if summary.unisolated:
+        print(f"grader: WARNING: {UNISOLATED}: {summary.unisolated}", file=sys.stderr)
+    print(
+        f"{summary.assignment}: {len(summary.students)} submissions, {len(summary.graded)} graded, "
+        f"{len(summary.skipped)} unchanged, {len(summary.failed)} did not run to the end "
+        f"({summary.seconds:.1f} s)"
+    )
+    for student, why in sorted(summary.failed.items()):
+        print(f"  {student}: {why}")
+    for warning in summary.warnings:
+        print(f"  warning: {warning}")
+    print(f"results, feedback pages and report.html in {summary.out}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from optigrade.export import classbook, lms
+
+    _assignments(argparse.Namespace(assignments=[args.assignment]))
+    target = lms.Target(
+        output=args.output,
+        canvas=args.canvas,
+        column=args.column,
+        roster=Path(args.moodle) if args.moodle else None,
+        identifier=args.identifier,
+        out_of=args.out_of,
+    )
+    try:
+        graded = args.graded or args.course / "graded" / args.assignment
+        done = lms.run(args.assignment, graded, target)
+    except (lms.LmsError, classbook.ExportError) as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{args.assignment}: {done.written} grade(s) written to {args.output}")
+    if done.unmatched:
+        side = lms.side_file(args.output)
+        print(f"{len(done.unmatched)} student(s) not matched, also listed in {side}:")
+    for unmatched in done.unmatched:
+        print(f"  {unmatched}")
+    for warning in done.warnings:
+        print(f"  warning: {warning}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from optigrade.demo import classes, demo
+
+    try:
+        return demo.main(args.course, _assignments(args), args.out, args.jobs, args.size)
+    except (demo.NotACourse, classes.ClassTooSmall) as error:
+        print(f"grader: error: {error}", file=sys.stderr)
+        return 1
+
+
+_EXPORT_EXAMPLES = """examples:
+  grader export forward-pass --canvas "2025-01-10T1000_Grades-DL101.csv" \\
+      --column "Forward pass (12345)" --output canvas-import.csv
+  grader export forward-pass --moodle --identifier email --output moodle-import.csv
+  grader export forward-pass --moodle moodle-grades-export.csv --identifier email \\
+      --column "Forward pass" --out-of 100 --output moodle-import.csv
+
+Students of the gradebook without a submission, and submissions without a gradebook
+row, are printed and listed beside FILE (canvas-import.csv: canvas-import.unmatched.csv).
+The manual overrides of the graded folder's overrides.csv are applied."""
+
+
+def _export_parser(commands: argparse._SubParsersAction) -> None:
+    from optigrade.export.lms import MOODLE_IDS
+
+    export = commands.add_parser(
+        "export",
+        help="write the grades into a Canvas or Moodle gradebook file, for import",
+        description="Write the totals of `grader grade`'s results into a Canvas gradebook\n"
+        "export, or into Moodle's grade import CSV, to import them into the LMS.",
+        epilog=_EXPORT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("assignment", help="assignment id, e.g. forward-pass")
+    lms = export.add_mutually_exclusive_group(required=True)
+    lms.add_argument(
+        "--canvas",
+        type=Path,
+        metavar="GRADEBOOK.csv",
+        help="a gradebook CSV exported from Canvas (Grades > Export): a copy is written with "
+        "the column --column filled, students matched by SIS Login ID, then SIS User ID, "
+        "then ID; every other cell is kept byte for byte",
+    )
+    lms.add_argument(
+        "--moodle",
+        nargs="?",
+        const="",  # --moodle alone: no export to match against
+        metavar="EXPORT.csv",
+        help="write Moodle's grade import CSV (identifier, grade, feedback); optionally "
+        "give Moodle's grade export (Export > Plain text file) so that only its students "
+        "are written, with their identifier from it",
+    )
+    export.add_argument(
+        "--column",
+        metavar="NAME",
+        help="Canvas: the assignment column to fill, in full ('Lab 1 (12345)') or without "
+        "Canvas's id ('Lab 1'); Moodle: the grade column's name (default: ASSIGNMENT)",
+    )
+    export.add_argument(
+        "--output", type=Path, required=True, metavar="FILE", help="the CSV file to write"
+    )
+    export.add_argument(
+        "--identifier",
+        choices=tuple(MOODLE_IDS),
+        default="username",
+        help="Moodle: the user field students are identified by on import (default: username)",
+    )
+    export.add_argument(
+        "--out-of",
+        type=float,
+        metavar="POINTS",
+        help="rescale the totals to be out of POINTS (default: the assignment's points)",
+    )
+    export.add_argument(
+        "--graded",
+        type=Path,
+        metavar="DIR",
+        help="the output folder of `grader grade` (default: graded/ASSIGNMENT in the course)",
+    )
+    _course_option(export)
+    export.set_defaults(run=_export)
+
+
+def _course_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--course",
+        type=Path,
+        default=Path.cwd(),
+        metavar="DIR",
+        help="the course folder, where nbgrader_config.py is (default: the current folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser, commands = student_cli.top_parser(
+        __doc__ or "",
+        "examples:\n  grader check forward-pass.ipynb\n  grader grade forward-pass\n"
+        "  grader COMMAND --help      (each command's arguments and examples)",
+    )
+
+    key = _command(
+        commands,
+        "key",
+        "print the answer key of an assignment (instructors only: it shows every answer)",
+        "grader key forward-pass",
+        "grader key optimisers --format json > optimisers-key.json",
+    )
+    key.add_argument("assignment", help="assignment id, e.g. forward-pass")
+    key.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="a table for reading (default), or JSON for other tools",
+    )
+    key.set_defaults(run=_key)
+
+    grade = _command(
+        commands,
+        "grade",
+        "grade a class's submissions (sandboxed, parallel, resumable)",
+        "grader grade forward-pass                      # submitted/<student>/forward-pass/",
+        "grader grade forward-pass --submitted lms-downloads.zip --jobs 4",
+        "grader grade forward-pass --force --gradebook  # regrade all; fill gradebook.db",
+        "grader grade backpropagation --cluster tcp://scheduler:8786",
+    )
+    grade.add_argument("assignment", help="assignment id, e.g. forward-pass")
+    grade.add_argument(
+        "--submitted",
+        type=Path,
+        metavar="PATH",
+        help="nbgrader's submitted/ folder (default), or a folder "
+        "or .zip of LMS downloads with the student id in each file name",
+    )
+    grade.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where grades.csv, results, feedback pages and report.html go "
+        "(default: graded/ASSIGNMENT)",
+    )
+    grade.add_argument(
+        "--jobs", type=int, metavar="N", help="submissions graded at once (default: the cores)"
+    )
+    grade.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="time for one submission's whole notebook (default 900)",
+    )
+    grade.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="time for one cell (default 120)",
+    )
+    grade.add_argument("--force", action="store_true", help="regrade students already graded")
+    grade.add_argument(
+        "--gradebook",
+        action="store_true",
+        help="also write the scores into nbgrader's gradebook (the db_url of the course's "
+        "nbgrader_config.py, by default gradebook.db), as `nbgrader autograde` would",
+    )
+    grade.add_argument(
+        "--trust-submissions",
+        action="store_true",
+        help="where student code cannot be isolated (no user namespaces: some containers, "
+        "macOS, Windows), grade anyway, without isolation; every result, feedback page and "
+        "the report then say so. Without it, grading refuses there (exit code 3)",
+    )
+    grade.add_argument(
+        "--cluster",
+        type=_cluster_address,
+        metavar="ADDRESS",
+        help="grade on Dask: a running scheduler (tcp://host:8786), or local:N for N worker "
+        "processes here; each node runs the same sandbox, the answer key stays here "
+        "(docs/CLUSTER.md). Exit code 2 if the scheduler does not answer",
+    )
+    _course_option(grade)
+    grade.set_defaults(run=_grade)
+
+    _export_parser(commands)
+
+    demo = _command(
+        commands,
+        "demo",
+        "grade a synthetic class of every assignment end to end (run from the repo)",
+        "grader demo --assignments forward-pass --size 8",
+        "grader demo --out /tmp/optigrade-demo",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where the classes and their grading go (default: a new temporary folder)",
+    )
+    _course_option(demo)
+    demo.add_argument(
+        "--assignments", nargs="+", metavar="ASSIGNMENT", help="assignment ids (default: all)"
+    )
+    demo.add_argument(
+        "--jobs", type=int, metavar="N", help="submissions graded at once (default: the cores)"
+    )
+    demo.add_argument(
+        "--size", type=int, default=24, metavar="N", help="students per class (default 24)"
+    )
+    demo.set_defaults(run=_demo)
+
+    student_cli.add_check(commands)  # the student runtime's own command
+
+    assign = _command(
+        commands,
+        "assign",
+        "authoring and release (instructors): sync, release or verify",
+        "grader assign release forward-pass && grader assign verify forward-pass",
+    )
+    steps = assign.add_subparsers(
+        dest="step", required=True, parser_class=_Parser, help="the step (see its --help)"
+    )
+    for name, run, text, examples in (
+        (
+            "sync",
+            _sync,
+            "write the bank's cells, metadata and figures into the source notebooks",
+            ("grader assign sync", "grader assign sync forward-pass optimisers"),
+        ),
+        (
+            "release",
+            _release,
+            "sync, then generate release/ and solutions/ with nbgrader",
+            ("grader assign release", "grader assign release forward-pass"),
+        ),
+        (
+            "verify",
+            _verify,
+            "release checks: bank, execution, leaks, drift",
+            ("grader assign verify", "grader assign verify forward-pass --skip execute"),
+        ),
+    ):
+        step = _command(steps, name, text, *examples)
+        step.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+        _course_option(step)
+        step.set_defaults(run=run)
+        if name == "verify":
+            step.add_argument(
+                "--skip",
+                action="append",
+                default=[],
+                choices=("bank", "execute", "leaks", "drift"),
+                help="leave out one check (repeat the option to leave out several): the bank's "
+                "questions, running each source notebook, the leak scan of release/, or the "
+                "drift from a fresh nbgrader generation",
+            )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return student_cli.run(build_parser(), argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

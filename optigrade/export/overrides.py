@@ -1,0 +1,191 @@
+"""Manual overrides: an instructor's points for a question, kept beside the results.
+
+``<out>/overrides.csv`` (next to ``results/``) has the columns ``student``, ``question``,
+``points`` and ``comment``: each row sets that student's points for that question. The
+result files stay what the grader computed; the overrides are applied whenever results
+are read for a table or an export (grades.csv, results.jsonl, feedback pages, report,
+LMS exports), so they survive every regrade, ``--force`` included. A bad row (unknown
+student or question, points that are not a number or out of range) is a warning naming
+the row, never an error.
+
+An overridden question entry keeps the grader's own verdict under ``"override"`` (see
+`Applied`), and its message says it was overridden, so results.jsonl shows it too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.question import Question
+
+FILE = "overrides.csv"
+COLUMNS = ("student", "question", "points", "comment")
+_REQUIRED = COLUMNS[:3]
+
+
+@dataclass(frozen=True)
+class Override:
+    """One row of overrides.csv: `points` for `question`, why in `comment`."""
+
+    student: str
+    question: str
+    points: float
+    comment: str
+    row: int  # line of overrides.csv it was read from, for messages
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an overridden entry records: the instructor's points and comment, and the
+    grader's own score and message before the override."""
+
+    points: float
+    comment: str
+    graded_score: float
+    graded_message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "points": self.points,
+            "comment": self.comment,
+            "graded_score": self.graded_score,
+            "graded_message": self.graded_message,
+        }
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The valid overrides of a class, by (student, question id), and a warning per row
+    that was left out."""
+
+    entries: Mapping[tuple[str, str], Override]
+    warnings: tuple[str, ...] = ()
+
+    def get(self, student: str, question: str) -> Override | None:
+        return self.entries.get((student, question))
+
+    def apply(self, result: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of a stored result with this student's overrides applied and its total
+        recomputed (the result itself is left as the grader wrote it)."""
+        student = str(result.get("student"))
+        questions = [self._entry(student, q) for q in result.get("questions", ())]
+        total = sum(float(q.get("score", 0.0)) for q in questions)
+        return {**result, "questions": questions, "score": total}
+
+    def _entry(self, student: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+        found = self.get(student, str(entry.get("id")))
+        if found is None:
+            return dict(entry)
+        graded = Applied(
+            found.points,
+            found.comment,
+            float(entry.get("score", 0.0)),
+            str(entry.get("message", "")),
+        )
+        return {
+            **entry,
+            "score": found.points,
+            "message": f"{mark(graded, float(entry.get('max', 0.0)))}; {graded.graded_message}",
+            "override": graded.to_dict(),
+        }
+
+
+def applied(entry: Mapping[str, Any]) -> Applied | None:
+    """The override recorded in a question entry (None if the grader's score stands)."""
+    found = entry.get("override")
+    if not isinstance(found, Mapping):
+        return None
+    return Applied(
+        float(found["points"]),
+        str(found.get("comment", "")),
+        float(found["graded_score"]),
+        str(found.get("graded_message", "")),
+    )
+
+
+def mark(override: Applied, top: float) -> str:
+    """One line saying that, and how, a question's points were overridden."""
+    said = (
+        f"overridden by the instructor: {override.points:g} of {top:g} points "
+        f"(the grader gave {override.graded_score:g})"
+    )
+    return f"{said}: {override.comment}" if override.comment else said
+
+
+def load(out: Path, questions: Sequence[Question], students: Iterable[str]) -> Overrides:
+    """The overrides in `out/overrides.csv` for these graded `questions` and `students`
+    (no file: none). Never raises: a problem with the file or a row is a warning."""
+    path = out / FILE
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return Overrides({})
+    except (OSError, UnicodeDecodeError) as e:
+        return Overrides({}, (f"{FILE} not read ({e}): no override applied",))
+    try:
+        return _parse(text, {q.id: q for q in questions}, set(students))
+    except csv.Error as e:
+        return Overrides({}, (f"{FILE} is not a valid CSV file ({e}): no override applied",))
+
+
+def _parse(text: str, questions: Mapping[str, Question], students: set[str]) -> Overrides:
+    first = text.partition("\n")[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","  # Excel in some locales
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in _REQUIRED if c not in header]
+    if missing:
+        expected = ", ".join(COLUMNS)
+        return Overrides(
+            {},
+            (
+                f"{FILE} has no column {', '.join(missing)} (expected {expected}): no override "
+                "applied",
+            ),
+        )
+    where = {c: header.index(c) for c in COLUMNS if c in header}
+    found: dict[tuple[str, str], Override] = {}
+    warnings = []
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue
+        row = reader.line_num
+        values = {c: cells[i].strip() if i < len(cells) else "" for c, i in where.items()}
+        override = _override(values, row, questions, students)
+        if isinstance(override, str):
+            student, qid = values["student"], values["question"]
+            warnings.append(f"{FILE} row {row} ({student}, {qid}): {override}: row ignored")
+            continue
+        key = (override.student, override.question)
+        if key in found:
+            warnings.append(
+                f"{FILE} row {row} overrides {key[0]}, {key[1]} again: it replaces row "
+                f"{found[key].row}"
+            )
+        found[key] = override
+    return Overrides(found, tuple(warnings))
+
+
+def _override(
+    values: Mapping[str, str], row: int, questions: Mapping[str, Question], students: set[str]
+) -> Override | str:
+    """The override a row asks for, or why it cannot be applied."""
+    student, qid, given = values["student"], values["question"], values["points"]
+    if student not in students:
+        return f"no student {student!r} in this class"
+    question = questions.get(qid)
+    if question is None:
+        return f"no graded question {qid!r} (the questions are {', '.join(questions)})"
+    try:
+        points = float(given.replace(",", ".") if "." not in given else given)
+    except ValueError:
+        return f"points {given!r} is not a number"
+    if not math.isfinite(points) or not 0 <= points <= question.points:
+        return f"points {given} is not between 0 and {question.points:g}, the question's points"
+    return Override(student, qid, points, values.get("comment", ""), row)

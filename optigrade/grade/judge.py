@@ -1,0 +1,100 @@
+"""The judge: the key's half of grading, in the process that runs `grader grade`.
+
+Sandbox runners (`grader_sandbox.runner`: the local pool's processes, or a cluster's
+grading nodes) run each submission where no key is, and send back the run's outcome and
+the recorded answers as JSON. The judge holds the answer key (the bank, `reference`) and
+grades those records with the same `grade()` as `grader.check`. It never runs student
+code; what it reads from a run is JSON and `.npy` files (no pickle).
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+import time
+from contextlib import suppress
+from typing import Any
+
+from grader_sandbox.messages import Job, internal
+from optigrade.grade import results
+
+
+def failed(job: Job, e: Exception) -> Job:
+    return internal(job, f"the grader failed: {type(e).__name__}: {e}")
+
+
+class Judge:
+    """The assignment's questions, and each run's recorded answers graded with them."""
+
+    def __init__(self, assignment: str) -> None:
+        from optigrade import bank
+
+        self.assignment = assignment
+        self.questions = {q.id: q for q in bank.questions(assignment)}
+
+    def warm(self) -> None:
+        """Pay the engine's imports and first gradings now (while the runners start), not
+        on a first submission: every reference answer recorded and graded once."""
+        from grader.compare import layout, scoring, wire
+        from grader.question import Model
+
+        with tempfile.TemporaryDirectory() as scratch:
+            for q in self.questions.values():
+                if any(isinstance(p, Model) for p in q.parts):  # Keras: loaded when used
+                    continue
+                with suppress(Exception):  # only a warm-up: grading reports such failures
+                    wire.dump(wire.encode(q, layout.assemble(q, q.answer), True), scratch, q.id)
+                    scoring.grade(q, wire.load(scratch, q.id), hidden=True)
+
+    def specs(self) -> list[dict[str, Any]]:
+        """What a runner may know of the questions (`grader.spec`: no answer)."""
+        from grader.spec import to_spec
+
+        return [to_spec(q, hidden=True) for q in self.questions.values()]
+
+    def graded(self, job: Job, run: Job, isolation: str, seconds: float) -> Job:
+        """The reply to `job` from its runner's reply `run`, which took `seconds`, in a
+        sandbox isolated in mode `isolation`; a bug in judging costs this job only."""
+        started = time.monotonic()
+        try:
+            reply = self._reply(job, run)
+        except Exception as e:
+            return failed(job, e)
+        if "questions" not in reply:
+            return reply
+        seconds += time.monotonic() - started
+        return reply | {"isolation": isolation, "seconds": round(seconds, 3)}
+
+    def _reply(self, job: Job, run: Job) -> Job:
+        from grader_sandbox.sandbox import RunOutcome
+
+        if "error" in run:
+            return internal(job, run["error"])
+        tests = {str(qid): int(i) for qid, i in job["tests"].items()}
+        questions = [self.questions[qid] for qid in tests]
+        run = dict(run)
+        records = _decoded(run.pop("records"))
+        outcome = RunOutcome(**run)
+        entries = results.grade_run(questions, tests, outcome, records)
+        return {
+            "student": job["student"],
+            "status": "graded" if outcome.status == "completed" else outcome.status,
+            "reason": outcome.reason,
+            "questions": entries,
+            "cells": outcome.cells,
+            "protections": outcome.protections,
+            "output": outcome.output,
+            "leftover": outcome.leftover,
+            "run_seconds": outcome.seconds,
+        }
+
+
+def _decoded(packed: dict[str, dict[str, str]]) -> dict[str, dict[str, bytes]]:
+    """The runner's recorded answers, {cell folder: {file name: base64}}, as bytes in
+    memory for `wire.load` (which reads only the names it expects; nothing is written)."""
+    return {
+        str(cell): {
+            str(name): base64.b64decode(data, validate=True) for name, data in files.items()
+        }
+        for cell, files in packed.items()
+    }
