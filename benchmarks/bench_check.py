@@ -32,7 +32,8 @@ import grader
 from grader.compare import sealed
 from grader.compare.layout import assemble
 from grader.compare.scoring import diagnosable
-from grader.question import NumberSet, Numeric, Question, Tolerance
+from grader.kinds import NumberSet, Numeric
+from grader.question import Question, Tolerance
 from grader.student import known
 from optigrade import bank
 

@@ -6,9 +6,10 @@ In a notebook::
     grader.check("fp.1.1", z)      # explained feedback while you work
     grader.score("fp.1.1", z)      # a float in [0, points] (nbgrader test cells)
 
-Rooms, by who uses them: `grader.student` (local checks), `optigrade.assign` (authoring and
-release), `optigrade.grade` (batch grading), `optigrade.export` (gradebook, feedback, reports);
-`optigrade.bank` is the question bank and `grader.compare` the comparison engine they share.
+This package is what a student installs, and holds no answer key: the questions'
+vocabulary (`grader.question`, `grader.spec`), the part kinds (`grader.kinds`), the
+comparison engine (`grader.compare`) and the student runtime (`grader.student`: local
+checks from the sealed key, `grader check NOTEBOOK`). The key side is `optigrade`.
 """
 
 from typing import Any

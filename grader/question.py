@@ -9,6 +9,10 @@ A question has one or more *parts*, each worth points. A part's expected value i
 computed from the question's inputs and from the values of the parts before it
 (`prior`); that is what makes follow-through possible: the grader recomputes a part from
 the student's own earlier parts and credits an answer that is right given them.
+
+The kinds of part (a number, a set, a choice, a function, an expression, a Keras model)
+are subclasses of `Part`, each in its file of `grader.kinds` with everything done with
+it. An `Assignment` is how the instructor's package declares one (`grader.installed`).
 """
 
 from __future__ import annotations
@@ -74,120 +78,13 @@ class Part:
     label: str = ""
 
 
-@dataclass(frozen=True)
-class Numeric(Part):
-    """A number or an array of numbers compared elementwise within a tolerance."""
-
-    tol: Tolerance = field(default_factory=Tolerance)
-    shape_policy: ShapePolicy = "strict"
-    integer: bool = False  # the answer must be a whole number (e.g. a count)
+class Withheld(RuntimeError):
+    """A computation of the key was asked for where only the spec is."""
 
 
-@dataclass(frozen=True)
-class NumberSet(Part):
-    """An unordered set of numbers (e.g. the learning rates that diverge)."""
-
-    tol: Tolerance = field(default_factory=Tolerance)
-
-
-@dataclass(frozen=True)
-class Choice(Part):
-    """One option out of a fixed list; `options` maps each canonical option to the
-    other spellings accepted for it (compared case-insensitively, trimmed)."""
-
-    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Expression(Part):
-    """A symbolic expression in the exercise's symbols, checked for equivalence.
-
-    `symbols` maps each allowed symbol name to the interval its random test points are
-    drawn from; `functions` names the allowed function heads beyond the elementary ones
-    (e.g. "sigma"); `definitions` maps intermediate symbols (e.g. "z2") to expressions
-    in the base symbols, substituted before comparing. `compute` returns a SymPy
-    expression.
-    """
-
-    symbols: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-    functions: tuple[str, ...] = ()
-    definitions: Mapping[str, Any] = field(default_factory=dict)
-    timeout: float = 2.0  # seconds allowed for symbolic simplification
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One call of a function answer.
-
-    `kwargs` are passed to the student's function (in the student's process); the
-    result is compared with `expected(kwargs)` (computed by `reference` in the trusted
-    process) within `tol`. `hidden` probes only run in autograder (hidden) tests and
-    their inputs and expected values never appear in feedback; `describe` says in words
-    what behaviour the probe checks.
-    """
-
-    name: str
-    kwargs: Mapping[str, Any]
-    expected: Callable[[Mapping[str, Any]], Any]
-    describe: str
-    tol: Tolerance = field(default_factory=Tolerance)
-    hidden: bool = False
-    shape_policy: ShapePolicy = "strict"
-
-
-@dataclass(frozen=True)
-class Function(Part):
-    """A function the student writes, graded by calling it on probes.
-
-    `compute` returns the reference function itself (for the answer key and for
-    notebooks' own use). Credit is the fraction of probes passed. `gradient_of`, when
-    given, is the loss whose gradient the function must return; the grader then also
-    checks the student's function against central finite differences of that loss.
-    """
-
-    probes: tuple[Probe, ...] = ()
-    call_timeout: float = 10.0  # seconds per call
-    gradient_of: Callable[..., float] | None = None
-
-
-@dataclass(frozen=True)
-class Criterion:
-    """One pass/fail requirement on a trained model, judged from its encoded summary and
-    its predictions on `Model.evaluate_on` (see grader.compare.models)."""
-
-    name: str
-    describe: str
-    check: Callable[[Mapping[str, Any], Inputs], tuple[bool, str]]
-    weight: float = 1.0
-    #: The criterion as JSON data, from which `grader.compare.models.criterion` rebuilds
-    #: it where only the question's spec is (the student's local check).
-    spec: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PublicData:
-    """Rows of the course's data the student has (`grader.coursedata`), on which a
-    student's local check measures a model; the grader measures it on `Model.evaluate_on`."""
-
-    dataset: str  # a set of grader.coursedata, e.g. "stroke_splits"
-    features: str  # its features' name, e.g. "X_val"
-    labels: str  # its labels' name, e.g. "y_val"
-    rows: str  # which rows they are, in a metric's name: "validation" (accuracy)
-
-
-@dataclass(frozen=True)
-class Model(Part):
-    """A trained Keras model, graded by structure and by held-out metrics.
-
-    In the student's process the model is reduced to a summary (layers, activations,
-    loss, optimizer) and its predictions on `inputs[evaluate_on]`; only those cross to
-    the trusted grader. `compute` returns a description of what is checked (for the key).
-    A student's local check runs the same criteria on `public` rows instead.
-    """
-
-    evaluate_on: str = "X_test"
-    criteria: tuple[Criterion, ...] = ()
-    public: PublicData | None = None
+def withheld(*_: Any) -> Any:
+    """What a question rebuilt from its spec has for every computation of the key."""
+    raise Withheld("the answer key is not available here: only the question's spec is")
 
 
 @dataclass(frozen=True)

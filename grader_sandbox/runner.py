@@ -76,20 +76,15 @@ def preload(specs: list[dict[str, Any]], heavy: Iterable[str] = ()) -> dict[str,
         if name in HEAVY.values():
             importlib.import_module(name)
     import grader.student.api  # noqa: F401
-    from grader.compare import kinds, wire
+    from grader.compare import encoding, wire
     from grader.spec import from_spec
 
-    questions = {q.id: q for q in map(from_spec, specs)}
+    questions = {q.id: q for q in map(from_spec, specs)}  # every part's kind loaded
     with tempfile.TemporaryDirectory() as scratch:
         for q in questions.values():
-            for part in q.parts:
-                try:
-                    kinds.kind_of(part)  # each kind's module, imported before any fork
-                except kinds.KindUnavailable:
-                    continue  # Keras models: loaded by the notebook that needs them
             # an answer recorded once: what a child would otherwise set up for the first
             # time (and copy page by page from this process) is ready before forks
-            wire.dump(wire.encode(q, numpy.zeros((2, 1))), scratch, q.id)
+            wire.dump(encoding.encode(q, numpy.zeros((2, 1))), scratch, q.id)
     loaded = [m for m in UNFORKABLE if m in sys.modules]
     if loaded:
         raise RuntimeError(f"preloading imported {', '.join(loaded)}: forking would be unsafe")

@@ -12,27 +12,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cache, partial
-from types import ModuleType
 from typing import Any
 
-from grader.compare import kinds
+from grader import kinds
 from grader.compare.diagnose import shown
-from grader.compare.kinds import Context, Verdict
 from grader.compare.result import Result, joined
 from grader.compare.wire import Node, Wire, describe_exception
+from grader.kinds.base import Context, KindUnavailable, Mistakes, PartKind, Verdict, scored
 from grader.question import Inputs, Mistake, Part, Prior, Question
-
-Mistakes = tuple[tuple[Mistake, Any], ...]
 
 
 def _distinct(
-    kind: ModuleType, part: Part, inputs: Inputs, prior: Prior, expected: Any, strict: bool
+    kind: PartKind, part: Part, inputs: Inputs, prior: Prior, expected: Any, strict: bool
 ) -> Mistakes:
     """The part's mistakes with their values, leaving out those that coincide with
     `expected` (they cannot be told apart from a right answer). With `strict`, a mistake
     that fails to compute raises (a bank bug); otherwise it is skipped (a student's odd
     earlier values can make it fail)."""
-    same = getattr(kind, "same", None)
     found = []
     for mistake in part.mistakes:
         try:
@@ -41,7 +37,7 @@ def _distinct(
             if strict:
                 raise
             continue
-        if same is None or not same(value, expected, part):
+        if not kind.same(value, expected, part):
             found.append((mistake, value))
     return tuple(found)
 
@@ -55,7 +51,7 @@ class _Reference:
         self.memos: dict[str, dict[str, Any]] = {p.name: {} for p in question.parts}
         self._mistakes: dict[str, Mistakes] = {}
 
-    def mistakes(self, part: Part, kind: ModuleType) -> Mistakes:
+    def mistakes(self, part: Part, kind: PartKind) -> Mistakes:
         if part.name not in self._mistakes:
             q = self.question
             self._mistakes[part.name] = _distinct(
@@ -76,14 +72,14 @@ def reference(question: Question) -> _Reference:
 
 def diagnosable(question: Question, part: Part) -> tuple[Mistake, ...]:
     """The part's mistakes that differ from the right answer (the others are ignored)."""
-    return tuple(m for m, _ in reference(question).mistakes(part, kinds.kind_of(part)))
+    return tuple(m for m, _ in reference(question).mistakes(part, kinds.of(part)))
 
 
 def _names(question: Question, names: list[str]) -> str:
     return joined([question.part(n).label or n for n in names])
 
 
-def _judge(ctx: Context, node: Node, kind: ModuleType, earlier: dict[str, Verdict]) -> Verdict:
+def _judge(ctx: Context, node: Node, kind: PartKind, earlier: dict[str, Verdict]) -> Verdict:
     verdict: Verdict = kind.judge(node, ctx)
     part, question = ctx.part, ctx.question
     if verdict.status == "correct" or not part.follows:
@@ -126,7 +122,7 @@ def grade(question: Question, wire: Wire, hidden: bool = False) -> Result:
     parts = []
     for part in question.parts:
         try:
-            kind = kinds.kind_of(part)
+            kind = kinds.of(part)
             ctx = Context(
                 question=question,
                 part=part,
@@ -141,7 +137,7 @@ def grade(question: Question, wire: Wire, hidden: bool = False) -> Result:
             if question.practice and verdict.status != "correct" and not callable(ctx.expected):
                 said = f"{verdict.message} Expected {shown(ctx.expected)}."  # a worked example
                 verdict = replace(verdict, message=said)
-        except kinds.KindUnavailable as e:
+        except KindUnavailable as e:
             verdict = Verdict("invalid", 0.0, str(e))
         except Exception as e:  # a grader bug must not cost the rest of the batch
             verdict = Verdict(
@@ -150,7 +146,7 @@ def grade(question: Question, wire: Wire, hidden: bool = False) -> Result:
                 f"the grader failed on this part ({describe_exception(e)}); please report it",
             )
         verdicts[part.name] = verdict
-        parts.append(kinds.scored(part, verdict))
+        parts.append(scored(part, verdict))
     return Result(
         question.id, question.title, tuple(parts), tuple(wire.notes), question.practice, hidden
     )

@@ -517,7 +517,7 @@ def _exact_body(value: object) -> bytes | None:
 def seal_exact(value: str | int, salt: bytes, label: str, *, cost: Cost = COST) -> Seal:
     """The instructor's side: a choice or an integer sealed exactly. A choice is sealed as
     the text the student's side will compare (its canonical option after the student's
-    spelling is looked up, or `grader.compare.choice.normal` of it): no normalising here."""
+    spelling is looked up, or `grader.kinds.choice.normal` of it): no normalising here."""
     body = _exact_body(value)
     if body is None:
         raise ValueError(f"{label}: can only seal a text or an integer exactly, not {value!r:.60}")

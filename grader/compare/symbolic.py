@@ -24,7 +24,7 @@ import time
 import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import sympy as sp
@@ -32,7 +32,10 @@ from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transfo
 
 from grader.compare.notation import FUNCTIONS, expand_functions, substitute
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
-from grader.question import Expression, Tolerance
+from grader.question import Tolerance
+
+if TYPE_CHECKING:
+    from grader.kinds.expression import Expression
 
 MAX_CHARS = 5000  # length of an answer string
 MAX_OPERANDS = 400  # names and numbers in an answer string (SymPy's parser recurses on each)

@@ -1,7 +1,8 @@
 """The wire form of an answer: all that crosses from the student's process to the grader.
 
-`encode` runs in the student's process (untrusted) and never raises: it turns the answer
-into a JSON tree of *nodes* plus a dict of NumPy arrays. `dump` writes them as
+Encoding (`Encoder`, driven by `grader.compare.encoding.encode`) runs in the student's
+process (untrusted) and never raises: it turns the answer into a JSON tree of *nodes* plus
+a dict of NumPy arrays. `dump` writes them as
 ``<qid>.json`` and ``<qid>.<k>.npy``; `load` reads them back in the trusted process with
 size caps, `json.loads` and ``np.load(allow_pickle=False)`` only. A record that is
 malformed, oversized or tampered with loads as `error` nodes, never as an exception.
@@ -16,7 +17,10 @@ Nodes (``"t"`` is the node type):
 - ``{"t": "dict", "items": [[key, node], ...]}``
 - ``{"t": "unsupported", "type": type name}``; ``{"t": "error", "message": ...}``;
   ``{"t": "absent", "message": ..., "status": "missing" | "invalid"}``
-- kind-specific nodes from `grader.compare.kinds` modules (``calls``, ``expr``, ...).
+- kind-specific nodes from the part kinds of `grader.kinds` (``calls``, ``expr``, ...).
+
+A question's answer is split into its parts and each encoded by its kind in
+`grader.compare.encoding`.
 """
 
 from __future__ import annotations
@@ -36,9 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.compare import kinds, layout
 from grader.compare.arraylike import to_numpy, type_name
-from grader.question import Part, Question
 
 Node = dict[str, Any]
 #: A folder's record files in memory, by file name (as a sandbox runner sends them back):
@@ -215,40 +217,6 @@ class Encoder:
         return {"t": "dict", "items": items}
 
 
-def _encode_part(part: Part, value: Any, enc: Encoder, hidden: bool) -> Node:
-    if isinstance(value, layout.Absent):
-        return {"t": "absent", "message": value.message, "status": value.status}
-    try:
-        kind = kinds.kind_of(part)
-    except kinds.KindUnavailable as e:
-        return error(str(e))
-    encoder = getattr(kind, "encode", None)
-    if encoder is None:
-        return enc.value(value)
-    try:
-        node: Node = encoder(value, part, enc, hidden)
-    except Exception as e:
-        return error(f"could not read the answer ({describe_exception(e)})")
-    return node
-
-
-def encode(question: Question, answer: Any, hidden: bool = False) -> Wire:
-    """The wire form of a student's answer to `question` (untrusted side; never raises).
-
-    With `hidden`, function parts are also called on their hidden probes.
-    """
-    enc = Encoder(question.inputs)
-    tree: dict[str, Any] = {"format": FORMAT, "qid": question.id, "hidden": bool(hidden)}
-    try:
-        values, tree["notes"] = layout.split(question, answer)
-        tree["parts"] = {
-            p.name: _encode_part(p, values[p.name], enc, hidden) for p in question.parts
-        }
-    except Exception as e:
-        tree["default"] = error(f"could not read the answer ({describe_exception(e)})")
-    return Wire(tree, enc.arrays)
-
-
 # --- files ------------------------------------------------------------------------------
 
 
@@ -278,16 +246,6 @@ def dump(wire: Wire, directory: str | os.PathLike[str], qid: str) -> None:
         _write_atomic(folder / f"{qid}.{key}.npy", lambda f, a=a: np.save(f, a, allow_pickle=False))
     text = json.dumps({**wire.tree, "arrays": sorted(wire.arrays)}, allow_nan=False)
     _write_atomic(folder / f"{qid}.json", lambda f: f.write(text.encode()))
-
-
-def recorded(directory: str | os.PathLike[str]) -> list[str]:
-    """The question ids with a record in `directory`, sorted."""
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return []
-    found = (n.removesuffix(".json") for n in names if n.endswith(".json"))
-    return sorted(q for q in found if _QID.fullmatch(q))
 
 
 def _read_capped(path: Path, cap: int) -> bytes:

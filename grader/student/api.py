@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 
 from grader import installed
+from grader.compare.encoding import encode
 from grader.compare.result import Result
 from grader.compare.scoring import grade
-from grader.compare.wire import dump, encode
+from grader.compare.wire import dump
 from grader.question import Question
 from grader.student import known, sealedkey
 
@@ -49,11 +50,6 @@ def start_recording(directory: str | os.PathLike[str]) -> None:
     """From now on `score` records answers in `directory` and `check` is silent."""
     global _recording
     _recording = Path(directory)
-
-
-def stop_recording() -> None:
-    global _recording
-    _recording = None
 
 
 @contextlib.contextmanager

@@ -15,7 +15,8 @@ from typing import Any, Literal
 import nbformat
 import numpy as np
 
-from grader.question import Function, Question
+from grader.kinds import Function
+from grader.question import Question
 
 Role = Literal["given", "check", "test"]
 

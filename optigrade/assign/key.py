@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from grader.compare.layout import assemble
-from grader.question import Expression, Function, Model, NumberSet, Question
+from grader.kinds import Expression, Function, Model, NumberSet
+from grader.question import Question
 from optigrade import bank
 
 

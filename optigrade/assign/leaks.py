@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from grader.question import Numeric, Question
+from grader.kinds import Numeric
+from grader.question import Question
 from optigrade import bank
 from optigrade.assign.cells import HIDDEN_BEGIN, HIDDEN_END
 

@@ -18,7 +18,6 @@ carry their answer in the clear, as their check shows it anyway.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -27,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from grader.compare import kinds, sealed, symbolic
-from grader.compare.numeric import single_precision
+from grader import kinds
 from grader.compare.scoring import reference
-from grader.question import Choice, Expression, Function, NumberSet, Numeric, Part, Question
+from grader.kinds.base import Sealing
+from grader.question import Part, Question
 from grader.spec import to_spec
 from optigrade import bank
 
@@ -55,109 +54,21 @@ def sealed_key(assignment: str, salt: bytes) -> dict[str, Any]:
     """The sealed key of `assignment`, as JSON-able data."""
     questions = {}
     for q in bank.questions(assignment):
+        sealing = Sealing(q, salt)
         entry: dict[str, Any] = {"spec": to_spec(q), "parts": {}}
         for part in q.parts:
-            entry["parts"][part.name] = _part(q, part, salt)
+            entry["parts"][part.name] = _part(q, part, sealing)
         questions[q.id] = entry
     return {"format": FORMAT, "assignment": assignment, "salt": salt.hex(), "questions": questions}
 
 
-def label(question: Question, part: Part, what: str = "") -> str:
-    """What a seal is of: it enters the hash, so no seal can stand in for another."""
-    return f"{question.id}/{part.name}{'#' + what if what else ''}"
-
-
-def _part(q: Question, part: Part, salt: bytes) -> dict[str, Any]:
+def _part(q: Question, part: Part, sealing: Sealing) -> dict[str, Any]:
+    """A part's entry: sealed by its kind; a worked example's answer in the clear."""
     expected = q.answer[part.name]
     if q.practice:
         return {"shown": _plain(expected)} if not callable(expected) else {}
-    ref = reference(q)
-    mistakes = ref.mistakes(part, kinds.kind_of(part)) if not isinstance(part, Function) else ()
-    if isinstance(part, Numeric | NumberSet):
-        values = _values(expected, part)
-        wrong = [(m, _values(v, part)) for m, v in mistakes]
-        found = _with_mistakes(values, wrong, part.tol, salt, q, part)
-        single = single_precision(part.tol)
-        if single != part.tol:  # float32 answers are compared at float32 precision
-            found["float32"] = _with_mistakes(values, wrong, single, salt, q, part)
-        return found
-    if isinstance(part, Choice):
-        return {
-            "seal": _exact(expected, salt, label(q, part)),
-            "mistakes": [
-                {**_mistake(m), "seal": _exact(v, salt, label(q, part, m.key))} for m, v in mistakes
-            ],
-        }
-    if isinstance(part, Function):
-        probes = {}
-        for probe in part.probes:
-            if probe.hidden:
-                continue
-            out = probe.expected(copy.deepcopy(dict(probe.kwargs)))
-            if isinstance(out, tuple | list):  # (w, b): their shapes, all values sealed
-                arrays = [np.asarray(x, dtype=np.float64) for x in out]
-                shapes: list[list[int]] | None = [list(x.shape) for x in arrays]
-                value = np.concatenate([x.ravel() for x in arrays])
-            else:
-                shapes, value = None, np.asarray(out, dtype=np.float64)
-            seal = sealed.seal(value, probe.tol, salt, label(q, part, probe.name))
-            probes[probe.name] = {"shapes": shapes, "seal": seal.to_json()}
-        return {"probes": probes}
-    if isinstance(part, Expression):
-        at = []
-        for m, v in mistakes:
-            try:
-                at.append((m, _at_points(v, part)))
-            except (ValueError, TypeError):
-                continue  # a mistake that does not evaluate everywhere: trusted grader only
-        found = _with_mistakes(_at_points(expected, part), at, symbolic.SEALED_TOL, salt, q, part)
-        trees = {k: symbolic.to_tree(v, part) for k, v in part.definitions.items()}
-        return {**found, "definitions": trees}
-    return {}  # a Keras model: its criteria are in the spec
-
-
-def _at_points(expr: Any, part: Expression) -> np.ndarray:
-    values = symbolic.at_points(expr, part)
-    if not np.isfinite(values).all():
-        raise ValueError(f"{part.name}: not finite at every sample point")
-    return values
-
-
-def _mistake(m: Any) -> dict[str, Any]:
-    return {"key": m.key, "hint": m.hint, "credit": m.credit}
-
-
-def _values(value: Any, part: Numeric | NumberSet) -> np.ndarray:
-    """A part's value as sealed: float64, a set as its sorted values."""
-    a = np.asarray(value, dtype=np.float64)
-    return np.sort(a.ravel()) if isinstance(part, NumberSet) else a
-
-
-def _with_mistakes(
-    expected: np.ndarray,
-    mistakes: list[tuple[Any, np.ndarray]],
-    tol: Any,
-    salt: bytes,
-    q: Question,
-    part: Part,
-) -> dict[str, Any]:
-    """The expected value sealed, and each mistake: on the expected value's grids where it
-    has its shape (`shared`: one digest of the answer checks them all), else on its own."""
-    base = sealed.seal(expected, tol, salt, label(q, part))
-    found = []
-    for m, v in mistakes:
-        shared = v.shape == expected.shape
-        seal = (
-            sealed.seal_on(v, base, tol, salt, label(q, part))
-            if shared
-            else sealed.seal(v, tol, salt, label(q, part, m.key))
-        )
-        found.append({**_mistake(m), "shared": shared, "seal": seal.to_json()})
-    return {"seal": base.to_json(), "mistakes": found}
-
-
-def _exact(option: Any, salt: bytes, what: str) -> dict[str, Any]:
-    return sealed.seal_exact(str(option), salt, what).to_json()
+    kind = kinds.of(part)
+    return kind.seal(part, expected, reference(q).mistakes(part, kind), sealing)
 
 
 def _plain(value: Any) -> Any:

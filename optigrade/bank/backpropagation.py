@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from grader.question import Compute, Expression, Inputs, Numeric, Prior, Question, Tolerance
+from grader.kinds import Expression, Numeric
+from grader.question import Compute, Inputs, Prior, Question, Tolerance
 from optigrade.bank import mistakes as m
 from optigrade.bank import trajectory as tr
 from reference import data, network, regression

@@ -9,20 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.compare import models
-from grader.question import (
-    Choice,
-    Criterion,
-    Function,
-    Inputs,
-    Model,
-    Numeric,
-    Part,
-    Prior,
-    Probe,
-    PublicData,
-    Question,
-)
+from grader.kinds import Choice, Criterion, Function, Model, Numeric, Probe, PublicData, model
+from grader.question import Inputs, Part, Prior, Question
 from optigrade.bank import mistakes as m
 from reference import activations as act
 from reference import data, losses
@@ -383,12 +371,12 @@ IRIS_PUBLIC = PublicData("iris_splits", "X_train", "y_train", "training")
 # - iris, 38 test rows (one row is 0.026): 0.974 on every seed, softmax and logits alike,
 #   the first four test rows always named right; 200 epochs instead of 500 gave 0.92-0.97.
 BINARY_CRITERIA: tuple[Criterion, ...] = (
-    models.dense_layers((32, "leaky_relu"), (16, "leaky_relu"), (1, "sigmoid"), weight=0.75),
-    models.compiled("binary_crossentropy", "Adam", weight=0.5),
-    models.early_stopping(weight=0.25),
-    models.metric("PR-AUC", "pr_auc", 0.15, weight=0.5),
-    models.metric("ROC AUC", "roc_auc", 0.8, weight=0.5),
-    models.metric("accuracy at threshold 0.5", "accuracy_at_half", 0.93, weight=0.5),
+    model.dense_layers((32, "leaky_relu"), (16, "leaky_relu"), (1, "sigmoid"), weight=0.75),
+    model.compiled("binary_crossentropy", "Adam", weight=0.5),
+    model.early_stopping(weight=0.25),
+    model.metric("PR-AUC", "pr_auc", 0.15, weight=0.5),
+    model.metric("ROC AUC", "roc_auc", 0.8, weight=0.5),
+    model.metric("accuracy at threshold 0.5", "accuracy_at_half", 0.93, weight=0.5),
 )
 
 BINARY = Question(
@@ -481,15 +469,15 @@ def _species_parts(points: float) -> tuple[Part, ...]:
 
 
 IRIS_CRITERIA: tuple[Criterion, ...] = (
-    models.dense_layers((30, "relu"), (3, "softmax"), weight=0.75),
-    models.compiled("sparse_categorical_crossentropy", "Adam", weight=0.5),
-    models.metric("accuracy", "class_accuracy", 0.9, weight=0.75, classes=3),
+    model.dense_layers((30, "relu"), (3, "softmax"), weight=0.75),
+    model.compiled("sparse_categorical_crossentropy", "Adam", weight=0.5),
+    model.metric("accuracy", "class_accuracy", 0.9, weight=0.75, classes=3),
 )
 
 LOGITS_CRITERIA: tuple[Criterion, ...] = (
-    models.dense_layers((30, "relu"), (3, "linear"), weight=0.5),
-    models.compiled("sparse_categorical_crossentropy", "Adam", from_logits=True, weight=0.5),
-    models.metric(
+    model.dense_layers((30, "relu"), (3, "linear"), weight=0.5),
+    model.compiled("sparse_categorical_crossentropy", "Adam", from_logits=True, weight=0.5),
+    model.metric(
         "accuracy of the softmax of its outputs", "class_accuracy", 0.9, weight=0.5, classes=3
     ),
 )

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.question import Choice, Inputs, Numeric, Part, Prior, Question, Tolerance
+from grader.kinds import Choice, Numeric
+from grader.question import Inputs, Part, Prior, Question, Tolerance
 from optigrade.bank import mistakes as m
 from reference import activations as act
 from reference.layers import dense

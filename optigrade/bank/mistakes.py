@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.question import Compute, Inputs, Mistake, Numeric, Prior, Question
+from grader.kinds import Numeric
+from grader.question import Compute, Inputs, Mistake, Prior, Question
 from optigrade.bank.slips import SLIPS
 
 

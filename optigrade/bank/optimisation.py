@@ -12,18 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.question import (
-    Compute,
-    Function,
-    Inputs,
-    NumberSet,
-    Numeric,
-    Part,
-    Prior,
-    Probe,
-    Question,
-    Tolerance,
-)
+from grader.kinds import Function, NumberSet, Numeric, Probe
+from grader.question import Compute, Inputs, Part, Prior, Question, Tolerance
 from optigrade.bank import mistakes as m
 from optigrade.bank import trajectory as tr
 from reference import data, losses, regression

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from grader.question import Choice, Compute, Function, Inputs, Numeric, Prior, Probe, Question
+from grader.kinds import Choice, Function, Numeric, Probe
+from grader.question import Compute, Inputs, Prior, Question
 from optigrade.bank import mistakes as m
 from optigrade.bank import trajectory as tr
 from reference import data

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.question import Compute, Inputs, Mistake, Numeric, Prior
+from grader.kinds import Numeric
+from grader.question import Compute, Inputs, Mistake, Prior
 from optigrade.bank import mistakes as m
 
 Array = np.ndarray

@@ -18,9 +18,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader.compare import kinds, scoring
+from grader import kinds
+from grader.compare import scoring
 from grader.compare.layout import assemble
-from grader.question import Function, Model, Question
+from grader.kinds import Function, Model
+from grader.question import Question
 from optigrade import bank
 from optigrade.demo.expect import Diagnosis
 from optigrade.demo.literals import Own, source
@@ -143,11 +145,11 @@ def catalogued(question: Question) -> Iterator[Plant]:
     for part in question.parts:
         if not part.mistakes:
             continue
-        same = getattr(kinds.kind_of(part), "same", None)
+        same = kinds.of(part).same
         seen: list[Any] = []
         for mistake in scoring.diagnosable(question, part):
             value = mistake.compute(question.inputs, question.answer)
-            clash = same is not None and any(same(value, v, part) for v in seen)
+            clash = any(same(value, v, part) for v in seen)
             seen.append(value)
             if clash:
                 continue

@@ -35,15 +35,15 @@ class Judge:
     def warm(self) -> None:
         """Pay the engine's imports and first gradings now (while the runners start), not
         on a first submission: every reference answer recorded and graded once."""
-        from grader.compare import layout, scoring, wire
-        from grader.question import Model
+        from grader.compare import encoding, layout, scoring, wire
+        from grader.kinds import Model
 
         with tempfile.TemporaryDirectory() as scratch:
             for q in self.questions.values():
                 if any(isinstance(p, Model) for p in q.parts):  # Keras: loaded when used
                     continue
                 with suppress(Exception):  # only a warm-up: grading reports such failures
-                    wire.dump(wire.encode(q, layout.assemble(q, q.answer), True), scratch, q.id)
+                    wire.dump(encoding.encode(q, layout.assemble(q, q.answer), True), scratch, q.id)
                     scoring.grade(q, wire.load(scratch, q.id), hidden=True)
 
     def specs(self) -> list[dict[str, Any]]:

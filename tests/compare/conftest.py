@@ -10,10 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.compare.encoding import encode
 from grader.compare.result import Result
 from grader.compare.scoring import grade
-from grader.compare.wire import dump, encode, load
-from grader.question import Inputs, Numeric, Prior, Question, Tolerance
+from grader.compare.wire import dump, load
+from grader.kinds import Numeric
+from grader.question import Inputs, Prior, Question, Tolerance
 
 Grade = Callable[..., Result]
 

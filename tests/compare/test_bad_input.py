@@ -78,7 +78,7 @@ BAD = [
         "invalid",
         "could not read the answer (RuntimeError: no",
     ),
-    ("opaque object", Opaque(), "invalid", "got a test_bad_input.Opaque: give a number"),
+    ("opaque object", Opaque(), "invalid", "got a tests.Opaque: give a number"),
     ("function", np.tanh, "invalid", "got a numpy.ufunc"),
     ("lambda", lambda: 1.0, "invalid", "got a function: did you forget to call it?"),
     ("complex", 1 + 2j, "invalid", "got a complex number"),

@@ -13,17 +13,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.compare import kinds
+from grader import kinds
+from grader.compare.encoding import encode
 from grader.compare.layout import assemble
 from grader.compare.scoring import diagnosable, grade
-from grader.compare.wire import encode
-from grader.question import Function, Model, NumberSet, Numeric, Part, Question
+from grader.kinds import Function, Model, NumberSet, Numeric
+from grader.question import Part, Question
 from optigrade import bank
 
 QUESTIONS = list(bank.all_questions())
 
 #: A Model part's `compute` describes what is checked; there is no reference model to
-#: submit, so full-marks tests leave such questions to grader.compare.models' own tests.
+#: submit, so full-marks tests leave such questions to grader.kinds.model' own tests.
 ANSWERABLE = [q for q in QUESTIONS if not any(isinstance(p, Model) for p in q.parts)]
 
 #: Mistakes whose value equals the right answer for the question's data cannot be
@@ -114,7 +115,7 @@ def test_every_mistake_is_diagnosed(question: Question, part: Part, mistake: Any
     values[part.name] = value
     verdict = {p.name: p for p in _result(question, values).parts}[part.name]
     # two mistakes may produce the same value: the first in the catalogue is named
-    same = kinds.kind_of(part).same
+    same = kinds.of(part).same
     first = next(
         m
         for m in diagnosable(question, part)

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.question import Function, Probe, Question, Tolerance
+from grader.kinds import Function, Probe
+from grader.question import Question, Tolerance
 
 SHARED = np.array([0.5, -1.0, 2.0])  # one array behind two probes: copies keep it intact
 

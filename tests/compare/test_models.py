@@ -1,4 +1,4 @@
-"""Model parts (grader.compare.models): a model read by duck typing in the student's
+"""Model parts (grader.kinds.model): a model read by duck typing in the student's
 process, judged by criteria in the trusted one, with credit by weight; broken models,
 hostile objects and malformed records give reasons, never exceptions.
 
@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 
 from grader import installed
-from grader.compare import models
+from grader.compare.encoding import encode
 from grader.compare.scoring import grade
-from grader.compare.wire import Wire, encode, load
-from grader.question import Assignment, Model, Question
+from grader.compare.wire import Wire, load
+from grader.kinds import Model, model
+from grader.question import Assignment, Question
 
 # --- stand-ins with the attributes Keras objects have --------------------------------------
 
@@ -111,10 +112,10 @@ class FakeModel:
 
 
 CRITERIA = (
-    models.dense_layers((4, "relu"), (3, "softmax"), weight=2.0),
-    models.compiled("sparse_categorical_crossentropy", "Adam", weight=1.0),
-    models.early_stopping(weight=0.5),
-    models.metric("accuracy", "class_accuracy", 0.8, weight=0.5, classes=3),
+    model.dense_layers((4, "relu"), (3, "softmax"), weight=2.0),
+    model.compiled("sparse_categorical_crossentropy", "Adam", weight=1.0),
+    model.early_stopping(weight=0.5),
+    model.metric("accuracy", "class_accuracy", 0.8, weight=0.5, classes=3),
 )
 
 SYNTHETIC = Question(
@@ -277,7 +278,7 @@ def _loops(features: np.ndarray) -> np.ndarray:
     ids=["raises", "nan", "shape", "text", "ragged", "loops"],
 )
 def test_bad_predictions_fail_the_metrics_only(judge, monkeypatch, predict, said) -> None:
-    monkeypatch.setattr(models, "PREDICT_TIMEOUT", 0.2)
+    monkeypatch.setattr(model, "PREDICT_TIMEOUT", 0.2)
     verdict = _part(judge, FakeModel(predict=predict))
     assert (verdict.status, verdict.score) == ("partial", 3.5)
     assert said in verdict.message
@@ -346,7 +347,7 @@ def test_malformed_records_are_read_defensively(changes) -> None:
 
 def test_the_trusted_side_imports_no_framework() -> None:
     code = (
-        "import sys, grader.compare.models;"
+        "import sys, grader.kinds.model;"
         "print(sorted({'keras', 'jax', 'torch', 'sklearn', 'pandas'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

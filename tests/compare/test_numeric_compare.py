@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grader.question import Choice, Mistake, NumberSet, Numeric, Question, Tolerance
+from grader.kinds import Choice, NumberSet, Numeric
+from grader.question import Mistake, Question, Tolerance
 from optigrade.bank import get
 from optigrade.bank.mistakes import scaled
 

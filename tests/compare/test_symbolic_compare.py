@@ -12,7 +12,7 @@ import sympy.parsing.sympy_parser
 
 from grader.compare import symbolic as S
 from grader.compare.timelimit import time_limit
-from grader.question import Expression
+from grader.kinds import Expression
 from reference import symbolic as R
 
 LINEAR = R.linear_mse()

@@ -246,7 +246,8 @@ def test_an_installation_under_a_private_temporary_folder_stays_importable(mode,
 #: grader.score's recording, step by step, printing what fails (grader.score never raises).
 RECORDED = """import tempfile, traceback
 try:
-    from grader.compare.wire import dump, encode
+    from grader.compare.wire import dump
+    from grader.compare.encoding import encode
     from grader.student import api
     with tempfile.TemporaryDirectory() as folder:
         dump(encode(api._question('fp.1.1'), [[3.0], [3.0]], False), folder, 'fp.1.1')

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.compare import kinds
+from grader import kinds
+from grader.compare.encoding import encode
 from grader.compare.layout import assemble
 from grader.compare.scoring import grade, reference
-from grader.compare.wire import encode
-from grader.question import Function, Model, NumberSet, Numeric
+from grader.kinds import Function, Model, NumberSet, Numeric
 from grader.student import api, known, sealedkey
 from optigrade import bank
 
@@ -34,7 +34,7 @@ def cases(question):
     for part in question.parts:
         if isinstance(part, Function | Model):
             continue
-        for mistake, value in reference(question).mistakes(part, kinds.kind_of(part)):
+        for mistake, value in reference(question).mistakes(part, kinds.of(part)):
             yield f"{part.name}#{mistake.key}", {**question.answer, part.name: value}, part.name
         if isinstance(part, Numeric):
             off = np.asarray(question.answer[part.name], dtype=np.float64) * 1.01 + 0.01

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from grader.question import NumberSet, Numeric
+from grader.kinds import NumberSet, Numeric
 from optigrade import bank
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,21 +1,44 @@
-"""Judging `Numeric` parts: a number or array within a tolerance, under a shape policy.
+"""`Numeric` parts: a number or an array of numbers within a tolerance, under a shape policy.
 
 Closeness is `numpy.isclose`'s |a − e| ≤ atol + rtol·|e| per element, with the part's
-tolerance widened for float32 (and float16) answers, which cannot hold more digits.
+tolerance widened for float32 (and float16) answers, which cannot hold more digits. A
+sealed key seals the value (and its mistakes') at the part's tolerance, and again at
+float32 precision (`grader.compare.sealed`); `NumberSet` shares the sealing.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from grader.compare import diagnose
+from grader.compare import diagnose, sealed
 from grader.compare.diagnose import close
-from grader.compare.kinds import Context, Unusable, Verdict, mistaken
 from grader.compare.nodes import Numbers, index, numbers
-from grader.question import Numeric, Part, ShapePolicy, Tolerance
+from grader.kinds import seals
+from grader.kinds.base import (
+    Context,
+    Mistakes,
+    PartKind,
+    SealedPart,
+    Sealing,
+    Unusable,
+    Verdict,
+    mistaken,
+)
+from grader.question import Part, ShapePolicy, Tolerance
+
+
+@dataclass(frozen=True)
+class Numeric(Part):
+    """A number or an array of numbers compared elementwise within a tolerance."""
+
+    tol: Tolerance = field(default_factory=Tolerance)
+    shape_policy: ShapePolicy = "strict"
+    integer: bool = False  # the answer must be a whole number (e.g. a count)
+
 
 #: Machine epsilon of the float types narrower than float64 that answers arrive in.
 _EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23}
@@ -163,42 +186,137 @@ def sentence(*parts: str | None) -> str:
     return " ".join(p for p in parts if p)
 
 
-def judge(node: Any, ctx: Context) -> Verdict:
-    part = ctx.part
-    assert isinstance(part, Numeric)
-    e = as_floats(ctx.expected)
+def tolerance(part: Any) -> dict[str, Any]:
+    """A tolerance as a spec states it."""
+    return {"tol": [part.tol.rtol, part.tol.atol]}
+
+
+def tolerance_from(spec: Mapping[str, Any]) -> Tolerance:
+    return Tolerance(*map(float, spec["tol"]))
+
+
+def seal_numbers(
+    values: Callable[[Any], np.ndarray],
+    part: Any,
+    expected: Any,
+    mistakes: Mistakes,
+    sealing: Sealing,
+) -> dict[str, Any]:
+    """A part of numbers sealed at its tolerance, and again at float32 precision where that
+    differs (`values`: a value as sealed)."""
+    exact = values(expected)
+    wrong = [(m, values(v)) for m, v in mistakes]
+    found = seals.with_mistakes(exact, wrong, part.tol, sealing, part)
+    single = single_precision(part.tol)
+    if single != part.tol:  # float32 answers are compared at float32 precision
+        found["float32"] = seals.with_mistakes(exact, wrong, single, sealing, part)
+    return found
+
+
+_NOT_IT = (
+    "Not within the tolerance of the expected value, and not one of the mistakes the "
+    "grader knows (check your steps; the instructor's grader says more)."
+)
+
+
+def check_numbers(
+    node: Any,
+    part: Any,
+    here: SealedPart,
+    policy: ShapePolicy,
+    integer: bool,
+    arranged: Callable[[np.ndarray], np.ndarray],
+) -> Verdict:
+    """The local verdict on numbers from their seals: the answer in the sealed shape per
+    `policy` (`arranged` as sealed), at float32 precision for a float32 answer."""
+    found, salt, what = here.found, here.salt, here.what
     try:
-        nums = numbers(node, ctx.wire)
+        nums = numbers(node, here.wire)
     except Unusable as u:
         return u.verdict
+    tol, note = part.tol, None
+    if nums.dtype in NARROW and "float32" in found:  # sealed again at float32 precision
+        found, tol = found["float32"], single_precision(part.tol)
+        note = precision_note(str(nums.dtype), "float32", tol.rtol)
+    expected = sealed.Seal.from_json(found["seal"])
 
-    def same_mistake(value: Any) -> bool:
-        return matches(nums, value, part.tol, part.shape_policy)
+    def shaped(seal: sealed.Seal) -> tuple[np.ndarray, list[str]]:
+        a, notes = fit(nums, np.zeros(seal.shape), policy, integer)
+        return arranged(a), notes
+
+    def same_as(m: Any, seal: sealed.Seal) -> bool:  # a mistake of another shape
+        try:
+            a, _ = shaped(seal)
+        except Unusable:
+            return False
+        return sealed.matches(a, seal, tol, salt, f"{what}#{m.key}")
 
     try:
-        a, notes = fit(nums, e, part.shape_policy, part.integer)
+        a, notes = shaped(expected)
     except Unusable as u:
-        return mistaken(ctx, same_mistake) or u.verdict
-    tol, note = widened(part.tol, nums.dtype, scale(e))
-    ok = close(a, e, tol)
-    value = usable(a, ctx.expected)
-    if ok.all():
-        if note and close(a, e, part.tol).all():
-            note = None  # the float32 allowance made no difference: nothing to say
-        return Verdict("correct", 1.0, sentence("Correct.", *notes, note), value=value)
-    found = mistaken(ctx, same_mistake, diagnose.factor(a, e, tol) or "")
-    if found:
-        return replace(found, value=value)
-    return Verdict(
-        "incorrect", 0.0, sentence(diagnose.explain(a, e, ok, tol), *notes, note), value=value
-    )
+        return seals.first_mistake(seals.mistakes_of(found, shared=False), same_as) or u.verdict
+    verdict = seals.by_digest(a, expected, found, tol, salt, what)
+    if verdict is not None:
+        return replace(verdict, message=sentence(verdict.message, *notes, note))
+    return Verdict("incorrect", 0.0, sentence(_NOT_IT, *notes, note))
 
 
-def same(a: Any, b: Any, part: Part) -> bool:
-    """Whether two reference values coincide within the part's tolerance."""
-    tol = getattr(part, "tol", Tolerance())
-    try:
-        x, y = as_floats(a), as_floats(b)
-    except (TypeError, ValueError):
-        return False
-    return x.shape == y.shape and bool(close(x, y, tol).all())
+class NumericKind(PartKind[Numeric]):
+    part = Numeric
+
+    def judge(self, node: Any, ctx: Context) -> Verdict:
+        part = ctx.part
+        assert isinstance(part, Numeric)
+        e = as_floats(ctx.expected)
+        try:
+            nums = numbers(node, ctx.wire)
+        except Unusable as u:
+            return u.verdict
+
+        def same_mistake(value: Any) -> bool:
+            return matches(nums, value, part.tol, part.shape_policy)
+
+        try:
+            a, notes = fit(nums, e, part.shape_policy, part.integer)
+        except Unusable as u:
+            return mistaken(ctx, same_mistake) or u.verdict
+        tol, note = widened(part.tol, nums.dtype, scale(e))
+        ok = close(a, e, tol)
+        value = usable(a, ctx.expected)
+        if ok.all():
+            if note and close(a, e, part.tol).all():
+                note = None  # the float32 allowance made no difference: nothing to say
+            return Verdict("correct", 1.0, sentence("Correct.", *notes, note), value=value)
+        found = mistaken(ctx, same_mistake, diagnose.factor(a, e, tol) or "")
+        if found:
+            return replace(found, value=value)
+        return Verdict(
+            "incorrect", 0.0, sentence(diagnose.explain(a, e, ok, tol), *notes, note), value=value
+        )
+
+    def same(self, a: Any, b: Any, part: Numeric) -> bool:
+        """Whether two reference values coincide within the part's tolerance."""
+        try:
+            x, y = as_floats(a), as_floats(b)
+        except (TypeError, ValueError):
+            return False
+        return x.shape == y.shape and bool(close(x, y, part.tol).all())
+
+    def spec(self, part: Numeric, hidden: bool) -> dict[str, Any]:
+        return tolerance(part) | {"shape_policy": part.shape_policy, "integer": part.integer}
+
+    def from_spec(self, spec: Mapping[str, Any], common: dict[str, Any]) -> Numeric:
+        return Numeric(
+            **common,
+            tol=tolerance_from(spec),
+            shape_policy=spec["shape_policy"],
+            integer=bool(spec["integer"]),
+        )
+
+    def seal(
+        self, part: Numeric, expected: Any, mistakes: Mistakes, sealing: Sealing
+    ) -> dict[str, Any]:
+        return seal_numbers(as_floats, part, expected, mistakes, sealing)
+
+    def check_sealed(self, node: Any, part: Numeric, here: SealedPart) -> Verdict:
+        return check_numbers(node, part, here, part.shape_policy, part.integer, lambda a: a)

@@ -1,4 +1,4 @@
-"""Judging `Model` parts: a trained Keras model, by its structure and held-out metrics.
+"""`Model` parts: a trained Keras model, judged by its structure and held-out metrics.
 
 Untrusted side (`encode`, in the student's process): the model is read by duck typing,
 never importing Keras: its layers (class, units, activation, use_bias from
@@ -19,6 +19,9 @@ metrics), ``predictions`` (float64 array, or None with the reason in ``unpredict
 
 The criterion builders the bank uses are at the end: `dense_layers`, `compiled`,
 `early_stopping`, `metric`, with `probabilities` and `class_scores` to read predictions.
+
+A model has no value to seal: its criteria are in its spec, and a student's local check
+runs them measuring the metrics on rows the student has (`Model.public`).
 """
 
 from __future__ import annotations
@@ -26,17 +29,63 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 import numpy as np
 
-from grader.compare.kinds import Context, Unusable, Verdict
+from grader import coursedata
 from grader.compare.nodes import items, kind, numbers, text, unusable
-from grader.compare.numeric import sentence
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 from grader.compare.wire import Encoder, Node, Wire, describe_exception, error
-from grader.question import Criterion, Inputs, Model
+from grader.kinds.base import Context, PartKind, SealedPart, Unusable, Verdict
+from grader.kinds.numeric import sentence
+from grader.question import Inputs, Part
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One pass/fail requirement on a trained model, judged from its encoded summary and
+    its predictions on `Model.evaluate_on`."""
+
+    name: str
+    describe: str
+    check: Callable[[Mapping[str, Any], Inputs], tuple[bool, str]]
+    weight: float = 1.0
+    #: The criterion as JSON data, from which `criterion` rebuilds it where only the
+    #: question's spec is (the student's local check).
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublicData:
+    """Rows of the course's data the student has (`grader.coursedata`), on which a
+    student's local check measures a model; the grader measures it on `Model.evaluate_on`."""
+
+    dataset: str  # a set of grader.coursedata, e.g. "stroke_splits"
+    features: str  # its features' name, e.g. "X_val"
+    labels: str  # its labels' name, e.g. "y_val"
+    rows: str  # which rows they are, in a metric's name: "validation" (accuracy)
+
+
+_PUBLIC = ("dataset", "features", "labels", "rows")  # PublicData's fields, in order
+
+
+@dataclass(frozen=True)
+class Model(Part):
+    """A trained Keras model, graded by structure and by held-out metrics.
+
+    In the student's process the model is reduced to a summary (layers, activations,
+    loss, optimizer) and its predictions on `inputs[evaluate_on]`; only those cross to
+    the trusted grader. `compute` returns a description of what is checked (for the key).
+    A student's local check runs the same criteria on `public` rows instead.
+    """
+
+    evaluate_on: str = "X_test"
+    criteria: tuple[Criterion, ...] = ()
+    public: PublicData | None = None
+
 
 #: Seconds a model may take to predict the evaluation rows (a few hundred rows of a small
 #: dense network take well under a second).
@@ -153,21 +202,6 @@ def _has(answer: Any, *names: str) -> bool:
     return all(inspect.getattr_static(answer, name, None) is not None for name in names)
 
 
-def encode(answer: Any, part: Model, enc: Encoder, hidden: bool) -> Node:
-    if not _has(answer, "predict", "layers"):
-        if _has(answer, "history", "params"):
-            return {"t": "unsupported", "type": "History"}  # what fit() returns
-        return enc.value(answer)  # the judge says what it got instead
-    return {
-        "t": "model",
-        "layers": _attempt(lambda: _layers(answer)),
-        "loss": _attempt(lambda: _loss(answer)),
-        "optimizer": _attempt(lambda: _optimizer(answer)),
-        "history": _attempt(lambda: _history(answer)),
-        "predictions": _attempt(lambda: _predictions(answer, part, enc)),
-    }
-
-
 # --- trusted side: the summary -------------------------------------------------------------
 
 
@@ -280,26 +314,6 @@ def _not_a_model(node: Any) -> Verdict:
 
 def _said(criterion: Criterion, why: str) -> str:
     return f"{criterion.describe} ({why})" if why else criterion.describe
-
-
-def judge(node: Any, ctx: Context) -> Verdict:
-    part = ctx.part
-    assert isinstance(part, Model)
-    if kind(node) != "model":
-        return _not_a_model(node)
-    facts = summary(node, ctx.wire)
-    outcomes = [(c, *c.check(facts, ctx.question.inputs)) for c in part.criteria]
-    met = [_said(c, why) for c, ok, why in outcomes if ok]
-    unmet = [_said(c, why) for c, ok, why in outcomes if not ok]
-    if not unmet:
-        return Verdict("correct", 1.0, f"Correct: all {len(met)} checks passed: {'; '.join(met)}.")
-    total = sum(c.weight for c in part.criteria)
-    fraction = sum(c.weight for c, ok, _ in outcomes if ok) / total if total else 0.0
-    message = sentence(
-        f"{len(met)} of {len(outcomes)} checks passed. Not met: {'; '.join(unmet)}.",
-        f"Met: {'; '.join(met)}." if met else None,
-    )
-    return Verdict("partial" if fraction > 0 else "incorrect", fraction, message)
 
 
 # --- criteria for the bank ---------------------------------------------------------------------
@@ -480,3 +494,94 @@ def class_scores(predictions: np.ndarray, rows: int, classes: int) -> np.ndarray
             f"the predictions have shape {predictions.shape}, expected ({rows}, {classes})"
         )
     return _finite(predictions)
+
+
+@cache
+def _public_rows(dataset: str) -> dict[str, np.ndarray]:
+    """A public data set's arrays, loaded once per process, read-only."""
+    rows = coursedata.arrays(dataset)
+    for a in rows.values():
+        a.setflags(write=False)
+    return rows
+
+
+class ModelKind(PartKind[Model]):
+    part = Model
+
+    def encode(self, answer: Any, part: Model, enc: Encoder, hidden: bool) -> Node:
+        if not _has(answer, "predict", "layers"):
+            if _has(answer, "history", "params"):
+                return {"t": "unsupported", "type": "History"}  # what fit() returns
+            return enc.value(answer)  # the judge says what it got instead
+        return {
+            "t": "model",
+            "layers": _attempt(lambda: _layers(answer)),
+            "loss": _attempt(lambda: _loss(answer)),
+            "optimizer": _attempt(lambda: _optimizer(answer)),
+            "history": _attempt(lambda: _history(answer)),
+            "predictions": _attempt(lambda: _predictions(answer, part, enc)),
+        }
+
+    def judge(self, node: Any, ctx: Context) -> Verdict:
+        part = ctx.part
+        assert isinstance(part, Model)
+        if kind(node) != "model":
+            return _not_a_model(node)
+        facts = summary(node, ctx.wire)
+        outcomes = [(c, *c.check(facts, ctx.question.inputs)) for c in part.criteria]
+        met = [_said(c, why) for c, ok, why in outcomes if ok]
+        unmet = [_said(c, why) for c, ok, why in outcomes if not ok]
+        if not unmet:
+            return Verdict(
+                "correct", 1.0, f"Correct: all {len(met)} checks passed: {'; '.join(met)}."
+            )
+        total = sum(c.weight for c in part.criteria)
+        fraction = sum(c.weight for c, ok, _ in outcomes if ok) / total if total else 0.0
+        message = sentence(
+            f"{len(met)} of {len(outcomes)} checks passed. Not met: {'; '.join(unmet)}.",
+            f"Met: {'; '.join(met)}." if met else None,
+        )
+        return Verdict("partial" if fraction > 0 else "incorrect", fraction, message)
+
+    def spec(self, part: Model, hidden: bool) -> dict[str, Any]:
+        public = part.public
+        return {
+            "evaluate_on": part.evaluate_on,
+            "criteria": [dict(c.spec) for c in part.criteria],
+            "public": None if public is None else [getattr(public, f) for f in _PUBLIC],
+        }
+
+    def from_spec(self, spec: Mapping[str, Any], common: dict[str, Any]) -> Model:
+        public = spec["public"]
+        return Model(
+            **common,
+            evaluate_on=str(spec["evaluate_on"]),
+            criteria=tuple(map(criterion, spec["criteria"])),
+            public=None if public is None else PublicData(*map(str, public)),
+        )
+
+    def local(self, part: Model) -> tuple[Model, dict[str, Any]]:
+        """Measured on its public rows (`Model.public`, in `grader.coursedata`): the
+        held-out rows the grader uses are not on a student's machine."""
+        if part.public is None:
+            return part, {}
+        public = part.public
+        rows = _public_rows(public.dataset)
+        inputs = {public.features: rows[public.features], public.labels: rows[public.labels]}
+        here = {"labels": public.labels, "rows": public.rows}
+        criteria = tuple(
+            criterion({**c.spec, **here}) if c.spec.get("check") == "metric" else c
+            for c in part.criteria
+        )
+        return replace(part, evaluate_on=public.features, criteria=criteria), inputs
+
+    def check_sealed(self, node: Any, part: Model, here: SealedPart) -> Verdict:
+        if part.public is None:
+            return super().check_sealed(node, part, here)
+        ctx = Context(here.question, part, here.wire, expected=None, prior={}, mistakes=tuple)
+        verdict = self.judge(node, ctx)
+        where = (
+            f"(Measured here on the {part.public.rows} rows, {part.public.features} and "
+            f"{part.public.labels}; the instructor's grader measures it on held-out rows.)"
+        )
+        return replace(verdict, message=sentence(verdict.message, where))
