@@ -31,7 +31,7 @@ from rich.table import Table
 import grader
 from grader.compare import sealed
 from grader.compare.layout import assemble
-from grader.compare.scoring import diagnosable
+from grader.engine import diagnosable
 from grader.kinds import NumberSet, Numeric
 from grader.question import Question, Tolerance
 from grader.student import known

@@ -76,7 +76,8 @@ def preload(specs: list[dict[str, Any]], heavy: Iterable[str] = ()) -> dict[str,
         if name in HEAVY.values():
             importlib.import_module(name)
     import grader.student.api  # noqa: F401
-    from grader.compare import encoding, wire
+    from grader import engine
+    from grader.compare import wire
     from grader.spec import from_spec
 
     questions = {q.id: q for q in map(from_spec, specs)}  # every part's kind loaded
@@ -84,7 +85,7 @@ def preload(specs: list[dict[str, Any]], heavy: Iterable[str] = ()) -> dict[str,
         for q in questions.values():
             # an answer recorded once: what a child would otherwise set up for the first
             # time (and copy page by page from this process) is ready before forks
-            wire.dump(encoding.encode(q, numpy.zeros((2, 1))), scratch, q.id)
+            wire.dump(engine.encode(q, numpy.zeros((2, 1))), scratch, q.id)
     loaded = [m for m in UNFORKABLE if m in sys.modules]
     if loaded:
         raise RuntimeError(f"preloading imported {', '.join(loaded)}: forking would be unsafe")

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from grader.compare.layout import NO_ANSWER
+from grader.compare.result import Unusable
 from grader.compare.wire import MAX_MESSAGE, Wire
-from grader.kinds.base import Unusable
 
 MALFORMED = "the grader could not read this answer (malformed record)"
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}

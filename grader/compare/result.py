@@ -10,7 +10,10 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+if TYPE_CHECKING:
+    from grader.question import Part
 
 Status = Literal["correct", "carried", "partial", "incorrect", "missing", "invalid"]
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -135,6 +138,45 @@ class PartResult:
     @property
     def title(self) -> str:
         return self.label or self.name
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a judge concludes about one part (the scorer adds name, label and points)."""
+
+    status: Status
+    fraction: float  # of the part's points
+    message: str
+    mistake: str | None = None
+    #: The student's value in the reference's form (shape, Python scalar or array), when
+    #: usable by later parts' follow-through; None otherwise.
+    value: Any = None
+
+
+def scored(part: Part, verdict: Verdict) -> PartResult:
+    """A part's result from its verdict: the fraction of its points, clamped to [0, 1]."""
+    fraction = min(max(float(verdict.fraction), 0.0), 1.0)
+    return PartResult(
+        name=part.name,
+        label=part.label,
+        points=float(part.points),
+        score=float(part.points) * fraction,
+        status=verdict.status,
+        message=verdict.message,
+        mistake=verdict.mistake,
+    )
+
+
+class Unusable(Exception):
+    """The answer cannot be compared at all (wrong type, shape, NaN...): a verdict."""
+
+    def __init__(self, message: str, status: Status = "invalid") -> None:
+        super().__init__(message)
+        self.status: Status = status
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict(self.status, 0.0, str(self))
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ import keyword
 import re
 import time
 import tokenize
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import sympy as sp
@@ -34,8 +34,16 @@ from grader.compare.notation import FUNCTIONS, expand_functions, substitute
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 from grader.question import Tolerance
 
-if TYPE_CHECKING:
-    from grader.kinds.expression import Expression
+
+class Expression(Protocol):
+    """What of an `Expression` part (`grader.kinds.expression`) the rules here read."""
+
+    name: str
+    symbols: Mapping[str, tuple[float, float]]
+    functions: tuple[str, ...]
+    definitions: Mapping[str, Any]
+    timeout: float
+
 
 MAX_CHARS = 5000  # length of an answer string
 MAX_OPERANDS = 400  # names and numbers in an answer string (SymPy's parser recurses on each)

@@ -1,6 +1,6 @@
 """The wire form of an answer: all that crosses from the student's process to the grader.
 
-Encoding (`Encoder`, driven by `grader.compare.encoding.encode`) runs in the student's
+Encoding (`Encoder`, driven by `grader.compare.engine.encode`) runs in the student's
 process (untrusted) and never raises: it turns the answer into a JSON tree of *nodes* plus
 a dict of NumPy arrays. `dump` writes them as
 ``<qid>.json`` and ``<qid>.<k>.npy``; `load` reads them back in the trusted process with
@@ -20,7 +20,7 @@ Nodes (``"t"`` is the node type):
 - kind-specific nodes from the part kinds of `grader.kinds` (``calls``, ``expr``, ...).
 
 A question's answer is split into its parts and each encoded by its kind in
-`grader.compare.encoding`.
+`grader.engine`.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from grader.compare.result import PartResult, Status
+from grader.compare.result import Status, Verdict
 from grader.question import Mistake, Part, Question
 
 if TYPE_CHECKING:
@@ -39,45 +39,6 @@ UNCHECKED = "not checked here: the instructor's grader grades it"
 
 class KindUnavailable(Exception):
     """No kind is registered for this part (or spec), or its kind cannot run here."""
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a judge concludes about one part (the scorer adds name, label and points)."""
-
-    status: Status
-    fraction: float  # of the part's points
-    message: str
-    mistake: str | None = None
-    #: The student's value in the reference's form (shape, Python scalar or array), when
-    #: usable by later parts' follow-through; None otherwise.
-    value: Any = None
-
-
-def scored(part: Part, verdict: Verdict) -> PartResult:
-    """A part's result from its verdict: the fraction of its points, clamped to [0, 1]."""
-    fraction = min(max(float(verdict.fraction), 0.0), 1.0)
-    return PartResult(
-        name=part.name,
-        label=part.label,
-        points=float(part.points),
-        score=float(part.points) * fraction,
-        status=verdict.status,
-        message=verdict.message,
-        mistake=verdict.mistake,
-    )
-
-
-class Unusable(Exception):
-    """The answer cannot be compared at all (wrong type, shape, NaN...): a verdict."""
-
-    def __init__(self, message: str, status: Status = "invalid") -> None:
-        super().__init__(message)
-        self.status: Status = status
-
-    @property
-    def verdict(self) -> Verdict:
-        return Verdict(self.status, 0.0, str(self))
 
 
 @dataclass(frozen=True)

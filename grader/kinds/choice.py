@@ -12,18 +12,9 @@ from typing import Any
 
 from grader.compare import sealed
 from grader.compare.nodes import kind, text, unusable
+from grader.compare.result import Unusable, Verdict
 from grader.kinds import seals
-from grader.kinds.base import (
-    Context,
-    Mistakes,
-    PartKind,
-    SealedPart,
-    Sealing,
-    Unusable,
-    Verdict,
-    catalogued,
-    mistaken,
-)
+from grader.kinds.base import Context, Mistakes, PartKind, SealedPart, Sealing, catalogued, mistaken
 from grader.question import Part
 
 

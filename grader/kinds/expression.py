@@ -18,17 +18,10 @@ import numpy as np
 
 from grader.compare import sealed
 from grader.compare.nodes import kind, unusable
+from grader.compare.result import Verdict
 from grader.compare.wire import Encoder, Node
 from grader.kinds import seals
-from grader.kinds.base import (
-    Context,
-    Mistakes,
-    PartKind,
-    SealedPart,
-    Sealing,
-    Verdict,
-    mistaken,
-)
+from grader.kinds.base import Context, Mistakes, PartKind, SealedPart, Sealing, mistaken
 from grader.question import Part
 
 

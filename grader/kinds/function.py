@@ -31,17 +31,10 @@ import numpy as np
 from grader.compare import diagnose, gradcheck, sealed, tagged
 from grader.compare.diagnose import close
 from grader.compare.nodes import MALFORMED, describe, items, kind, numbers, text, unusable
+from grader.compare.result import Unusable, Verdict
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 from grader.compare.wire import Encoder, Node, Wire, describe_exception
-from grader.kinds.base import (
-    Context,
-    Mistakes,
-    PartKind,
-    SealedPart,
-    Sealing,
-    Unusable,
-    Verdict,
-)
+from grader.kinds.base import Context, Mistakes, PartKind, SealedPart, Sealing
 from grader.kinds.numeric import as_floats, fit, scale, sentence, widened
 from grader.question import Part, ShapePolicy, Tolerance, withheld
 

@@ -37,9 +37,10 @@ import numpy as np
 
 from grader import coursedata
 from grader.compare.nodes import items, kind, numbers, text, unusable
+from grader.compare.result import Unusable, Verdict
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 from grader.compare.wire import Encoder, Node, Wire, describe_exception, error
-from grader.kinds.base import Context, PartKind, SealedPart, Unusable, Verdict
+from grader.kinds.base import Context, PartKind, SealedPart
 from grader.kinds.numeric import sentence
 from grader.question import Inputs, Part
 

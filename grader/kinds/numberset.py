@@ -14,16 +14,8 @@ from typing import Any
 import numpy as np
 
 from grader.compare.nodes import numbers
-from grader.kinds.base import (
-    Context,
-    Mistakes,
-    PartKind,
-    SealedPart,
-    Sealing,
-    Unusable,
-    Verdict,
-    mistaken,
-)
+from grader.compare.result import Unusable, Verdict
+from grader.kinds.base import Context, Mistakes, PartKind, SealedPart, Sealing, mistaken
 from grader.kinds.numeric import (
     as_floats,
     check_numbers,

@@ -17,17 +17,9 @@ import numpy as np
 from grader.compare import diagnose, sealed
 from grader.compare.diagnose import close
 from grader.compare.nodes import Numbers, index, numbers
+from grader.compare.result import Unusable, Verdict
 from grader.kinds import seals
-from grader.kinds.base import (
-    Context,
-    Mistakes,
-    PartKind,
-    SealedPart,
-    Sealing,
-    Unusable,
-    Verdict,
-    mistaken,
-)
+from grader.kinds.base import Context, Mistakes, PartKind, SealedPart, Sealing, mistaken
 from grader.question import Part, ShapePolicy, Tolerance
 
 

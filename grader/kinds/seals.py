@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from grader.compare import sealed
-from grader.kinds.base import Sealing, Verdict, catalogued
+from grader.compare.result import Verdict
+from grader.kinds.base import Sealing, catalogued
 from grader.question import Mistake, Part, Tolerance
 
 

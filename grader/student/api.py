@@ -23,10 +23,9 @@ from typing import Any
 import numpy as np
 
 from grader import installed
-from grader.compare.encoding import encode
 from grader.compare.result import Result
-from grader.compare.scoring import grade
 from grader.compare.wire import dump
+from grader.engine import encode, grade
 from grader.question import Question
 from grader.student import known, sealedkey
 

@@ -28,10 +28,9 @@ from typing import Any
 import numpy as np
 
 from grader import kinds
-from grader.compare.encoding import encode
-from grader.compare.result import Result
-from grader.compare.scoring import grade
-from grader.kinds.base import SealedPart, Verdict, scored
+from grader.compare.result import Result, Verdict, scored
+from grader.engine import encode, grade
+from grader.kinds.base import SealedPart
 from grader.kinds.numeric import sentence
 from grader.question import Part, Question
 from grader.spec import from_spec

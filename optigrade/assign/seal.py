@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from grader import kinds
-from grader.compare.scoring import reference
+from grader.engine import reference
 from grader.kinds.base import Sealing
 from grader.question import Part, Question
 from grader.spec import to_spec

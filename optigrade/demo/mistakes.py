@@ -18,8 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grader import kinds
-from grader.compare import scoring
+from grader import engine, kinds
 from grader.compare.layout import assemble
 from grader.kinds import Function, Model
 from grader.question import Question
@@ -141,13 +140,13 @@ def _answer_with(question: Question, name: str, value: Any) -> str:
 
 def catalogued(question: Question) -> Iterator[Plant]:
     """A plant per catalogued mistake the grader can tell apart: its value differs from
-    the right one (`scoring.diagnosable`) and from the part's earlier mistakes."""
+    the right one (`engine.diagnosable`) and from the part's earlier mistakes."""
     for part in question.parts:
         if not part.mistakes:
             continue
         same = kinds.of(part).same
         seen: list[Any] = []
-        for mistake in scoring.diagnosable(question, part):
+        for mistake in engine.diagnosable(question, part):
             value = mistake.compute(question.inputs, question.answer)
             clash = any(same(value, v, part) for v in seen)
             seen.append(value)

@@ -35,7 +35,8 @@ class Judge:
     def warm(self) -> None:
         """Pay the engine's imports and first gradings now (while the runners start), not
         on a first submission: every reference answer recorded and graded once."""
-        from grader.compare import encoding, layout, scoring, wire
+        from grader import engine
+        from grader.compare import layout, wire
         from grader.kinds import Model
 
         with tempfile.TemporaryDirectory() as scratch:
@@ -43,8 +44,8 @@ class Judge:
                 if any(isinstance(p, Model) for p in q.parts):  # Keras: loaded when used
                     continue
                 with suppress(Exception):  # only a warm-up: grading reports such failures
-                    wire.dump(encoding.encode(q, layout.assemble(q, q.answer), True), scratch, q.id)
-                    scoring.grade(q, wire.load(scratch, q.id), hidden=True)
+                    wire.dump(engine.encode(q, layout.assemble(q, q.answer), True), scratch, q.id)
+                    engine.grade(q, wire.load(scratch, q.id), hidden=True)
 
     def specs(self) -> list[dict[str, Any]]:
         """What a runner may know of the questions (`grader.spec`: no answer)."""

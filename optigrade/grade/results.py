@@ -85,7 +85,8 @@ def grade_run(
     none; `tests` maps question id -> test cell index, `records` each test cell's record
     folder name (`child.record_name`) -> its files."""
     # the engine loads once there is a run to grade: the tables' rebuild never needs it
-    from grader.compare import scoring, wire
+    from grader import engine
+    from grader.compare import wire
     from grader_sandbox.child import record_name
 
     cells = {c["cell"]: c for c in outcome.cells}
@@ -95,7 +96,7 @@ def grade_run(
         files = records.get(record_name(index), {})
         cell = cells.get(index)
         if f"{q.id}.json" in files:
-            entries.append(graded_entry(q, scoring.grade(q, wire.load(files, q.id), hidden=True)))
+            entries.append(graded_entry(q, engine.grade(q, wire.load(files, q.id), hidden=True)))
         else:
             entries.append(question_entry(q, 0.0, *_unrecorded(cell, outcome, q.variable)))
     return entries

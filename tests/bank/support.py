@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grader.compare.encoding import encode
 from grader.compare.result import Result
-from grader.compare.scoring import grade
 from grader.compare.wire import dump, load
+from grader.engine import encode, grade
 from optigrade import bank
 
 

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from grader.compare.encoding import encode
 from grader.compare.layout import assemble
+from grader.engine import encode
 from grader.kinds import Function, Model
 from grader.spec import Withheld, from_spec, to_spec
 from optigrade import bank

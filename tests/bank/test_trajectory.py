@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.compare.encoding import encode
-from grader.compare.scoring import grade
+from grader.engine import encode, grade
 from grader.question import Inputs, Prior, Question
 from optigrade import bank
 from optigrade.bank import trajectory as tr

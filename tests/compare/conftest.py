@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.compare.encoding import encode
 from grader.compare.result import Result
-from grader.compare.scoring import grade
 from grader.compare.wire import dump, load
+from grader.engine import encode, grade
 from grader.kinds import Numeric
 from grader.question import Inputs, Prior, Question, Tolerance
 

@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 from grader import kinds
-from grader.compare.encoding import encode
 from grader.compare.layout import assemble
-from grader.compare.scoring import diagnosable, grade
+from grader.engine import diagnosable, encode, grade
 from grader.kinds import Function, Model, NumberSet, Numeric
 from grader.question import Part, Question
 from optigrade import bank

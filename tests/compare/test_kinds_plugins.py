@@ -33,7 +33,8 @@ from typing import Any
 from grader.compare import sealed
 from grader.compare.nodes import kind, text, unusable
 from grader.kinds import Numeric
-from grader.kinds.base import PartKind, Verdict, catalogued, mistaken
+from grader.kinds.base import PartKind, catalogued, mistaken
+from grader.compare.result import Verdict
 from grader.question import Assignment, Mistake, Part, Question
 
 
@@ -125,7 +126,7 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_import_grader_stays_light() -> None:
     code = (
-        "import sys, grader, optigrade.bank, grader.compare.wire, grader.compare.scoring;"
+        "import sys, grader, optigrade.bank, grader.compare.wire, grader.engine;"
         "heavy = {'sympy', 'jax', 'keras', 'torch', 'pandas', 'IPython', 'grader.compare.symbolic'}"
         ";"
         "print(sorted(heavy & set(sys.modules)))"

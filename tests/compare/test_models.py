@@ -19,9 +19,8 @@ import numpy as np
 import pytest
 
 from grader import installed
-from grader.compare.encoding import encode
-from grader.compare.scoring import grade
 from grader.compare.wire import Wire, load
+from grader.engine import encode, grade
 from grader.kinds import Model, model
 from grader.question import Assignment, Question
 

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 
-from grader.compare.encoding import encode
 from grader.compare.layout import assemble
 from grader.compare.result import PartResult, Result, compact
-from grader.compare.scoring import grade
+from grader.engine import encode, grade
 from optigrade.bank import all_questions, get
 
 

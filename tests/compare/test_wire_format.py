@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 
 from grader.compare import wire
-from grader.compare.encoding import encode
-from grader.compare.scoring import grade
 from grader.compare.wire import Encoder, Wire, dump, load
+from grader.engine import encode, grade
 from optigrade.bank import get
 
 Z = get("fp.1.2")  # single part z, a column of 2

@@ -17,7 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 from fontTools.ttLib import TTFont
 
-from grader.compare import encoding, scoring
+from grader import engine
 from grader.compare.result import Result
 from optigrade import bank
 from optigrade.assign.leaks import scan_notebook
@@ -202,7 +202,7 @@ def found_hidden(text: str) -> set[str]:
 
 
 def _graded_entry(fn) -> dict:
-    result = scoring.grade(STABLE, encoding.encode(STABLE, fn, hidden=True), hidden=True)
+    result = engine.grade(STABLE, engine.encode(STABLE, fn, hidden=True), hidden=True)
     return results.graded_entry(STABLE, result)
 
 

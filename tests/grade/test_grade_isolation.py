@@ -247,7 +247,7 @@ def test_an_installation_under_a_private_temporary_folder_stays_importable(mode,
 RECORDED = """import tempfile, traceback
 try:
     from grader.compare.wire import dump
-    from grader.compare.encoding import encode
+    from grader.engine import encode
     from grader.student import api
     with tempfile.TemporaryDirectory() as folder:
         dump(encode(api._question('fp.1.1'), [[3.0], [3.0]], False), folder, 'fp.1.1')

@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 from grader import kinds
-from grader.compare.encoding import encode
 from grader.compare.layout import assemble
-from grader.compare.scoring import grade, reference
+from grader.engine import encode, grade, reference
 from grader.kinds import Function, Model, NumberSet, Numeric
 from grader.student import api, known, sealedkey
 from optigrade import bank

@@ -24,8 +24,7 @@ def _child() -> dict:
     import keras
     import numpy as np
 
-    from grader.compare.encoding import encode
-    from grader.compare.scoring import grade
+    from grader.engine import encode, grade
     from grader.student import sealedkey
     from optigrade import bank
     from reference import data

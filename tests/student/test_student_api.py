@@ -12,8 +12,8 @@ import pytest
 
 import grader
 from grader.compare.result import PartResult, Result
-from grader.compare.scoring import grade
 from grader.compare.wire import load
+from grader.engine import grade
 from grader.kinds import Function, Probe
 from grader.question import Question
 from grader.student import api

@@ -1,11 +1,17 @@
-"""Grading an encoded answer on the trusted side: the same code for checks and batches.
+"""The comparison engine: one engine under every front end (`grader.check` and
+`grader.score` in a notebook, the sealed local check, the batch's judge).
 
-Per part: judge the answer against the reference value; if it is wrong and the part
-follows earlier parts the student got wrong, judge it again against the value recomputed
-from the student's own earlier values (follow-through: "correct given your theta1");
-judges try the catalogued mistakes, then generic diagnoses. Reference values and mistake
-values do not depend on the student and are cached per question; mistake values are only
-computed when an answer is wrong.
+`encode` runs on the student's (untrusted) side and never raises: the answer split into
+its parts (`grader.compare.layout`), each part encoded by its kind (`grader.kinds`) into
+the wire form (`grader.compare.wire`).
+
+`grade` runs on the trusted side, the same code for checks and batches. Per part: judge
+the answer against the reference value; if it is wrong and the part follows earlier
+parts the student got wrong, judge it again against the value recomputed from the
+student's own earlier values (follow-through: "correct given your theta1"); judges try
+the catalogued mistakes, then generic diagnoses. Reference values and mistake values do
+not depend on the student and are cached per question; mistake values are only computed
+when an answer is wrong.
 """
 
 from __future__ import annotations
@@ -15,11 +21,48 @@ from functools import cache, partial
 from typing import Any
 
 from grader import kinds
+from grader.compare import layout
 from grader.compare.diagnose import shown
-from grader.compare.result import Result, joined
-from grader.compare.wire import Node, Wire, describe_exception
-from grader.kinds.base import Context, KindUnavailable, Mistakes, PartKind, Verdict, scored
+from grader.compare.result import Result, Verdict, joined, scored
+from grader.compare.wire import FORMAT, Encoder, Node, Wire, describe_exception, error
+from grader.kinds.base import Context, KindUnavailable, Mistakes, PartKind
 from grader.question import Inputs, Mistake, Part, Prior, Question
+
+# --- the student's side -----------------------------------------------------------------
+
+
+def _encode_part(part: Part, value: Any, enc: Encoder, hidden: bool) -> Node:
+    if isinstance(value, layout.Absent):
+        return {"t": "absent", "message": value.message, "status": value.status}
+    try:
+        kind = kinds.of(part)
+    except kinds.KindUnavailable as e:
+        return error(str(e))
+    try:
+        node: Node = kind.encode(value, part, enc, hidden)
+    except Exception as e:
+        return error(f"could not read the answer ({describe_exception(e)})")
+    return node
+
+
+def encode(question: Question, answer: Any, hidden: bool = False) -> Wire:
+    """The wire form of a student's answer to `question` (untrusted side; never raises).
+
+    With `hidden`, function parts are also called on their hidden probes.
+    """
+    enc = Encoder(question.inputs)
+    tree: dict[str, Any] = {"format": FORMAT, "qid": question.id, "hidden": bool(hidden)}
+    try:
+        values, tree["notes"] = layout.split(question, answer)
+        tree["parts"] = {
+            p.name: _encode_part(p, values[p.name], enc, hidden) for p in question.parts
+        }
+    except Exception as e:
+        tree["default"] = error(f"could not read the answer ({describe_exception(e)})")
+    return Wire(tree, enc.arrays)
+
+
+# --- the trusted side -------------------------------------------------------------------
 
 
 def _distinct(
