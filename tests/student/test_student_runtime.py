@@ -190,3 +190,25 @@ def test_grader_check_runs_a_release_notebook_in_the_runtime(venv, tmp_path):
     assert "Total: 0/18" in run.stdout
     said = " ".join(" ".join(run.stdout.split("│")).split())
     assert "fp.1.1 is not answered yet: z_1_1 is not defined" in said
+
+
+def test_a_student_s_own_reference_and_helper_modules_change_nothing(venv, tmp_path):
+    """Whether a check has the key is a fact of what is installed: a student's own
+    `reference.py` (or any helper module) beside the notebook does not make the runtime
+    look for the bank, and a right answer is still correct from the sealed key."""
+    folder = tmp_path / "forward-pass"
+    shutil.copytree(RELEASE / "forward-pass", folder)
+    (folder / "reference.py").write_text("def sigmoid(z):\n    return 1 / (1 + 2.718 ** -z)\n")
+    (folder / "grader_helpers.py").write_text("import reference\nSEEN = reference.sigmoid(0)\n")
+    right = bank.get("fp.1.1").answer["z"].tolist()
+    code = (
+        "import grader, grader_helpers, reference;"
+        f"r = grader.check('fp.1.1', {right!r});"
+        "print(r.parts[0].status, grader.score('fp.1.1', [[0.0], [0.0]]), grader_helpers.SEEN)"
+    )
+    run = _run(venv, "python", "-c", code, cwd=folder)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[-3:] == ["correct", "0.0", "0.5"]
+    checked = _run(venv, "grader", "check", "forward-pass.ipynb", cwd=folder)
+    assert checked.returncode == 0, checked.stderr
+    assert "Total: 0/18" in checked.stdout
