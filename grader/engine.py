@@ -181,10 +181,10 @@ def grade(question: Question, wire: Wire, hidden: bool = False) -> Result:
                 said = f"{verdict.message} Expected {shown(ctx.expected)}."  # a worked example
                 verdict = replace(verdict, message=said)
         except KindUnavailable as e:
-            verdict = Verdict("invalid", 0.0, str(e))
+            verdict = Verdict("internal-error", 0.0, str(e))
         except Exception as e:  # a grader bug must not cost the rest of the batch
             verdict = Verdict(
-                "invalid",
+                "internal-error",
                 0.0,
                 f"the grader failed on this part ({describe_exception(e)}); please report it",
             )

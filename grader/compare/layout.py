@@ -24,7 +24,7 @@ class Absent:
     """A part the answer does not provide, and why."""
 
     message: str
-    status: str = "missing"  # or "invalid" when the answer has the wrong structure
+    status: str = "unanswered"  # or "unusable" when the answer has the wrong structure
 
 
 def split(question: Question, answer: Any) -> tuple[dict[str, Any], list[str]]:
@@ -43,7 +43,7 @@ def _split_parts(names: list[str], answer: Any) -> tuple[dict[str, Any], list[st
     if not isinstance(answer, Mapping):
         keys = ", ".join(repr(n) for n in names)
         why = f"expected a dict with keys {keys}; got a {type_name(answer)}"
-        return dict.fromkeys(names, Absent(why, "invalid")), []
+        return dict.fromkeys(names, Absent(why, "unusable")), []
     values = {name: _lookup(answer, name.split("/")) for name in names}
     extra = _extra_keys(answer, _trie(names), [])
     notes = (
@@ -68,13 +68,13 @@ def _lookup(answer: Mapping, path: list[str]) -> Any:
         where = "".join(f"[{k!r}]" for k in path[:depth])
         if not isinstance(node, Mapping):
             why = f"answer{where} should be a dict with key {key!r}; got a {type_name(node)}"
-            return Absent(why, "invalid")
+            return Absent(why, "unusable")
         try:
             keyed = node if key in node else _keyed(node)  # a str key, or keys to convert
             found = key in keyed
             node = keyed[key] if found else None
         except Exception as e:
-            return Absent(f"could not read answer{where}: {type(e).__name__}", "invalid")
+            return Absent(f"could not read answer{where}: {type(e).__name__}", "unusable")
         if not found:
             return Absent(f"the answer has no part {'/'.join(path[: depth + 1])!r}")
     return node
@@ -132,7 +132,7 @@ def _split_rows(names: list[str], answer: Any) -> tuple[dict[str, Any], list[str
             f"expected a sequence of {n} rows (one per part) or a dict with keys {keys}; "
             f"got a {type_name(answer)}"
         )
-        return dict.fromkeys(names, Absent(why, "invalid")), []
+        return dict.fromkeys(names, Absent(why, "unusable")), []
     notes = []
     if len(rows) != n:
         more = "later rows ignored" if len(rows) > n else "the missing rows score 0"

@@ -71,9 +71,9 @@ def unusable(node: Any, want: str) -> Unusable:
     """Why `node` is not the `want`ed kind of answer ("a number or an array of numbers")."""
     t = kind(node)
     if t == "none":
-        return Unusable(NO_ANSWER, "missing")
+        return Unusable(NO_ANSWER, "unanswered")
     if t == "absent":
-        status = "invalid" if node.get("status") == "invalid" else "missing"
+        status = "unusable" if node.get("status") == "unusable" else "unanswered"
         return Unusable(text(node, "message", "no answer"), status)
     if t == "error":
         return Unusable(text(node, "message", MALFORMED))

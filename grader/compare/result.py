@@ -10,32 +10,15 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
+
+from grader.vocabulary import PART_STATUSES, PartStatus, word
 
 if TYPE_CHECKING:
     from grader.question import Part
 
-Status = Literal["correct", "carried", "partial", "incorrect", "missing", "invalid"]
-STATUSES: tuple[str, ...] = get_args(Status)
-
-#: A sign beside each status word, for a quick scan (the word stays: screen readers and
-#: colour-blind readers rely on it).
-SIGNS = {
-    "correct": "✓",
-    "carried": "✓",
-    "partial": "~",
-    "incorrect": "✗",
-    "missing": "?",
-    "invalid": "!",
-}
-_COLOURS = {  # dark enough for 4.5:1 contrast on white
-    "correct": "#1a7f37",
-    "carried": "#1a7f37",
-    "partial": "#9a6700",
-    "incorrect": "#b42318",
-    "missing": "#57606a",
-    "invalid": "#b42318",
-}
+Status = PartStatus
+STATUSES: tuple[str, ...] = PART_STATUSES
 
 
 def _pts(x: float) -> str:
@@ -170,7 +153,7 @@ def scored(part: Part, verdict: Verdict) -> PartResult:
 class Unusable(Exception):
     """The answer cannot be compared at all (wrong type, shape, NaN...): a verdict."""
 
-    def __init__(self, message: str, status: Status = "invalid") -> None:
+    def __init__(self, message: str, status: Status = "unusable") -> None:
         super().__init__(message)
         self.status: Status = status
 
@@ -197,6 +180,13 @@ class Result:
     @property
     def score(self) -> float:
         return float(sum(p.score for p in self.parts))
+
+    def part(self, name: str) -> PartResult:
+        """The verdict on the part called `name`."""
+        for p in self.parts:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.qid} has no part {name!r}")
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}  # parts converted once:
@@ -272,7 +262,7 @@ class Result:
         lines += [f"  note: {n}" for n in self.notes]
         for p in self.shown():
             score = "" if self.practice else f" {_pts(p.score)}/{_pts(p.points)}"
-            lines.append(f"  {SIGNS[p.status]} {p.title} [{p.status}{score}] {p.message}")
+            lines.append(f"  {word(p.status).sign} {p.title} [{p.status}{score}] {p.message}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -293,8 +283,8 @@ class Result:
             score = "" if self.practice else f"<td {right}>{_pts(p.score)}/{_pts(p.points)}</td>"
             rows.append(
                 f"<tr><th scope='row' {left}>{e(p.title)}</th>"
-                f"<td style='text-align:left;color:{_COLOURS[p.status]};white-space:nowrap'>"
-                f"<span aria-hidden='true'>{SIGNS[p.status]}</span> {p.status}</td>"
+                f"<td style='text-align:left;color:{word(p.status).colour};white-space:nowrap'>"
+                f"<span aria-hidden='true'>{word(p.status).sign}</span> {p.status}</td>"
                 f"{score}<td {left}>{e(p.message)}</td></tr>"
             )
         notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)

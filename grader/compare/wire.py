@@ -16,7 +16,7 @@ Nodes (``"t"`` is the node type):
   non-numeric sequences only: rectangular numbers become arrays)
 - ``{"t": "dict", "items": [[key, node], ...]}``
 - ``{"t": "unsupported", "type": type name}``; ``{"t": "error", "message": ...}``;
-  ``{"t": "absent", "message": ..., "status": "missing" | "invalid"}``
+  ``{"t": "absent", "message": ..., "status": "unanswered" | "unusable"}``
 - kind-specific nodes from the part kinds of `grader.kinds` (``calls``, ``expr``, ...).
 
 A question's answer is split into its parts and each encoded by its kind in
@@ -322,7 +322,7 @@ def load(source: str | os.PathLike[str] | Files, qid: str) -> Wire:
         text = read(f"{qid}.json", MAX_JSON_BYTES)
     except FileNotFoundError:
         why = "no answer was recorded (did the test cell run, and is the variable defined?)"
-        return _broken(qid, {"t": "absent", "message": why, "status": "missing"})
+        return _broken(qid, {"t": "absent", "message": why, "status": "unanswered"})
     except (OSError, ValueError, _TooLarge) as e:
         return _broken(qid, error(f"the recorded answer could not be read ({e})"))
     try:

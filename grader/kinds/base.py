@@ -85,17 +85,34 @@ def catalogued(mistake: Mistake) -> dict[str, Any]:
     return {"key": mistake.key, "hint": mistake.hint, "credit": mistake.credit}
 
 
+class Budget:
+    """The scrypt calls one local check may still make beyond one per part (telling a
+    close value from a wrong one: `grader.compare.sealed.near`), so that a check stays
+    within its time (docs/SECURITY.md: about 8 ms a call)."""
+
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def spend(self, calls: int) -> None:
+        self.left = max(0, self.left - calls)
+
+
+#: Extra scrypt calls of one local check.
+CHECK_BUDGET = 16
+
+
 @dataclass(frozen=True)
 class SealedPart:
     """What a local judge has of a part besides its answer's node (student's side): the
-    question, the whole encoded answer, the part's entry of the sealed key, the course's
-    salt and the seals' label."""
+    question, the whole encoded answer, the part's entry of the sealed key, the release's
+    salt, the seals' label and the check's budget of extra scrypt calls."""
 
     question: Question
     wire: Wire
     found: Mapping[str, Any]
     salt: bytes
     what: str
+    budget: Budget = field(default_factory=lambda: Budget(CHECK_BUDGET))
 
 
 class PartKind(ABC, Generic[P]):
@@ -147,4 +164,4 @@ class PartKind(ABC, Generic[P]):
 
     def check_sealed(self, node: Any, part: P, here: SealedPart) -> Verdict:
         """The verdict from the sealed key alone (never more generous than `judge`)."""
-        return Verdict("missing", 0.0, UNCHECKED)
+        return Verdict("unconfirmed", 0.0, UNCHECKED)

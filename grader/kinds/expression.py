@@ -76,7 +76,7 @@ class ExpressionKind(PartKind[Expression]):
         try:
             student = symbolic.from_tree(node.get("tree"), part)
         except symbolic.SymbolicInputError as e:
-            return Verdict("invalid", 0.0, str(e))
+            return Verdict("unusable", 0.0, str(e))
         verdict = symbolic.equivalent(student, ctx.expected, part)
         if verdict.equal:
             return Verdict("correct", 1.0, " ".join(s for s in ("Correct.", verdict.note) if s))
@@ -131,7 +131,7 @@ class ExpressionKind(PartKind[Expression]):
             full = replace(part, definitions=defined)
             values = symbolic.at_points(symbolic.from_tree(node.get("tree"), part), full)
         except (symbolic.SymbolicInputError, ValueError, TypeError) as e:
-            return Verdict("invalid", 0.0, str(e))
+            return Verdict("unusable", 0.0, str(e))
         expected = sealed.Seal.from_json(found["seal"])
         verdict = seals.by_digest(
             values, expected, found, symbolic.SEALED_TOL, here.salt, here.what

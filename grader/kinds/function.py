@@ -35,7 +35,7 @@ from grader.compare.result import Unusable, Verdict
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 from grader.compare.wire import Encoder, Node, Wire, describe_exception
 from grader.kinds.base import Context, Mistakes, PartKind, SealedPart, Sealing
-from grader.kinds.numeric import as_floats, fit, scale, sentence, widened
+from grader.kinds.numeric import as_floats, fit, sentence
 from grader.question import Part, ShapePolicy, Tolerance, withheld
 
 
@@ -129,7 +129,7 @@ def _mismatch(node: Any, expected: Any, probe: Probe, wire: Wire) -> str | None:
         a, _ = fit(nums, e, probe.shape_policy)
     except Unusable as u:
         return str(u)
-    ok = close(a, e, widened(probe.tol, nums.dtype, scale(e))[0])
+    ok = close(a, e, probe.tol)
     if ok.all():
         return None
     return (
@@ -237,6 +237,7 @@ def _probe_from(spec: Mapping[str, Any]) -> Probe:
     )
 
 
+_NO_FUNCTION = "no answer (None): did you define the function?"
 _UNWRITTEN = (
     "not answered yet: the function still raises NotImplementedError; write its body in "
     "its # YOUR CODE HERE cell"
@@ -307,7 +308,7 @@ class FunctionKind(PartKind[Function]):
         assert isinstance(part, Function)
         if kind(node) != "calls":
             if kind(node) == "none":
-                return Unusable("no answer (None): did you define the function?", "missing").verdict
+                return Unusable(_NO_FUNCTION, "unanswered").verdict
             return unusable(node, f"a function (def {ctx.question.variable}(...))").verdict
         calls = node.get("calls")
         records = {
@@ -318,11 +319,11 @@ class FunctionKind(PartKind[Function]):
         probes = _probes(part, ctx.hidden)
         if not probes:
             return Verdict(
-                "missing", 0.0, "not checked here: this function is graded by hidden tests"
+                "unconfirmed", 0.0, "not checked here: this function is graded by hidden tests"
             )
         if all(_unwritten(records.get(probe.name)) for probe in probes):
             return Verdict(
-                "missing",
+                "unanswered",
                 0.0,
                 f"not answered yet: {ctx.question.variable}() still raises NotImplementedError; "
                 "write its body in its # YOUR CODE HERE cell",
@@ -384,18 +385,18 @@ class FunctionKind(PartKind[Function]):
     def check_sealed(self, node: Any, part: Function, here: SealedPart) -> Verdict:
         if kind(node) != "calls":
             if kind(node) == "none":
-                return Unusable("no answer (None): did you define the function?", "missing").verdict
+                return Unusable(_NO_FUNCTION, "unanswered").verdict
             return unusable(node, "a function").verdict
         records = {r.get("probe"): r for r in node.get("calls", ()) if isinstance(r, dict)}
         probes = here.found.get("probes", {})
         checked = [p for p in part.probes if p.name in probes]
         if not checked:
-            return Verdict("missing", 0.0, "not checked here: the instructor's grader tests it")
+            return Verdict("unconfirmed", 0.0, "not checked here: the instructor's grader tests it")
         failures = []
         for probe in checked:
             record = records.get(probe.name) or {}
             if _unwritten(record):
-                return Verdict("missing", 0.0, _UNWRITTEN)
+                return Verdict("unanswered", 0.0, _UNWRITTEN)
             problem = _probe_problem(record, probes[probe.name], probe, part, here)
             if problem:
                 failures.append(f"{probe.describe}: {problem}.")

@@ -19,12 +19,11 @@ from grader.kinds.base import Context, Mistakes, PartKind, SealedPart, Sealing, 
 from grader.kinds.numeric import (
     as_floats,
     check_numbers,
-    scale,
+    narrow_note,
     seal_numbers,
     sentence,
     tolerance,
     tolerance_from,
-    widened,
 )
 from grader.question import Part, Tolerance
 
@@ -82,12 +81,12 @@ class NumberSetKind(PartKind[NumberSet]):
             return u.verdict
         a = nums.values.ravel()
         if not np.isfinite(a).all():
-            return Verdict("invalid", 0.0, "the set contains NaN or infinity")
-        tol, note = widened(part.tol, nums.dtype, scale(expected))
+            return Verdict("unusable", 0.0, "the set contains NaN or infinity")
+        tol = part.tol
         missing, extra, duplicates = _compare(a, expected, tol)
         twice = "Values listed more than once were counted once." if duplicates else None
         if not missing and not extra:
-            return Verdict("correct", 1.0, sentence("Correct.", twice, note))
+            return Verdict("correct", 1.0, sentence("Correct.", twice))
 
         def same_set(v: Any) -> bool:
             m, x, _ = _compare(a, _values(v), tol)
@@ -102,6 +101,7 @@ class NumberSetKind(PartKind[NumberSet]):
         if extra:
             listed = ", ".join(f"{x:g}" for x in extra[:5]) + (", ..." if len(extra) > 5 else "")
             said.append(f"{listed} should not be in the set.")
+        note = narrow_note(nums.dtype, tol)
         return Verdict("incorrect", 0.0, sentence(*said, twice, note))
 
     def same(self, a: Any, b: Any, part: NumberSet) -> bool:

@@ -1,9 +1,11 @@
 """`Numeric` parts: a number or an array of numbers within a tolerance, under a shape policy.
 
-Closeness is `numpy.isclose`'s |a − e| ≤ atol + rtol·|e| per element, with the part's
-tolerance widened for float32 (and float16) answers, which cannot hold more digits. A
-sealed key seals the value (and its mistakes') at the part's tolerance, and again at
-float32 precision (`grader.compare.sealed`); `NumberSet` shares the sealing.
+Closeness is `numpy.isclose`'s |a − e| ≤ atol + rtol·|e| per element, at the part's
+tolerance whatever the answer's dtype: one rule, on the grader's side and in the sealed
+key. A part where float32 work is expected (a Keras run) declares a tolerance that admits
+float32's error; elsewhere a float32 answer that misses is told why. A sealed key seals
+the value (and its mistakes') at that tolerance (`grader.compare.sealed`); `NumberSet`
+shares the sealing.
 """
 
 from __future__ import annotations
@@ -32,43 +34,23 @@ class Numeric(Part):
     integer: bool = False  # the answer must be a whole number (e.g. a count)
 
 
-#: Machine epsilon of the float types narrower than float64 that answers arrive in.
-_EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23}
-NARROW = frozenset(_EPS)  # dtype names of answers that cannot hold float64's digits
-_ULPS = 100  # how many units of the answer's last place a computation may lose
+#: Dtype names of answers that cannot hold float64's digits, and their digits.
+NARROW = {"float16": 3, "bfloat16": 2, "float32": 7}
 
 
 def as_floats(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def widened(tol: Tolerance, dtype: str, scale: float) -> tuple[Tolerance, str | None]:
-    """The tolerance for an answer of `dtype` (`scale`: the expected values' magnitude)."""
-    if dtype not in _EPS:
-        return tol, None
-    rtol = _relative(tol, dtype)
-    wide = Tolerance(rtol=rtol, atol=max(tol.atol, rtol * scale))
-    if wide == tol:
-        return tol, None
-    return wide, precision_note(dtype, dtype, rtol)
-
-
-def single_precision(tol: Tolerance) -> Tolerance:
-    """The tolerance a sealed key also seals at, for float32 (and narrower) answers: the
-    relative widening of `widened`; its absolute part would need the expected values'
-    magnitude, which a seal must not tell."""
-    return Tolerance(rtol=_relative(tol, "float32"), atol=tol.atol)
-
-
-def _relative(tol: Tolerance, dtype: str) -> float:
-    """A relative tolerance no finer than `dtype`'s precision allows."""
-    return max(tol.rtol, _ULPS * _EPS[dtype])
-
-
-def precision_note(dtype: str, precision: str, rtol: float) -> str:
+def narrow_note(dtype: str, tol: Tolerance) -> str | None:
+    """Why a float32 (or narrower) answer may miss: it holds fewer digits than the part's
+    tolerance asks for."""
+    if dtype not in NARROW:
+        return None
     return (
-        f"Your values are {dtype}, so they were compared at {precision} precision "
-        f"(relative tolerance {rtol:.0e})."
+        f"Your values are {dtype}, which hold about {NARROW[dtype]} significant digits; this "
+        f"part is compared at a relative tolerance of {tol.rtol:.0e}: compute in float64 "
+        "(NumPy's default)."
     )
 
 
@@ -158,7 +140,7 @@ def matches(nums: Numbers, value: Any, tol: Tolerance, policy: ShapePolicy) -> b
         a, _ = fit(nums, e, policy)
     except (Unusable, TypeError, ValueError):
         return False
-    return bool(close(a, e, widened(tol, nums.dtype, scale(e))[0]).all())
+    return bool(close(a, e, tol).all())
 
 
 def usable(a: np.ndarray, reference: Any) -> Any:
@@ -194,21 +176,36 @@ def seal_numbers(
     mistakes: Mistakes,
     sealing: Sealing,
 ) -> dict[str, Any]:
-    """A part of numbers sealed at its tolerance, and again at float32 precision where that
-    differs (`values`: a value as sealed)."""
-    exact = values(expected)
+    """A part of numbers sealed at its tolerance (`values`: a value as sealed)."""
     wrong = [(m, values(v)) for m, v in mistakes]
-    found = seals.with_mistakes(exact, wrong, part.tol, sealing, part)
-    single = single_precision(part.tol)
-    if single != part.tol:  # float32 answers are compared at float32 precision
-        found["float32"] = seals.with_mistakes(exact, wrong, single, sealing, part)
-    return found
+    return seals.with_mistakes(values(expected), wrong, part.tol, sealing, part)
 
 
 _NOT_IT = (
     "Not within the tolerance of the expected value, and not one of the mistakes the "
     "grader knows (check your steps; the instructor's grader says more)."
 )
+_UNSURE = (
+    "Not within the precision this check confirms (values within 0.3 of the tolerance "
+    "always are), and not one of the mistakes the grader knows (check your steps; the "
+    "instructor's grader says more)."
+)
+
+
+def _close(tol: Tolerance) -> str:
+    return (
+        "Close to the answer, but not within the precision this check confirms: did you "
+        "round? Give full precision (the grader compares at a relative tolerance of "
+        f"{tol.rtol:.0e} and an absolute one of {tol.atol:.0e}, and decides)."
+    )
+
+
+def _rounded(a: np.ndarray) -> str | None:
+    """A hint for values that look printed and copied: give full precision."""
+    digits = sealed.rounded(a)
+    if digits is None or digits < 2 or np.all(a == np.round(a)):
+        return None  # whole numbers, or one digit: no sign of a rounded print
+    return f"Your values look rounded to {digits} significant digits: give full precision."
 
 
 def check_numbers(
@@ -220,16 +217,14 @@ def check_numbers(
     arranged: Callable[[np.ndarray], np.ndarray],
 ) -> Verdict:
     """The local verdict on numbers from their seals: the answer in the sealed shape per
-    `policy` (`arranged` as sealed), at float32 precision for a float32 answer."""
-    found, salt, what = here.found, here.salt, here.what
+    `policy` (`arranged` as sealed). Correct only in the sealed cells (within tolerance:
+    the grader agrees); a miss is told apart, where few elements are in doubt, into close
+    (`unconfirmed`: the grader decides) and not within the tolerance."""
+    found, salt, what, tol = here.found, here.salt, here.what, part.tol
     try:
         nums = numbers(node, here.wire)
     except Unusable as u:
         return u.verdict
-    tol, note = part.tol, None
-    if nums.dtype in NARROW and "float32" in found:  # sealed again at float32 precision
-        found, tol = found["float32"], single_precision(part.tol)
-        note = precision_note(str(nums.dtype), "float32", tol.rtol)
     expected = sealed.Seal.from_json(found["seal"])
 
     def shaped(seal: sealed.Seal) -> tuple[np.ndarray, list[str]]:
@@ -249,8 +244,14 @@ def check_numbers(
         return seals.first_mistake(seals.mistakes_of(found, shared=False), same_as) or u.verdict
     verdict = seals.by_digest(a, expected, found, tol, salt, what)
     if verdict is not None:
-        return replace(verdict, message=sentence(verdict.message, *notes, note))
-    return Verdict("incorrect", 0.0, sentence(_NOT_IT, *notes, note))
+        return replace(verdict, message=sentence(verdict.message, *notes))
+    near, tries = sealed.near(a, expected, tol, salt, what, here.budget.left)
+    here.budget.spend(tries)
+    narrow = narrow_note(nums.dtype, tol)
+    if near:
+        return Verdict("unconfirmed", 0.0, sentence(_close(tol), *notes, narrow))
+    said = _NOT_IT if near is False else _UNSURE
+    return Verdict("incorrect", 0.0, sentence(said, _rounded(a), *notes, narrow))
 
 
 class NumericKind(PartKind[Numeric]):
@@ -272,18 +273,17 @@ class NumericKind(PartKind[Numeric]):
             a, notes = fit(nums, e, part.shape_policy, part.integer)
         except Unusable as u:
             return mistaken(ctx, same_mistake) or u.verdict
-        tol, note = widened(part.tol, nums.dtype, scale(e))
+        tol = part.tol
         ok = close(a, e, tol)
         value = usable(a, ctx.expected)
         if ok.all():
-            if note and close(a, e, part.tol).all():
-                note = None  # the float32 allowance made no difference: nothing to say
-            return Verdict("correct", 1.0, sentence("Correct.", *notes, note), value=value)
+            return Verdict("correct", 1.0, sentence("Correct.", *notes), value=value)
         found = mistaken(ctx, same_mistake, diagnose.factor(a, e, tol) or "")
         if found:
             return replace(found, value=value)
+        said = diagnose.explain(a, e, ok, tol)
         return Verdict(
-            "incorrect", 0.0, sentence(diagnose.explain(a, e, ok, tol), *notes, note), value=value
+            "incorrect", 0.0, sentence(said, *notes, narrow_note(nums.dtype, tol)), value=value
         )
 
     def same(self, a: Any, b: Any, part: Numeric) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from grader.compare import sealed
+from grader.compare.diagnose import close
 from grader.compare.result import Verdict
 from grader.kinds.base import Sealing, catalogued
 from grader.question import Mistake, Part, Tolerance
@@ -28,9 +29,13 @@ def with_mistakes(
     part: Part,
 ) -> dict[str, Any]:
     """The expected value sealed, and each mistake: on the expected value's grids where it
-    has its shape, else on its own."""
+    has its shape, else on its own. Raises `Indistinct` where the local check would name
+    another mistake than the grader: two mistakes in the same cells that the grader tells
+    apart (the answer's cells hold no mistake: they lie within its tolerance, where the
+    grader does not look for mistakes)."""
     base = sealed.seal(expected, tol, sealing.salt, sealing.label(part))
     found = []
+    seen: dict[str, tuple[Mistake, np.ndarray]] = {}
     for m, v in mistakes:
         shared = v.shape == expected.shape
         seal = (
@@ -38,8 +43,21 @@ def with_mistakes(
             if shared
             else sealed.seal(v, tol, sealing.salt, sealing.label(part, m.key))
         )
+        if shared and seal.digest in seen:
+            first, value = seen[seal.digest]
+            if not close(v, value, tol).all():  # the grader would name m, the check `first`
+                raise Indistinct(
+                    f"{sealing.label(part)}: the mistakes {first.key} and {m.key} fall in the "
+                    "same sealed cells though the grader tells them apart: change the inputs "
+                    "or the tolerance so that they are further apart"
+                )
+        seen.setdefault(seal.digest, (m, v))
         found.append({**catalogued(m), "shared": shared, "seal": seal.to_json()})
     return {"seal": base.to_json(), "mistakes": found}
+
+
+class Indistinct(ValueError):
+    """A sealed key would let the local check name another mistake than the grader."""
 
 
 def _never(*_: Any) -> Any:

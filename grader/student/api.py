@@ -107,14 +107,39 @@ def check(qid: str, answer: Any) -> Result | None:
     return result
 
 
+class LocalScore(float):
+    """A test cell's points on the student's machine, which says what the grader may add:
+    the points of the parts the local check cannot confirm (`unconfirmed`: a step to be
+    judged from the student's own earlier values, a value close to the answer)."""
+
+    pending: float = 0.0
+
+    @classmethod
+    def of(cls, result: Result) -> float:
+        confirmed = float(min(max(result.score, 0.0), result.points))
+        pending = sum(p.points for p in result.parts if p.status == "unconfirmed")
+        if not pending:
+            return confirmed
+        found = cls(confirmed)
+        found.pending = float(pending)
+        return found
+
+    def __repr__(self) -> str:
+        return (
+            f"{float(self):g} (and up to {self.pending:g} more that the instructor's grader "
+            "decides: see the check above)"
+        )
+
+    __str__ = __repr__
+
+
 def score(qid: str, answer: Any, hidden: bool = False) -> float:
     """The points an answer earns, for an nbgrader autograder test cell: a plain float in
     [0, points]; never raises and never writes to stderr (nbgrader would score 0)."""
     try:
         with _quiet():
             if _recording is None and known.sealed():  # the student's own run: a local score
-                result = _local(qid, answer)
-                return float(min(max(result.score, 0.0), result.points))
+                return LocalScore.of(_local(qid, answer))
             question = _question(qid)
             wire = encode(question, answer, hidden)
             if _recording is not None:

@@ -31,6 +31,7 @@ from grader.compare.result import Result
 from grader.compare.timelimit import NOTEBOOK_SECONDS
 from grader.student import known, notebookfile
 from grader.student.unanswered import CALL
+from grader.vocabulary import outcome, word
 
 _DONE = ("correct", "carried")
 #: Errors of the other cells (not a question's check or test, nor an unanswered question)
@@ -193,25 +194,25 @@ def _graded(question: Question, outcomes: dict[int, dict[str, Any]]) -> bool:
 
 
 def _entry(question: Question, outcomes: dict[int, dict[str, Any]]) -> Entry:
-    outcome = outcomes.get(question.check) if question.check is not None else None
+    ran = outcomes.get(question.check) if question.check is not None else None
     points = question.points
-    if outcome is not None and "result" in outcome:
-        result = Result.from_dict(outcome["result"])
+    if ran is not None and "result" in ran:
+        result = Result.from_dict(ran["result"])
         points = result.points if points is None else points
         score = min(max(result.score, 0.0), points)
-        word = "correct" if score >= points else "partial" if score > 0 else "incorrect"
+        word = outcome((p.status for p in result.parts), score, points)
         said = [*result.notes]
         said += [f"{p.title}: {p.message}" for p in result.shown() if p.status not in _DONE]
         return Entry(question.qid, word, score, points, "; ".join(said))
     if question.check is None:
-        status, hint = "not checked", "the notebook has no check cell for it"
-    elif outcome is None:
+        status, hint = "unconfirmed", "the notebook has no check cell for it"
+    elif ran is None:
         status, hint = "not run", "the run stopped before its check cell"
-    elif outcome.get("unanswered"):
-        status, hint = "not answered", outcome["message"]
+    elif ran.get("unanswered"):
+        status, hint = "unanswered", ran["message"]
     else:
-        status = "error" if outcome["status"] != "ok" else "not checked"
-        hint = outcome.get("message") or "its check cell showed no check"
+        status = "error" if ran["status"] != "ok" else "unconfirmed"
+        hint = ran.get("message") or "its check cell showed no check"
     return Entry(question.qid, status, 0.0, points or 0.0, hint)
 
 
@@ -237,8 +238,6 @@ def check_notebook(path: Path, timeout: float = NOTEBOOK_SECONDS) -> Checked:
 
 # --- the terminal view ----------------------------------------------------------------------
 
-_STYLES = {"correct": "green", "partial": "yellow"}
-
 
 def render(checked: Checked) -> Table:
     table = Table(title=f"{checked.path.name} ({checked.assignment})", title_justify="left")
@@ -247,7 +246,7 @@ def render(checked: Checked) -> Table:
     for entry in checked.entries:
         table.add_row(
             Text(entry.qid),
-            Text(entry.status, style=_STYLES.get(entry.status, "red")),
+            Text(f"{word(entry.status).sign} {entry.status}", style=word(entry.status).colour),
             f"{entry.score:g}/{entry.points:g}",
             Text(entry.hint),
         )

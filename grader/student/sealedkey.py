@@ -30,16 +30,19 @@ import numpy as np
 from grader import kinds
 from grader.compare.result import Result, Verdict, scored
 from grader.engine import encode, grade
-from grader.kinds.base import SealedPart
-from grader.kinds.numeric import sentence
+from grader.kinds.base import CHECK_BUDGET, Budget, SealedPart
 from grader.question import Part, Question
 from grader.spec import from_spec
 
 SUFFIX = ".sealed.json"
-FORMAT = 1
+FORMAT = 2  #: of the sealed key this check reads (`optigrade.assign.seal`)
+#: What a step that depends on a wrong earlier step of the student's is locally: the
+#: grader judges it from the student's own earlier values (follow-through), which takes
+#: the reference computation, so the local check says what will happen instead.
 FOLLOW_THROUGH = (
-    "(The instructor's grader also credits this step when it is right given your own "
-    "earlier answers: later steps are graded against your own earlier ones.)"
+    "Not the answer from the right earlier values. An earlier step it depends on is not "
+    "right here, so the instructor's grader will judge this step from your own earlier "
+    "values: if it follows correctly from them, it earns its points (carried)."
 )
 
 
@@ -61,9 +64,18 @@ class SealedKey:
 
     @classmethod
     def read(cls, path: Path) -> SealedKey:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+
+    @classmethod
+    def from_json(cls, data: Any) -> SealedKey:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a sealed key this grader reads")
+            raise ValueError(
+                f"not a sealed key this grader reads (format {FORMAT}): ask for the "
+                "release made with your grader's version"
+            )
         questions = {qid: from_spec(q["spec"]) for qid, q in data["questions"].items()}
         parts = {qid: q["parts"] for qid, q in data["questions"].items()}
         return cls(str(data["assignment"]), bytes.fromhex(data["salt"]), questions, parts)
@@ -101,15 +113,21 @@ def check(key: SealedKey, qid: str, answer: Any) -> Result:
         return grade(known, encode(known, answer))
     question = _here(question)
     wire = encode(question, answer)
+    budget = Budget(CHECK_BUDGET)
+    verdicts: dict[str, str] = {}
     parts = []
     for part in question.parts:
-        here = SealedPart(question, wire, seals.get(part.name, {}), key.salt, _label(qid, part))
+        found = seals.get(part.name, {})
+        here = SealedPart(question, wire, found, key.salt, _label(qid, part), budget)
         try:
             verdict = kinds.of(part).check_sealed(wire.part(part.name), part, here)
         except (KeyError, TypeError, ValueError) as e:  # a damaged or older sealed key
-            verdict = Verdict("invalid", 0.0, f"the sealed key of {qid} is damaged ({e!r})")
-        if part.follows and verdict.status not in ("correct", "missing"):
-            verdict = replace(verdict, message=sentence(verdict.message, FOLLOW_THROUGH))
+            verdict = Verdict("internal-error", 0.0, f"the sealed key of {qid} is damaged ({e!r})")
+        if verdict.status not in ("correct", "unanswered", "unusable") and any(
+            verdicts[name] != "correct" for name in part.follows
+        ):
+            verdict = Verdict("unconfirmed", 0.0, FOLLOW_THROUGH)
+        verdicts[part.name] = verdict.status
         parts.append(scored(part, verdict))
     return Result(question.id, question.title, tuple(parts), tuple(wire.notes), False, False)
 

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from optigrade.assign import seal
+from optigrade.assign import seal, secrets
 
 OUTPUTS = ("release", "solutions")
 
@@ -51,6 +51,8 @@ def copy_course(course: Path, into: Path, solutions_of: str | None = None) -> Pa
     the committed solutions of one assignment when asked (tests submit them)."""
     shutil.copytree(course / "exercises", into / "exercises")
     shutil.copy2(course / "nbgrader_config.py", into / "nbgrader_config.py")
+    if secrets.path(course).is_file():  # the salts the release was sealed with
+        shutil.copy2(secrets.path(course), secrets.path(into))
     if solutions_of is not None:
         shutil.copytree(course / "solutions" / solutions_of, into / "solutions" / solutions_of)
     return into

@@ -8,17 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from grader.compare import result
+from grader.vocabulary import WORDS
 
-#: A sign beside each status word (part verdicts, and the outcomes only a batch run has),
-#: for a quick scan; the word carries the meaning.
-SIGNS = {
-    **result.SIGNS,
-    "error": "!",
-    "timeout": "◷",  # a clock face in common fonts (DejaVu, Segoe UI Symbol), unlike ⧗
-    "no answer": "?",
-    "not run": "–",
-}
+#: A sign beside each status word (`grader.vocabulary`), for a quick scan; the word
+#: carries the meaning.
+SIGNS = {name: word.sign for name, word in WORDS.items()}
 
 _CSS = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;

@@ -127,7 +127,7 @@ def test_deltas_in_the_base_symbols_and_a_sympy_sigma_are_accepted() -> None:
     y_hat = sp.exp(v1 * sigma(z11) + v2 * sigma(z12))
     delta1_1 = 2 * (y_hat - y) * y_hat * v1 * sp.exp(-z11) / (1 + sp.exp(-z11)) ** 2
     result = judged("bp.sym.deltas", {"delta2": 2 * (y_hat - y) * y_hat, "delta1_1": delta1_1})
-    assert statuses(result) == ["correct", "correct", "missing"]
+    assert statuses(result) == ["correct", "correct", "unanswered"]
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_deltas_in_the_base_symbols_and_a_sympy_sigma_are_accepted() -> None:
 def test_unreadable_deltas_say_why(answer: Any, said: str) -> None:
     part = judged("bp.sym.deltas", {"delta2": "2*(y_hat - y)*exp(z2)", "delta1_1": answer})
     assert part.parts[0].status == "correct"
-    assert part.parts[1].status == "invalid"
+    assert part.parts[1].status == "unusable"
     assert said in part.parts[1].message
 
 
@@ -189,7 +189,7 @@ def test_a_flat_dW2_is_refused_with_the_reshape_to_use() -> None:
     answer = dict(bp.NN_GRAD.answer)
     answer["dW2"] = answer["dW2"].ravel()
     part = judged("bp.nn.grad", answer).parts[1]
-    assert part.status == "invalid"
+    assert part.status == "unusable"
     assert "reshape(-1, 1)" in part.message
 
 
@@ -252,7 +252,7 @@ def test_a_model_instead_of_its_weights_is_refused() -> None:
         pass
 
     result = judged("bp.keras", Functional())
-    assert statuses(result) == ["invalid", "invalid"]
+    assert statuses(result) == ["unusable", "unusable"]
     assert "expected a sequence of 2 rows" in result.parts[0].message
     assert "Functional" in result.parts[0].message
 
@@ -261,7 +261,7 @@ def test_weights_given_as_a_dict_are_read_by_name_or_refused_with_the_forms_to_u
     result = judged("bp.nn.train", {"W1": data.W1_INIT, "W2": data.W2_INIT})
     assert [p.mistake for p in result.parts] == ["not-trained", "not-trained"]
     result = judged("bp.nn.train", {"w1": data.W1_INIT, "w2": data.W2_INIT})
-    assert statuses(result) == ["invalid", "invalid"]
+    assert statuses(result) == ["unusable", "unusable"]
     assert result.parts[0].message == (
         "expected a sequence of 2 rows (one per part) or a dict with keys 'W1', 'W2'; got a dict"
     )

@@ -208,12 +208,12 @@ def test_confusion_matrices_by_hand_and_with_float_keys() -> None:
 def test_confusion_bad_input(matrix, said) -> None:
     answer = {t: matrix(v) for t, v in bank.get("cls.confusion").answer.items()}
     verdict = judged("cls.confusion", answer).parts[0]
-    assert verdict.status == "invalid" and said in verdict.message
+    assert verdict.status == "unusable" and said in verdict.message
 
 
 def test_the_accuracy_choice_takes_letters_in_any_spelling() -> None:
     answer = dict(bank.get("cls.loss").answer)
-    spellings = {" C ": "correct", "c)": "correct", "a": "incorrect", "f": "invalid"}
+    spellings = {" C ": "correct", "c)": "correct", "a": "incorrect", "f": "unusable"}
     for spelt, status in spellings.items():
         verdict = _parts(judged("cls.loss", {**answer, "accuracy": spelt}))["accuracy"]
         assert verdict.status == status, spelt
@@ -331,10 +331,10 @@ def test_a_softmax_output_with_from_logits_fails_the_logits_layers() -> None:
 @pytest.mark.parametrize(
     ("classes", "status", "said"),
     [
-        ({0: 2, 1: 2, 2: 1, 3: 1}, "invalid", "got a number: give one of the options"),
+        ({0: 2, 1: 2, 2: 1, 3: 1}, "unusable", "got a number: give one of the options"),
         (
             ["virginica", "virginica", "versicolor", "versicolor"],
-            "invalid",
+            "unusable",
             "answer['classes'] should be a dict with key '0'; got a list",
         ),
         ({0: "Virginica ", 1: "virginica", 2: "versicolor", 3: "versicolor"}, "correct", "Correct"),

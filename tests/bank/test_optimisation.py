@@ -155,7 +155,7 @@ def test_a_pair_holding_an_array_and_a_number_says_what_is_wrong() -> None:
     answer = reference_answer("opt.lecture.sgd")
     answer["grad1"] = [np.array([[-50.0]]), -10.0]  # dw as a 1x1 array next to db
     part = judged("opt.lecture.sgd", answer).parts[0]
-    assert part.status == "invalid"
+    assert part.status == "unusable"
     assert "mixes numbers and lists" in part.message
 
 
@@ -184,7 +184,7 @@ def test_a_flat_dw_is_refused_with_the_reshape_to_use() -> None:
     answer = reference_answer("opt.mb.grad")
     answer["dw"] = answer["dw"].ravel()
     part = judged("opt.mb.grad", answer).parts[0]
-    assert part.status == "invalid"
+    assert part.status == "unusable"
     assert "reshape(-1, 1)" in part.message
 
 
@@ -384,7 +384,7 @@ def test_a_fit_that_raises_or_is_not_a_function_says_so(tmp_path) -> None:
     assert (part.status, part.score) == ("incorrect", 0)
     assert "raised ValueError" in part.message
     part = judged("opt.mb.fit", (np.ones((2, 1)), 0.1), tmp=tmp_path).parts[0]
-    assert part.status == "invalid"
+    assert part.status == "unusable"
     assert "a function (def lr_gradient_descent(...))" in part.message
 
 
@@ -576,7 +576,7 @@ def test_the_converging_rates_are_named_for_what_they_are() -> None:
 
 def test_curves_without_the_final_loss_or_transposed_say_so() -> None:
     part = judged("opt.lr", {"losses": loss_curves(ETAS)[:, :50], "diverging": [0.3, 0.5]})
-    assert part.parts[0].status == "invalid"
+    assert part.parts[0].status == "unusable"
     assert "250 values instead of 255" in part.parts[0].message
     part = judged("opt.lr", {"losses": loss_curves(ETAS).T, "diverging": [0.3, 0.5]})
     assert "it looks transposed" in part.parts[0].message

@@ -258,16 +258,16 @@ def test_ewa_weight_slips() -> None:
     weights = {"theta100": 1.0, "theta99": 0.9, "theta98": 0.81, "V97": 0.0729}
     result = judged("om.ewa", {"V": None, "V_hat": None, "weights": weights})
     assert [p.mistake for p in result.parts[2:]] == ["no-1-minus-beta"] * 3 + ["V97-as-theta"]
-    assert [p.status for p in result.parts[:2]] == ["missing", "missing"]
+    assert [p.status for p in result.parts[:2]] == ["unanswered", "unanswered"]
 
 
 def test_ewa_of_the_wrong_length_says_so() -> None:
     q = bank.get("om.ewa")
     result = judged("om.ewa", {"V": q.answer["V"][:9], "V_hat": q.answer["V_hat"]})
-    assert result.parts[0].status == "invalid"
+    assert result.parts[0].status == "unusable"
     assert "shape" in result.parts[0].message
     assert result.parts[1].status == "correct"
-    assert {p.status for p in result.parts[2:]} == {"missing"}
+    assert {p.status for p in result.parts[2:]} == {"unanswered"}
 
 
 # --- om.keras ----------------------------------------------------------------------------------
@@ -359,12 +359,12 @@ def test_keras_difference_choice() -> None:
         wrong.mistake == "keras-epsilon-inside-root" and "outside the square root" in wrong.message
     )
     odd = judged("om.keras", _keras_answer(keras_step, "F")).parts[1]
-    assert odd.status == "invalid" and "not one of the options" in odd.message
+    assert odd.status == "unusable" and "not one of the options" in odd.message
 
 
 def test_a_missing_function_is_named() -> None:
     result = judged("om.keras", {"step": None, "difference": "A"})
-    assert result.parts[0].status == "missing"
+    assert result.parts[0].status == "unanswered"
     assert "did you define the function?" in result.parts[0].message
 
 
@@ -375,14 +375,14 @@ def test_a_diverged_row_is_invalid_and_only_it_scores_zero() -> None:
     right = rows(_gd)
     right[1] = [np.nan, np.inf]
     result = judged("om.gd", right)
-    assert statuses(result) == ["correct", "invalid", "correct"]
+    assert statuses(result) == ["correct", "unusable", "correct"]
     assert "NaN" in result.parts[1].message
 
 
 def test_a_flat_list_of_numbers_is_not_rows() -> None:
     result = judged("om.gd", [1.344, 0.38])  # one θ, not three rows
     assert result.notes and "expected 3 rows" in result.notes[0]
-    assert {p.status for p in result.parts} <= {"invalid", "missing"}
+    assert {p.status for p in result.parts} <= {"unusable", "unanswered"}
 
 
 def test_source_notebook_matches_the_bank() -> None:

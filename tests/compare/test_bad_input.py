@@ -35,56 +35,56 @@ def _deep(n: int) -> Any:
 
 
 BAD = [
-    ("nan", [[np.nan], [0.5]], "invalid", "element [0, 0] is NaN"),
-    ("inf", np.array([[0.5], [np.inf]]), "invalid", "element [1, 0] is infinite"),
-    ("none", None, "missing", "no answer (None): did you assign the variable?"),
-    ("str", "0.5", "invalid", "got a str ('0.5'): give a number or an array of numbers"),
-    ("dict", {"a": 1}, "invalid", "got a dict"),
+    ("nan", [[np.nan], [0.5]], "unusable", "element [0, 0] is NaN"),
+    ("inf", np.array([[0.5], [np.inf]]), "unusable", "element [1, 0] is infinite"),
+    ("none", None, "unanswered", "no answer (None): did you assign the variable?"),
+    ("str", "0.5", "unusable", "got a str ('0.5'): give a number or an array of numbers"),
+    ("dict", {"a": 1}, "unusable", "got a dict"),
     (
         "ragged",
         [[1.0], [2.0, 3.0]],
-        "invalid",
+        "unusable",
         "ragged list: its rows have different lengths (1, 2)",
     ),
-    ("none inside", [0.5, None], "invalid", "element [1] is None, not a number"),
-    ("text inside", [[0.5], ["x"]], "invalid", "element [1, 0] is a str ('x'), not a number"),
+    ("none inside", [0.5, None], "unusable", "element [1] is None, not a number"),
+    ("text inside", [[0.5], ["x"]], "unusable", "element [1, 0] is a str ('x'), not a number"),
     (
         "transposed",
         [[0.5, 0.5]],
-        "invalid",
+        "unusable",
         "got shape (1, 2), expected a column of 2 (shape (2, 1)): it looks transposed",
     ),
     (
         "too many",
         np.ones((3, 1)),
-        "invalid",
+        "unusable",
         "got shape (3, 1), expected a column of 2 (shape (2, 1)): 3 values instead of 2",
     ),
     (
         "scalar for array",
         0.5,
-        "invalid",
+        "unusable",
         "got a single number, expected a column of 2 (shape (2, 1))",
     ),
     (
         "__array__ raises",
         ArrayRaises(),
-        "invalid",
+        "unusable",
         "could not read the answer (RuntimeError: boom)",
     ),
     (
         "__len__ raises",
         LenRaises([1.0, 2.0]),
-        "invalid",
+        "unusable",
         "could not read the answer (RuntimeError: no",
     ),
-    ("opaque object", Opaque(), "invalid", "got a tests.Opaque: give a number"),
-    ("function", np.tanh, "invalid", "got a numpy.ufunc"),
-    ("lambda", lambda: 1.0, "invalid", "got a function: did you forget to call it?"),
-    ("complex", 1 + 2j, "invalid", "got a complex number"),
-    ("text array", np.array(["1", "2"]), "invalid", "got a numpy array of text"),
-    ("huge", np.zeros(3_000_000), "invalid", "the answer is too large to check (3000000 numbers)"),
-    ("deep", _deep(40), "invalid", "the answer is too large or too deeply nested to check"),
+    ("opaque object", Opaque(), "unusable", "got a tests.Opaque: give a number"),
+    ("function", np.tanh, "unusable", "got a numpy.ufunc"),
+    ("lambda", lambda: 1.0, "unusable", "got a function: did you forget to call it?"),
+    ("complex", 1 + 2j, "unusable", "got a complex number"),
+    ("text array", np.array(["1", "2"]), "unusable", "got a numpy array of text"),
+    ("huge", np.zeros(3_000_000), "unusable", "the answer is too large to check (3000000 numbers)"),
+    ("deep", _deep(40), "unusable", "the answer is too large or too deeply nested to check"),
 ]
 
 
@@ -107,7 +107,7 @@ def test_missing_and_extra_keys(judge) -> None:
     q = get("act.1")
     answer = {k: v for k, v in q.answer.items() if k != "tanh"} | {"gelu": 1.0, 3: 2.0}
     result = judge(q, answer)
-    assert result.parts[1].status == "missing"
+    assert result.parts[1].status == "unanswered"
     assert result.parts[1].message == "the answer has no part 'tanh'"
     assert result.notes == ("extra keys ignored: 'gelu', '3'",)
     assert result.score == 1.5
@@ -116,7 +116,7 @@ def test_missing_and_extra_keys(judge) -> None:
 def test_nested_parts(judge) -> None:
     q = get("fp.4")
     result = judge(q, {"2x3": {"observations": 2, "inputs": 3}, "3x2": [3, 2]})
-    assert [p.status for p in result.parts] == ["correct", "correct", "invalid", "invalid"]
+    assert [p.status for p in result.parts] == ["correct", "correct", "unusable", "unusable"]
     assert (
         result.parts[2].message
         == "answer['3x2'] should be a dict with key 'observations'; got a list"
@@ -127,7 +127,7 @@ def test_nested_parts(judge) -> None:
 def test_a_parts_answer_that_is_not_a_dict(judge, answer) -> None:
     q = get("act.1")
     result = judge(q, answer)
-    assert {p.status for p in result.parts} == {"invalid"}
+    assert {p.status for p in result.parts} == {"unusable"}
     assert result.parts[0].message.startswith(
         "expected a dict with keys 'sigmoid', 'tanh', 'relu', 'softmax'; got a"
     )
@@ -136,7 +136,7 @@ def test_a_parts_answer_that_is_not_a_dict(judge, answer) -> None:
 def test_a_whole_answer_of_none_is_missing(judge) -> None:
     result = judge(get("act.1"), None)
     assert {(p.status, p.message) for p in result.parts} == {
-        ("missing", "no answer (None): did you assign the variable?")
+        ("unanswered", "no answer (None): did you assign the variable?")
     }
 
 
@@ -144,4 +144,4 @@ def test_choice_bad_inputs(judge) -> None:
     q = get("out.2")
     assert judge(q, 1).parts[0].message == "got a number: give one of the options 'YES', 'NO'"
     assert judge(q, "perhaps").parts[0].message == "'perhaps' is not one of the options 'YES', 'NO'"
-    assert judge(q, None).parts[0].status == "missing"
+    assert judge(q, None).parts[0].status == "unanswered"

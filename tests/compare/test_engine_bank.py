@@ -70,7 +70,7 @@ def test_tolerance_edges(question: Question, part: Numeric | NumberSet) -> None:
     e = np.asarray(question.answer[part.name], dtype=np.float64)
     if isinstance(part, Numeric) and part.integer:
         assert _status(question, part, e.astype(float)) == "correct"  # 3.0 for 3
-        assert _status(question, part, e + 0.5) == "invalid"  # not a whole number
+        assert _status(question, part, e + 0.5) == "unusable"  # not a whole number
         return
     slack = part.tol.atol + part.tol.rtol * np.abs(e)
     sign = np.where(e >= 0, 1.0, -1.0)

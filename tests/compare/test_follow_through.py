@@ -37,9 +37,9 @@ def test_a_wrong_step_after_a_wrong_one_earns_nothing(judge, gd_steps) -> None:
 def test_unusable_earlier_values_are_not_followed(judge, gd_steps) -> None:
     right = gd_steps.answer
     result = judge(gd_steps, [[np.nan, 1.0], right["theta2"], right["theta3"]])
-    assert [p.status for p in result.parts] == ["invalid", "correct", "correct"]
+    assert [p.status for p in result.parts] == ["unusable", "correct", "correct"]
     result = judge(gd_steps, ["oops", right["theta2"], right["theta3"]])
-    assert result.parts[0].status == "invalid"
+    assert result.parts[0].status == "unusable"
     assert result.parts[1].status == "correct"  # theta1 unusable: judged on the reference
 
 
@@ -47,7 +47,7 @@ def test_row_count_is_named(judge, gd_steps) -> None:
     right = gd_steps.answer
     result = judge(gd_steps, [right["theta1"], right["theta2"]])
     assert result.notes == ("expected 3 rows (one per part), got 2: the missing rows score 0",)
-    assert [p.status for p in result.parts] == ["correct", "correct", "missing"]
+    assert [p.status for p in result.parts] == ["correct", "correct", "unanswered"]
     assert result.parts[2].message == "not in the answer, which has 2 rows"
     result = judge(
         gd_steps, np.stack([right["theta1"], right["theta2"], right["theta3"], right["theta3"]])
@@ -55,10 +55,10 @@ def test_row_count_is_named(judge, gd_steps) -> None:
     assert result.score == 3
     assert result.notes == ("expected 3 rows (one per part), got 4: later rows ignored",)
     result = judge(gd_steps, {"theta1": right["theta1"]})  # rows named by their parts
-    assert [p.status for p in result.parts] == ["correct", "missing", "missing"]
+    assert [p.status for p in result.parts] == ["correct", "unanswered", "unanswered"]
     assert result.parts[1].message == "the answer has no part 'theta2'"
     result = judge(gd_steps, {"first": 1})
-    assert {p.status for p in result.parts} == {"invalid"}
+    assert {p.status for p in result.parts} == {"unusable"}
     assert result.parts[0].message == (
         "expected a sequence of 3 rows (one per part) or a dict with keys 'theta1', 'theta2', "
         "'theta3'; got a dict"

@@ -148,9 +148,9 @@ def test_a_function_that_loops_does_not_stop_the_others(judge) -> None:
 @pytest.mark.parametrize(
     ("answer", "status", "message"),
     [
-        (2.0, "invalid", "got a number: give a function (def my_tanh(...))"),
-        (None, "missing", "no answer (None): did you define the function?"),
-        ("np.tanh", "invalid", "got a str ('np.tanh'): give a function (def my_tanh(...))"),
+        (2.0, "unusable", "got a number: give a function (def my_tanh(...))"),
+        (None, "unanswered", "no answer (None): did you define the function?"),
+        ("np.tanh", "unusable", "got a str ('np.tanh'): give a function (def my_tanh(...))"),
     ],
 )
 def test_not_a_function(judge, answer, status, message) -> None:
@@ -178,7 +178,7 @@ def test_only_hidden_probes_means_nothing_checked_here(judge) -> None:
         parts=(Function("f", 1, lambda i, p: tanh, probes=(probe,)),),
     )
     verdict = judge(q, tanh).parts[0]
-    assert (verdict.status, verdict.score) == ("missing", 0)
+    assert (verdict.status, verdict.score) == ("unconfirmed", 0)
     assert judge(q, tanh, hidden=True).parts[0].status == "correct"
 
 

@@ -158,7 +158,7 @@ def test_a_kind_from_an_entry_point_is_sealed_and_checked_locally(
     assert [p.status for p in sealedkey.check(key, "toy.word", " Colour").parts] == ["correct"]
     spelt = sealedkey.check(key, "toy.word", "COLOR").parts[0]
     assert (spelt.status, spelt.mistake) == ("incorrect", "american-spelling")
-    assert sealedkey.check(key, "toy.word", 3).parts[0].status == "invalid"
+    assert sealedkey.check(key, "toy.word", 3).parts[0].status == "unusable"
     # and through grader.check, as a student runs it from the release folder
     monkeypatch.chdir(path.parent)
     monkeypatch.setenv(known.SEALED, "1")
@@ -221,7 +221,7 @@ class Unjudged(Part):
 def test_a_part_without_a_registered_kind_is_invalid_with_a_reason(judge) -> None:
     q = Question("syn.unjudged", "synthetic", "t", "u", (Unjudged("u", 1, lambda i, p: 0),))
     verdict = judge(q, 0).parts[0]
-    assert (verdict.status, verdict.score) == ("invalid", 0)
+    assert (verdict.status, verdict.score) == ("internal-error", 0)
     assert verdict.message == "no grader is registered for Unjudged parts"
 
 

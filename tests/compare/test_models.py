@@ -305,12 +305,12 @@ def test_a_hostile_model_is_graded_without_an_exception(judge) -> None:
 @pytest.mark.parametrize(
     ("answer", "status", "said"),
     [
-        (None, "missing", "no answer (None): did you assign the variable?"),
-        (3.0, "invalid", "got a number: give a trained Keras model"),
-        ("model", "invalid", "got a str ('model'): give a trained Keras model"),
+        (None, "unanswered", "no answer (None): did you assign the variable?"),
+        (3.0, "unusable", "got a number: give a trained Keras model"),
+        ("model", "unusable", "got a str ('model'): give a trained Keras model"),
         (
             History(3, 10),
-            "invalid",
+            "unusable",
             "got the History that fit() returns: give the model itself (fit trains it in place)",
         ),
     ],

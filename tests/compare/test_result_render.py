@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from grader.compare.layout import assemble
 from grader.compare.result import PartResult, Result, compact
 from grader.engine import encode, grade
+from grader.vocabulary import word
 from optigrade.bank import all_questions, get
 
 
@@ -36,7 +37,7 @@ def test_text_rendering_names_statuses_in_words() -> None:
     assert _result().text().splitlines() == [
         "act.1 (The four activations of z): 1/2",
         "  note: extra key ignored: 'extra'",
-        "  ! tanh(z) [invalid 0/0.5] got a str ('<b>tanh</b>'): "
+        "  ! tanh(z) [unusable 0/0.5] got a str ('<b>tanh</b>'): "
         "give a number or an array of numbers",
         "  ✗ relu(z) [incorrect 0/0.5] 2 of 2 values are wrong: [0, 0] off by 100% to 200%, "
         "[1, 0] off by 100% to 200%. Your values are 2 times too large.",
@@ -49,8 +50,8 @@ def test_html_is_escaped_and_accessible() -> None:
     html = _result()._repr_html_()
     assert "<b>tanh</b>" not in html and "&lt;b&gt;tanh&lt;/b&gt;" in html
     assert "role='region'" in html and "scope='col'" in html
-    for word in ("correct", "invalid", "incorrect"):
-        assert f"</span> {word}</td>" in html  # the word, not only a colour
+    for status in ("correct", "unusable", "incorrect"):
+        assert f"</span> {status}</td>" in html  # the word, not only a colour
     assert "aria-hidden='true'>✗</span>" in html
 
 
@@ -69,9 +70,9 @@ def test_unknown_status_is_refused() -> None:
 @pytest.mark.parametrize(
     ("answer", "status", "words"),
     [
-        (None, "missing", "no answer (None)"),
-        ("hello", "invalid", "got a str"),
-        ({"x": 1.0}, "invalid", "or a dict with keys 'theta1', 'theta2', 'theta3', ...; got a"),
+        (None, "unanswered", "no answer (None)"),
+        ("hello", "unusable", "got a str"),
+        ({"x": 1.0}, "unusable", "or a dict with keys 'theta1', 'theta2', 'theta3', ...; got a"),
     ],
 )
 def test_one_reason_for_every_part_is_said_once(answer: object, status: str, words: str) -> None:
@@ -79,7 +80,7 @@ def test_one_reason_for_every_part_is_said_once(answer: object, status: str, wor
     result = grade(q, encode(q, answer))
     assert len(result.parts) == 12 and result.score == 0
     lines = result.text().splitlines()
-    assert len(lines) == 2 and lines[1].startswith(f"  {'?' if status == 'missing' else '!'} ")
+    assert len(lines) == 2 and lines[1].startswith(f"  {word(status).sign} ")
     assert f"all 12 parts [{status} 0/3]" in lines[1] and words in lines[1]
     assert result._repr_html_().count("<tr>") == 1 + 1  # the header and the one line
     assert len(result.to_dict()["parts"]) == 12  # what is stored keeps every part
@@ -91,9 +92,10 @@ def test_each_reason_is_said_once_and_the_right_parts_come_last() -> None:
     rows[3] = "oops"
     result = grade(q, encode(q, rows[:6]))  # half the rows, one of them a string
     assert result.text().splitlines()[2:] == [
-        "  ! (w1, w2, b) after update 4 [invalid 0/0.25] got a str ('oops'): give a number or "
+        "  ! (w1, w2, b) after update 4 [unusable 0/0.25] got a str ('oops'): give a number or "
         "an array of numbers",
-        "  ? (w1, w2, b) after update 7 to 12 [missing 0/1.5] not in the answer, which has 6 rows",
+        "  ○ (w1, w2, b) after update 7 to 12 [unanswered 0/1.5] not in the answer, which has "
+        "6 rows",
         "  ✓ the other 5 parts [correct 1.25/1.25] Correct.",
     ]
     assert len(result.to_dict()["parts"]) == 12  # what is stored keeps every part
@@ -142,7 +144,7 @@ def test_a_mistake_in_some_steps_names_the_steps_it_covers() -> None:
     assert len(lines) == 3
     assert lines[1].startswith("  ✗ (w1, w2, b) after update 1 to 4 [incorrect 0/1] ")
     assert lines[2] == (
-        "  ✓ (w1, w2, b) after update 5 to 12 [carried 2/2] Computed correctly from your own "
+        "  ↪ (w1, w2, b) after update 5 to 12 [carried 2/2] Computed correctly from your own "
         "earlier values: the error was carried forward, not repeated."
     )
 

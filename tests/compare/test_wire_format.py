@@ -94,7 +94,7 @@ def test_encode_never_raises_even_when_splitting_fails() -> None:
     q = get("act.1")
     w = encode(q, Hostile())
     result = grade(q, w)
-    assert {p.status for p in result.parts} == {"invalid"}
+    assert {p.status for p in result.parts} == {"unusable"}
     assert "could not read answer: RuntimeError" in result.parts[0].message
 
 
@@ -131,7 +131,7 @@ def _message(tmp_path: Path, in_memory: bool = False) -> tuple[str, str]:
 @pytest.mark.parametrize("in_memory", [False, True], ids=["folder", "in-memory"])
 def test_a_missing_record_is_a_missing_answer(tmp_path: Path, in_memory: bool) -> None:
     assert _message(tmp_path, in_memory) == (
-        "missing",
+        "unanswered",
         "no answer was recorded (did the test cell run, and is the variable defined?)",
     )
 
@@ -193,7 +193,7 @@ def test_a_tampered_record_loads_as_an_error(tmp_path: Path, tamper, message, in
     _record(tmp_path)
     tamper(tmp_path)
     status, said = _message(tmp_path, in_memory)
-    assert status == "invalid"
+    assert status == "unusable"
     assert said.startswith(message)
 
 
@@ -207,10 +207,10 @@ def test_pickles_are_never_loaded(tmp_path: Path) -> None:
 
     np.save(tmp_path / "fp.1.2.0.npy", np.array([Payload()], dtype=object), allow_pickle=True)
     status, said = _message(tmp_path)
-    assert status == "invalid" and "could not be read" in said
+    assert status == "unusable" and "could not be read" in said
     assert not marker.exists()
     (tmp_path / "fp.1.2.json").write_bytes(pickle.dumps(Payload()))
-    assert _message(tmp_path)[0] == "invalid"
+    assert _message(tmp_path)[0] == "unusable"
     assert not marker.exists()
 
 

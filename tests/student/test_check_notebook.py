@@ -15,6 +15,7 @@ from rich.console import Console
 
 from grader.student import notebook, runall
 from grader.student.shell import NotebookShell, make_shell
+from grader.vocabulary import word
 from optigrade import bank
 
 COURSE = Path(__file__).resolve().parents[2]
@@ -33,11 +34,14 @@ def check(path: Path, cwd: Path, *options: str) -> subprocess.CompletedProcess:
 
 
 def _rows(stdout: str) -> dict[str, list[str]]:
+    """Each question's cells, its status word without the sign (`grader.vocabulary`)."""
     rows = {}
     for line in stdout.splitlines():
         cells = [c.strip() for c in line.split("│")[1:-1]]
         if len(cells) == 4 and cells[0]:
-            rows[cells[0]] = cells[1:]
+            sign, _, said = cells[1].partition(" ")
+            assert said and word(said).sign == sign, cells[1]
+            rows[cells[0]] = [said, *cells[2:]]
     return rows
 
 
@@ -61,7 +65,7 @@ def test_the_blank_release_gets_zero_and_says_what_to_answer(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "Total: 0/18" in run.stdout
     rows = _rows(run.stdout)
-    assert rows["fp.1.1"][:2] == ["not answered", "0/1"]
+    assert rows["fp.1.1"][:2] == ["unanswered", "0/1"]
     assert "fp.1.1 is not answered yet: z_1_1 is not defined" in _said(run.stdout)
     assert "note:" not in run.stdout  # the answer cells' stubs are the table's, not notes
 

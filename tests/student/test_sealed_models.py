@@ -114,7 +114,7 @@ def test_wrong_layers_and_no_compile_are_named_as_by_the_grader(checked):
 def test_what_is_not_a_model_gets_the_grader_s_message(checked):
     assert "got the History that fit() returns" in checked["history"]["local"][2]
     assert checked["history"]["local"][1] == 0
-    assert checked["array"]["local"][0] == "invalid" or checked["array"]["local"][1] == 0
+    assert checked["array"]["local"][0] == "unusable" or checked["array"]["local"][1] == 0
     assert "a trained Keras model" in checked["array"]["local"][2]
 
 

@@ -1,0 +1,130 @@
+"""The words of every outcome, one table for every surface.
+
+The notebook's check, `grader check NOTEBOOK`, the feedback pages, the class report and
+the CSVs all say an outcome with the same word and sign, and explain it with the same
+sentence (the legend). Each word means one thing at its level:
+
+- a *part* (one graded piece of an answer): its verdict (`PartStatus`);
+- a *question* (its test cell in a run): how it went (`QuestionOutcome`): a graded
+  answer's word (`outcome`), or why no answer was graded;
+- a *run* of a student's notebook (`RunStatus`): how it ended.
+
+A question whose answer has one part says what that part says (a transposed answer is
+"unusable" on every surface); a blank notebook's questions are "unanswered" everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+PartStatus = Literal[
+    "correct",
+    "carried",
+    "partial",
+    "incorrect",
+    "unusable",
+    "unanswered",
+    "unconfirmed",
+    "internal-error",
+]
+QuestionOutcome = Literal[
+    "correct",
+    "carried",
+    "partial",
+    "incorrect",
+    "unusable",
+    "unanswered",
+    "unconfirmed",
+    "internal-error",
+    "error",
+    "timeout",
+    "not recorded",
+    "not run",
+    "unreadable",
+]
+RunStatus = Literal[
+    "graded",
+    "timeout",
+    "crashed",
+    "exited",
+    "killed",
+    "cpu-limit",
+    "file-limit",
+    "output-limit",
+    "setup-failed",
+    "internal-error",
+    "unreadable",
+    "no notebook",
+]
+PART_STATUSES: tuple[str, ...] = get_args(PartStatus)
+QUESTION_OUTCOMES: tuple[str, ...] = get_args(QuestionOutcome)
+RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
+#: The outcomes of a question whose answer was graded (every part's word is one).
+GRADED: tuple[str, ...] = PART_STATUSES
+
+
+@dataclass(frozen=True)
+class Word:
+    """How an outcome is shown: its sign (in common fonts: DejaVu Sans has each), a colour
+    with 4.5:1 contrast on white, and what it means, for the legend."""
+
+    sign: str
+    colour: str
+    meaning: str
+
+
+_GREEN, _AMBER, _RED, _GREY = "#1a7f37", "#9a6700", "#b42318", "#57606a"
+
+WORDS: Mapping[str, Word] = {
+    # a part's verdict (and a graded question's, from its parts)
+    "correct": Word("✓", _GREEN, "right: full points"),
+    "carried": Word("↪", _GREEN, "right given your own earlier (wrong) answers: full points"),
+    "partial": Word("~", _AMBER, "some of the points: a mistake that earns credit, or some parts"),
+    "incorrect": Word("✗", _RED, "wrong: no points"),
+    "unusable": Word("!", _RED, "cannot be compared: the wrong type or shape, NaN, unreadable"),
+    "unanswered": Word("○", _GREY, "no answer yet: the variable is not assigned, or is None"),
+    "unconfirmed": Word(
+        "≈", _AMBER, "the local check cannot confirm it: the instructor's grader decides"
+    ),
+    "internal-error": Word("‼", _RED, "the grader failed, not you: please report it"),
+    # why a question's answer was not graded
+    "error": Word("⚠", _RED, "its test cell raised an error before recording the answer"),
+    "timeout": Word("◷", _GREY, "stopped at a time limit before the answer was recorded"),
+    "not recorded": Word("∅", _RED, "its test cell ran but recorded no answer"),
+    "not run": Word("–", _GREY, "the notebook ended before its test cell"),
+    "unreadable": Word("⊘", _RED, "the notebook could not be read"),
+    # how a run ended
+    "graded": Word("●", _GREEN, "the notebook ran to its end and was graded"),
+    "crashed": Word("⚠", _RED, "the notebook's process crashed"),
+    "exited": Word("⚠", _RED, "the notebook's process exited before its end"),
+    "killed": Word("⚠", _RED, "the notebook's process was killed (most often out of memory)"),
+    "cpu-limit": Word("◷", _GREY, "the notebook reached its CPU time limit"),
+    "file-limit": Word("⚠", _RED, "the notebook wrote a file larger than the limit"),
+    "output-limit": Word("⚠", _RED, "the notebook printed more than the limit"),
+    "setup-failed": Word("‼", _RED, "the sandbox could not be set up: the grader's fault"),
+    "no notebook": Word("⊘", _RED, "no notebook was found in the submission"),
+}
+
+
+def word(status: str) -> Word:
+    """How `status` is shown (an unknown word, as an older file may hold, gets a dot)."""
+    return WORDS.get(status, Word("•", _GREY, status))
+
+
+def outcome(statuses: Iterable[str], score: float, points: float) -> str:
+    """A graded question's word: "correct" with every point, else the word its parts
+    share, else "partial" with some points or "incorrect" with none."""
+    said = set(statuses)
+    if points > 0 and score >= points - 1e-9:
+        return "correct"
+    if len(said) == 1:
+        return said.pop()
+    return "partial" if score > 0 else "incorrect"
+
+
+def legend(words: Iterable[str]) -> list[tuple[str, Word]]:
+    """The legend of the words shown, in the table's order."""
+    shown = set(words)
+    return [(w, WORDS[w]) for w in WORDS if w in shown]
