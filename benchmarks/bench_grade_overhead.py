@@ -25,7 +25,6 @@ import pwd
 import subprocess
 import tempfile
 import time
-from dataclasses import asdict
 from itertools import pairwise
 from pathlib import Path
 from statistics import mean, median
@@ -33,6 +32,7 @@ from statistics import mean, median
 from grader.compare.layout import assemble
 from grader_sandbox import jail
 from grader_sandbox.isolation import Limits
+from grader_sandbox.messages import RunnerSettings
 from optigrade import bank
 from optigrade.demo.literals import source
 from optigrade.grade.pool import WorkerPool
@@ -63,15 +63,13 @@ def sandboxed(n: int, mode: str) -> tuple[list[float], list[float]]:
     """Seconds per submission through the pool (between consecutive replies) and inside
     the forked child, with the runner in bubblewrap `mode`."""
     with tempfile.TemporaryDirectory() as scratch:
-        settings = {
-            "assignment": "forward-pass",
-            "limits": asdict(Limits(cell_timeout=10, timeout=60)),
-            "scratch": scratch,
-            "private": [],
-            "release": {},
-            "jail": mode,
-            "bwrap": jail.find().bwrap,
-        }
+        settings = RunnerSettings(
+            "forward-pass",
+            limits=Limits(cell_timeout=10, timeout=60),
+            scratch=scratch,
+            jail=mode,
+            bwrap=jail.find().bwrap,
+        )
         os.chmod(scratch, 0o711)
         with WorkerPool(1, settings) as pool:
             list(pool.map([job("warm-up")]))  # runner start-up is paid once per batch

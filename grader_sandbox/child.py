@@ -1,11 +1,12 @@
-"""The process a worker forks per submission, which runs the student's code cells.
+"""The process a sandbox runner forks per submission, which runs the student's code cells.
 
 It is PID 1 of a new PID namespace (when the kernel allows): when it ends, the kernel
 kills everything it left behind. Before any student code it enters new network, mount,
 IPC and UTS namespaces, hides the course folders, drops to an unprivileged uid, sets its
 limits and turns recording on; then it runs the code cells with IPython's ``run_cell``
 (so magics and ``display`` work as in Jupyter), one JSON line per cell in the log.
-Scores are never computed here: the worker grades the recorded answers.
+Scores are never computed here, nor in the runner: the judge, which holds the key, grades
+the recorded answers (`optigrade.grade.judge`).
 """
 
 from __future__ import annotations
@@ -34,21 +35,21 @@ MESSAGE_CHARS = 500  # of an exception's message
 
 @dataclass(frozen=True)
 class Plan:
-    """What the forked processes need; every path as the worker sees it."""
+    """What the forked processes need; every path as the runner sees it."""
 
     #: (notebook index, source, is an autograder test cell) of each code cell
     cells: tuple[tuple[int, str, bool], ...]
     scratch: Path  # root-owned; holds work/ (the cwd) and record/ (answers)
     log_fd: int  # cell log (JSON lines)
     output_fd: int  # stdout and stderr
-    status_fd: int  # pipe to the worker: the setup report, sent before student code
+    status_fd: int  # pipe to the runner: the setup report, sent before student code
     limits: Limits
-    uid: int | None  # the child's own uid (root mode); None: it keeps the worker's
+    uid: int | None  # the child's own uid (root mode); None: it keeps the runner's
     private_tmp: tuple[Path, ...]
     #: Installation paths under a private temporary folder, bound back in over it
     rebind: tuple[Path, ...]
     keras_backend: str
-    jail: str | None  # the worker's bubblewrap mode (`grader_sandbox.jail.MODES`); None:
+    jail: str | None  # the runner's bubblewrap mode (`grader_sandbox.jail.MODES`); None:
     # not isolated (--trust-submissions where isolation cannot be had)
 
     @property
@@ -76,7 +77,7 @@ def _send(fd: int, message: dict[str, Any]) -> None:
 
 
 def _close_all_but(keep: set[int]) -> None:
-    """A forked process starts with the worker's descriptors (its pipe to the batch among
+    """A forked process starts with the runner's descriptors (its pipes to its parent among
     them); none of them may reach student code."""
     low = 3
     for fd in sorted(keep | {max(os.sysconf("SC_OPEN_MAX"), *keep) + 1}):
@@ -122,7 +123,7 @@ def _isolate(plan: Plan, entered: list[str]) -> tuple[list[str], dict[str, str]]
             missing[name] = str(e)
 
     if plan.jail is not None:
-        active.append("filesystem-view")  # the worker's bubblewrap (see grader_sandbox.jail)
+        active.append("filesystem-view")  # the runner's bubblewrap (see grader_sandbox.jail)
         if plan.jail == "userns":
             active.append("user-namespace")
     if "mount" in entered:
@@ -163,12 +164,12 @@ def _isolate(plan: Plan, entered: list[str]) -> tuple[list[str], dict[str, str]]
 
 
 def _privileges(plan: Plan) -> str:
-    """The protection that takes the student's code out of the worker's privileges."""
+    """The protection that takes the student's code out of the runner's privileges."""
     return "unprivileged-uid" if plan.uid is not None else "no-capabilities"
 
 
 def start(plan: Plan, shell: NotebookShell, pid_namespace: bool) -> NoReturn:
-    """The forked child's whole life: isolate, report, run the cells, exit. The worker
+    """The forked child's whole life: isolate, report, run the cells, exit. The runner
     forked it into a new PID namespace when `pid_namespace` (it is then PID 1 there)."""
     try:
         os.setsid()  # one process group, for killing where there is no PID namespace
@@ -211,7 +212,7 @@ def _redirect_output(plan: Plan) -> CappedOutput:
 
 
 def _run(plan: Plan, shell: NotebookShell, main: int, count_leftover: bool) -> None:
-    from grader.student import api  # loaded by the worker already: no import cost
+    from grader.student import api  # loaded by the runner already: no import cost
 
     os.environ.clear()
     os.environ.update(isolation.environment(str(plan.work), plan.keras_backend))

@@ -9,7 +9,7 @@ then for each submission runs its code cells in a sandbox and replies with the r
 outcome and the recorded answers as bytes. The judge grades them: children are forked
 from a process that never held the answer key, so student code finds none in memory.
 
-Messages are JSON on two pipes (`grader_sandbox.messages`), never pickle.
+Messages are typed JSON on two pipes (`grader_sandbox.messages`), never pickle.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ import importlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
-from dataclasses import asdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from grader_sandbox.messages import serve
+from grader_sandbox.jail import SANDBOX
+from grader_sandbox.messages import RunJob, RunnerSettings, RunReply, serve
 
 #: Set before NumPy loads: forked children must not inherit BLAS thread pools.
 THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -61,7 +62,7 @@ def heavy_imports(sources: Iterable[str]) -> list[str]:
     return sorted({HEAVY[name] for name in named if name in HEAVY})
 
 
-def preload(specs: list[dict[str, Any]], heavy: Iterable[str] = ()) -> dict[str, Any]:
+def preload(specs: Iterable[Mapping[str, Any]], heavy: Iterable[str] = ()) -> dict[str, Any]:
     """Import what every notebook uses (and the `heavy` modules this assignment's do) and
     warm the encoder on the questions (built from their `specs`), so that a child does not
     set it up for the first time; the questions by id."""
@@ -93,31 +94,30 @@ def preload(specs: list[dict[str, Any]], heavy: Iterable[str] = ()) -> dict[str,
 
 
 class Runner:
-    """The sandbox, built once per runner process."""
+    """The sandbox, built once per runner process from its `settings`."""
 
-    def __init__(self, settings: dict[str, Any]) -> None:
-        questions = preload(settings["specs"], settings.get("heavy", ()))
+    def __init__(self, settings: RunnerSettings) -> None:
+        base = _base(settings)  # before the imports: a runner that cannot work says so now
+        questions = preload(settings.specs, settings.heavy)
         from grader.student import api
-        from grader_sandbox import child, isolation, jail, sandbox
+        from grader_sandbox import child, isolation, sandbox
 
         api.provide(questions)  # what `grader.score` encodes for, in every child
-        mode = settings.get("jail")
+        mode = settings.jail
         self.sandbox = sandbox.Sandbox(
             child.make_shell(),
-            limits=isolation.Limits(**settings["limits"]),
-            uid=isolation.sandbox_uid(int(settings["index"])) if mode == "root" else None,
-            release={name: base64.b64decode(data) for name, data in settings["release"].items()},
-            keras_backend=settings.get("keras_backend", "jax"),
+            limits=settings.limits,
+            uid=isolation.sandbox_uid(settings.index) if mode == "root" else None,
+            release={name: base64.b64decode(data) for name, data in settings.release.items()},
+            keras_backend=settings.keras_backend,
             jail=mode,
-            base=jail.SANDBOX if mode else Path(settings["scratch"]),
+            base=base,
         )
 
-    def handle(self, job: dict[str, Any]) -> dict[str, Any]:
-        cells = [(int(i), str(source), bool(test)) for i, source, test in job["cells"]]
-        with self.sandbox.run(cells) as outcome:
-            found = asdict(outcome)
-            found["records"] = _packed(outcome.records)
-        return found
+    def handle(self, job: RunJob) -> RunReply:
+        with self.sandbox.run(job.cells) as outcome:
+            records = _packed(outcome.records) if outcome.records else {}
+            return RunReply(replace(outcome, records=None), records)
 
     def spent(self) -> bool:
         """After a notebook imported JAX (or the like) here, later forks would carry it:
@@ -126,6 +126,15 @@ class Runner:
 
     def close(self) -> None:
         self.sandbox.close()
+
+
+def _base(settings: RunnerSettings) -> Path:
+    """Where the sandboxes work: the jail's empty folder, or else the scratch folder."""
+    if settings.jail is not None:
+        return SANDBOX
+    if settings.scratch is None:
+        raise ValueError("an unisolated runner needs a scratch folder")
+    return Path(settings.scratch)
 
 
 def _packed(folder: Path) -> dict[str, dict[str, str]]:
@@ -139,12 +148,8 @@ def _packed(folder: Path) -> dict[str, dict[str, str]]:
     }
 
 
-def _failed(job: dict[str, Any], e: Exception) -> dict[str, Any]:
-    return {"error": f"the sandbox runner failed: {type(e).__name__}: {e}"}
-
-
 def main(inbox: Connection, outbox: Connection) -> None:
-    serve(inbox, outbox, Runner, _failed)
+    serve(inbox, outbox, Runner)
 
 
 if __name__ == "__main__":

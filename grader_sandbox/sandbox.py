@@ -1,10 +1,11 @@
-"""Run one submission's code cells in a forked, isolated child of a long-lived worker.
+"""Run one submission's code cells in a forked, isolated child of a sandbox runner.
 
-The worker forks per submission (see `grader_sandbox.child`), waits for the child under
-the submission's wall-clock limit, kills the child's PID namespace (or process group and
-uid) when the time is up, then reads what the child left behind, all of it bounded and
-parsed as data: the cell log (JSON lines), the head of the output, and a copy of the
-recorded answers that keeps regular files only (no symlinks, FIFOs or devices).
+The runner (`grader_sandbox.runner`) forks per submission (see `grader_sandbox.child`),
+waits for the child under the submission's wall-clock limit, kills the child's PID
+namespace (or process group and uid) when the time is up, then reads what the child left
+behind, all of it bounded and parsed as data: the cell log (JSON lines), the head of the
+output, and a copy of the recorded answers that keeps regular files only (no symlinks,
+FIFOs or devices).
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grader_sandbox import child, isolation
 from grader_sandbox.isolation import Limits
 from grader_sandbox.jail import SANDBOX, interpreter
+from grader_sandbox.messages import RunOutcome
 
 #: Shared temporary folders each sandbox gets a private, empty copy of.
 PRIVATE_TMP = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
@@ -48,24 +49,8 @@ _SIGNALS = {
 }
 
 
-@dataclass
-class RunOutcome:
-    """How a run ended, and what it left (the records folder lives as long as the run;
-    the judge, which gets the records as bytes, has none)."""
-
-    status: str  # completed | timeout | crashed | exited | killed | cpu-limit | ... | setup-failed
-    reason: str  # one sentence for the report; "" when completed
-    cells: list[dict[str, Any]]  # the cell log: one entry per cell that ended or was running
-    protections: dict[str, Any]  # {"active": [...], "missing": {name: why}}
-    records: Path | None = None  # a folder per test cell (`child.record_name`)
-    output: str = ""  # the head of stdout/stderr
-    seconds: float = 0.0
-    leftover: int = 0  # processes still running when the notebook ended (all killed)
-    stopped_at: int | None = None  # the cell running when the run ended early
-
-
 class Sandbox:
-    """The runner a worker builds once (after its expensive imports and its shell)."""
+    """What a runner builds once (after its expensive imports and its shell)."""
 
     def __init__(
         self,
@@ -351,7 +336,7 @@ def _head(fd: int) -> str:
 
 
 def _copy_records(plan: child.Plan, target: Path) -> Path:
-    """Copy the test cells' recorded answers into a folder only the worker writes:
+    """Copy the test cells' recorded answers into a folder only the runner writes:
     regular files, opened without following links, size-capped; nothing else."""
     target.mkdir()
     room = RECORD_BYTES

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ import nbformat
 from grader.question import Question
 from grader_sandbox import jail
 from grader_sandbox.isolation import Limits
+from grader_sandbox.messages import RunnerSettings
 from grader_sandbox.runner import heavy_imports
 from optigrade import bank
 from optigrade.assign.cells import grade_id
@@ -151,22 +152,23 @@ def grade_assignment(
                 if not trust_submissions:
                     raise
                 _unisolated(summary, str(e))
-        settings = {
-            "assignment": assignment,
-            "limits": asdict(limits),
-            "private": sorted({str(p.resolve()) for p in private if p.exists()}),
-            "release": jail.pack_release(release / assignment),
-            "heavy": heavy_imports(c.source for c in src.notebook.cells if c.cell_type == "code"),
-            "keras_backend": keras_backend or os.environ.get("KERAS_BACKEND", "jax"),
-            "jail": found_jail and found_jail.mode,
-            "bwrap": found_jail and found_jail.bwrap,
-            "trust": trust_submissions,
-        }
+        code = (c.source for c in src.notebook.cells if c.cell_type == "code")
+        settings = RunnerSettings(
+            assignment=assignment,
+            limits=limits,
+            private=tuple(sorted({str(p.resolve()) for p in private if p.exists()})),
+            release=jail.pack_release(release / assignment),
+            heavy=tuple(heavy_imports(code)),
+            keras_backend=keras_backend or os.environ.get("KERAS_BACKEND", "jax"),
+            jail=found_jail and found_jail.mode,
+            bwrap=found_jail and found_jail.bwrap,
+            trust=trust_submissions,
+        )
         size = min(jobs or os.cpu_count() or 1, len(to_run))
         with (
             log.running(),
             _scratch(out) as scratch,
-            _pool(cluster, size, {**settings, "scratch": str(scratch)}) as pool,
+            _pool(cluster, size, replace(settings, scratch=str(scratch))) as pool,
         ):
             metas: dict[str, dict[str, Any]] = {}
 
@@ -188,7 +190,7 @@ def grade_assignment(
     return summary
 
 
-def _pool(cluster: str | Client | None, size: int, settings: dict[str, Any]) -> Pool:
+def _pool(cluster: str | Client | None, size: int, settings: RunnerSettings) -> Pool:
     """The local pool of `size` workers, or the Dask cluster named by `cluster`."""
     if cluster is None:
         return WorkerPool(size, settings)

@@ -4,7 +4,8 @@
 (`optigrade.grade.batch`) writes each result as it arrives, shows progress and builds its
 tables exactly as it does locally. Each job becomes one Dask task
 (`grader_sandbox.node.run`). The task gets the notebook's cells and the batch's settings,
-whose questions are specs (no answer). It returns the node's sandbox run as JSON text.
+whose questions are specs (no answer), as JSON text. It returns the node's sandbox run
+as JSON text (`grader_sandbox.node.NodeResult`, checked field by field here).
 This process holds the key and judges that run as the local pool does
 (`optigrade.grade.judge.Judge`). So the grading nodes never see an expected value, and
 this side unpickles nothing that student code could have touched.
@@ -18,17 +19,17 @@ decides by its own ``distributed.scheduler.allowed-failures``.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from grader_sandbox import node
-from grader_sandbox.messages import Job, internal
-from optigrade.grade.judge import Judge
+from grader_sandbox.messages import RunJob, RunnerSettings
+from grader_sandbox.typedjson import MessageError
+from optigrade.grade.judge import Job, Judge, internal
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
@@ -117,18 +118,19 @@ def _died(times: int) -> str:
 
 
 class ClusterPool:
-    """Jobs (dicts with a "student") graded on the cluster `target` per `settings` (the
-    pool's settings; see the module doc). `target` is --cluster's text or a connected
-    `distributed.Client` (a Dask Gateway's, say), which is left open."""
+    """Jobs (dicts with a "student", "cells" and "tests") graded on the cluster `target`
+    per `settings` (the pool's settings; see the module doc). `target` is --cluster's text
+    or a connected `distributed.Client` (a Dask Gateway's, say), which is left open."""
 
-    def __init__(self, target: str | Client, settings: dict[str, Any]) -> None:
+    def __init__(self, target: str | Client, settings: RunnerSettings) -> None:
         self.cluster: LocalCluster | None = None
         self.client, self.owned = self._connect(target)  # first: an unanswered one fails fast
-        self.judge = Judge(settings["assignment"])
+        self.judge = Judge(settings.assignment)
         self.unisolated = ""  # why a node ran student code without isolation (trusted)
         self.address = str(self.client.scheduler.address)
-        node_settings = {k: v for k, v in settings.items() if k not in ("scratch", "jail")}
-        text = json.dumps(node_settings | {"specs": self.judge.specs()}, sort_keys=True)
+        # the questions as specs; each node decides its own jail, scratch folder and index
+        specs = tuple(self.judge.specs())
+        text = replace(settings, specs=specs, jail=None, bwrap=None, scratch=None).to_json()
         self.digest = hashlib.sha256(text.encode()).hexdigest()
         # a task rather than scattered data: recomputed should every worker holding it die
         self.settings = self.client.submit(str, text, key=f"optigrade-settings-{self.digest}")
@@ -164,9 +166,8 @@ class ClusterPool:
         window, counted = self._window(), time.monotonic()
         for job in jobs:
             key = f"grade-{uuid.uuid4().hex}-{job['student']}"  # whose, on the dashboard
-            task = self.client.submit(
-                node.run, self.digest, self.settings, {"cells": job["cells"]}, key=key
-            )
+            run = RunJob.of(job["cells"]).to_json()
+            task = self.client.submit(node.run, self.digest, self.settings, run, key=key)
             self.futures[task] = job
             done.add(task)
             if done.count() >= window and time.monotonic() - counted > WINDOW_SECONDS:
@@ -185,26 +186,26 @@ class ClusterPool:
         return job, self._reply(job, task, result)
 
     def _reply(self, job: Job, task: Future, result: object) -> Job:
-        """The reply to `job` from its finished task's `result` (its JSON text)."""
+        """The reply to `job` from its finished task's `result` (a `NodeResult`'s JSON)."""
         from distributed import KilledWorker
 
         try:
             if task.status != "finished":
                 task.result()  # raises what the task met (KilledWorker, cancelled...)
-            found = json.loads(str(result))
+            found = node.NodeResult.from_json(str(result))
         except KilledWorker as e:
             return internal(job, _died(e.allowed_failures + 1))
-        except (OSError, TimeoutError, json.JSONDecodeError) as e:
+        except (OSError, TimeoutError, MessageError) as e:
             return internal(job, f"the grading node's answer was lost: {e}")
         except Exception as e:
             if task.cancelled() or self.client.status != "running":
                 raise ClusterUnavailable(f"the Dask scheduler at {self.address} went away") from e
             return internal(job, f"the grading node failed: {type(e).__name__}: {e}")
-        if "refused" in found:
-            why = f"{found['refused']}; nothing ran (--trust-submissions grades anyway)"
+        if found.reply is None:
+            why = f"{found.refused}; nothing ran (--trust-submissions grades anyway)"
             return {"student": job["student"], "status": "setup-failed", "reason": why}
-        self.unisolated = self.unisolated or found["unisolated"]
-        return self.judge.graded(job, found["run"], found["isolation"], found["seconds"])
+        self.unisolated = self.unisolated or found.unisolated
+        return self.judge.graded(job, found.reply, found.isolation, found.seconds)
 
     def close(self) -> None:
         if self.futures or self.warming:

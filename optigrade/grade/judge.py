@@ -12,11 +12,23 @@ from __future__ import annotations
 import base64
 import tempfile
 import time
+from collections.abc import Mapping
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader_sandbox.messages import Job, internal
 from optigrade.grade import results
+
+if TYPE_CHECKING:
+    from grader_sandbox.messages import RunReply
+
+#: The batch's job ("student", "cells", "tests": the test cell of each question id), or a
+#: judged reply: what the pools hand back and forth with the batch (`optigrade.grade.batch`)
+Job = dict[str, Any]
+
+
+def internal(job: Job, reason: str) -> Job:
+    """The reply of a job the grader could not grade, saying why."""
+    return {"student": job.get("student"), "status": "internal-error", "reason": reason}
 
 
 def failed(job: Job, e: Exception) -> Job:
@@ -53,7 +65,7 @@ class Judge:
 
         return [to_spec(q, hidden=True) for q in self.questions.values()]
 
-    def graded(self, job: Job, run: Job, isolation: str, seconds: float) -> Job:
+    def graded(self, job: Job, run: RunReply, isolation: str, seconds: float) -> Job:
         """The reply to `job` from its runner's reply `run`, which took `seconds`, in a
         sandbox isolated in mode `isolation`; a bug in judging costs this job only."""
         started = time.monotonic()
@@ -66,16 +78,13 @@ class Judge:
         seconds += time.monotonic() - started
         return reply | {"isolation": isolation, "seconds": round(seconds, 3)}
 
-    def _reply(self, job: Job, run: Job) -> Job:
-        from grader_sandbox.sandbox import RunOutcome
-
-        if "error" in run:
-            return internal(job, run["error"])
+    def _reply(self, job: Job, run: RunReply) -> Job:
+        if run.outcome is None:
+            return internal(job, run.error)
         tests = {str(qid): int(i) for qid, i in job["tests"].items()}
         questions = [self.questions[qid] for qid in tests]
-        run = dict(run)
-        records = _decoded(run.pop("records"))
-        outcome = RunOutcome(**run)
+        records = _decoded(run.records)
+        outcome = run.outcome
         entries = results.grade_run(questions, tests, outcome, records)
         return {
             "student": job["student"],
@@ -90,7 +99,7 @@ class Judge:
         }
 
 
-def _decoded(packed: dict[str, dict[str, str]]) -> dict[str, dict[str, bytes]]:
+def _decoded(packed: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, bytes]]:
     """The runner's recorded answers, {cell folder: {file name: base64}}, as bytes in
     memory for `wire.load` (which reads only the names it expects; nothing is written)."""
     return {

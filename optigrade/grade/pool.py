@@ -5,30 +5,27 @@ Each runner (`grader_sandbox.runner`, inside bubblewrap where isolation can be h
 fresh interpreter, not a fork of the batch nor a `multiprocessing` spawn, which re-runs
 the caller's main script: an instructor's unguarded ``grade.py`` would start a batch in
 every runner. It holds no key; this process judges what it sends back
-(`optigrade.grade.judge`), as a cluster's client does (`optigrade.grade.cluster`). Messages are
-JSON on two pipes per runner. A runner that dies (or hangs past the submission limit
-plus a margin) is replaced; the submission it held is tried once more on a fresh runner,
-then reported as an internal error: never a lost batch.
+(`optigrade.grade.judge`), as a cluster's client does (`optigrade.grade.cluster`). Each
+runner's lifecycle is a `grader_sandbox.channel.RunnerProcess`, as on a grading node;
+this pool watches them all at once, their messages typed JSON on two pipes each. A
+runner that dies (or hangs past the submission limit plus a margin) is replaced; the
+submission it held is tried once more on a fresh runner, then reported as an internal
+error: never a lost batch.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from contextlib import suppress
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from dataclasses import dataclass, replace
+from multiprocessing.connection import wait
 from typing import Any, Protocol
 
-from grader_sandbox.channel import spawn
-from grader_sandbox.messages import LAST, Job, internal, receive, send
-from optigrade.grade.judge import Judge
+from grader_sandbox.channel import RunnerFailed, RunnerFatal, RunnerProcess
+from grader_sandbox.messages import RunJob, RunnerSettings, RunReply
+from optigrade.grade.judge import Job, Judge, internal
 
-START_TIMEOUT = 300.0  # seconds for a runner's imports
-MARGIN = 60.0  # seconds past the submission limit before a runner counts as hung
 ATTEMPTS = 2
 START_FAILURES = 3  # runners dying before they are ready, before the batch gives up
 
@@ -57,34 +54,25 @@ class Pool(Protocol):
 
 @dataclass
 class _Slot:
-    index: int
-    process: subprocess.Popen
-    inbox: Connection  # replies from the runner
-    outbox: Connection  # jobs to the runner
-    exited: int  # a pidfd: readable once the runner has exited
-    ready: bool = False
-    job: Job | None = None
-    since: float = field(default_factory=time.monotonic)
+    runner: RunnerProcess
+    job: Job | None = None  # the batch's job the runner holds
 
 
 class WorkerPool:
-    """`size` runners running jobs (dicts with a "student") per `settings` (see
-    `grader_sandbox.runner.Runner`), judged here."""
+    """`size` runners running jobs (dicts with a "student", "cells" and "tests") per
+    `settings` (the pool adds the questions' specs and each runner's index), judged here."""
 
     unisolated = ""  # the batch probed isolation before starting the pool
 
-    def __init__(self, size: int, settings: dict[str, Any]) -> None:
-        self.judge = Judge(settings["assignment"])
-        self.settings = {**settings, "specs": self.judge.specs()}
-        self.isolation = settings.get("jail") or "none"
-        self.deadline = float(settings["limits"]["timeout"]) + MARGIN
+    def __init__(self, size: int, settings: RunnerSettings) -> None:
+        self.judge = Judge(settings.assignment)
+        settings = replace(settings, specs=tuple(self.judge.specs()))
+        self.isolation = settings.jail or "none"
         self.start_failures = 0
-        self.slots = [self._start(i) for i in range(max(1, size))]
+        self.slots = [_Slot(RunnerProcess(replace(settings, index=i))) for i in range(max(1, size))]
+        for slot in self.slots:
+            slot.runner.launch()
         self.judge.warm()  # while the runners import
-
-    def _start(self, index: int) -> _Slot:
-        process, inbox, outbox = spawn({**self.settings, "index": index})
-        return _Slot(index, process, inbox, outbox, os.pidfd_open(process.pid))
 
     def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Job]]:
         """(job, reply) pairs as runners finish them, in completion order. `jobs` is read
@@ -96,10 +84,17 @@ class WorkerPool:
         more = True
         while more or queue or any(s.job is not None for s in self.slots):
             more = self._feed(queue, source, more, attempts)
-            finished: list[tuple[Job, Job, float]] = []
+            finished: list[tuple[Job, RunReply, float]] = []
             for slot in self._ready(timeout=1.0):
-                reply = self._receive(slot)
-                if reply is None:  # the runner died or hung
+                runner = slot.runner
+                try:
+                    if not runner.ready:
+                        runner.started()
+                        continue
+                    reply = runner.reply()
+                except RunnerFatal as e:
+                    raise PoolFailed(f"a grading worker could not start: {e.reason}") from None
+                except RunnerFailed:  # it died or hung
                     job = self._replace(slot)
                     if job is None:
                         continue
@@ -107,15 +102,12 @@ class WorkerPool:
                         queue.appendleft((job, attempts[id(job)] + 1))
                     else:
                         yield job, internal(job, "the grading worker died twice on it")
-                elif "fatal" in reply:
-                    raise PoolFailed(f"a grading worker could not start: {reply['fatal']}")
-                elif "ready" in reply:
-                    slot.ready = True
-                elif slot.job is not None:
-                    finished.append((slot.job, reply, time.monotonic() - slot.since))
-                    slot.job = None
-                    if reply.pop(LAST, False):  # it exits now: a fresh one takes its place
-                        self._replace(slot)
+                    continue
+                job, slot.job = slot.job, None
+                assert job is not None  # the runner was busy with it (`reply` checks)
+                finished.append((job, reply, time.monotonic() - runner.since))
+                if reply.last:  # it exits now: a fresh one takes its place
+                    runner.replace()
             more = self._feed(queue, source, more, attempts)
             for job, run, seconds in finished:
                 yield job, self.judge.graded(job, run, self.isolation, seconds)
@@ -137,65 +129,38 @@ class WorkerPool:
             else:
                 queue.append((job, 1))
         for slot in self.slots:
-            if slot.ready and slot.job is None and queue:
+            if slot.runner.ready and slot.job is None and queue:
                 job, attempt = queue.popleft()
                 attempts[id(job)] = attempt
-                slot.job, slot.since = job, time.monotonic()
-                send(slot.outbox, {"cells": job["cells"]})
+                slot.job = job
+                slot.runner.send(RunJob.of(job["cells"]))
         return more
 
     def _ready(self, timeout: float) -> list[_Slot]:
-        """Slots with a message, a dead runner, or a runner past its deadline."""
-        by_handle: dict[Any, _Slot] = {}
-        for slot in self.slots:
-            by_handle[slot.inbox] = slot
-            by_handle[slot.exited] = slot
+        """Slots whose runner said something, exited, or is past its deadline."""
+        by_handle: dict[Any, _Slot] = {h: s for s in self.slots for h in s.runner.handles()}
         found = {id(by_handle[h]): by_handle[h] for h in wait(list(by_handle), timeout)}
-        now = time.monotonic()
-        for slot in self.slots:
-            limit = self.deadline if slot.ready else START_TIMEOUT
-            if (slot.job is not None or not slot.ready) and now - slot.since > limit:
-                found[id(slot)] = slot
+        found |= {id(s): s for s in self.slots if s.runner.overdue()}
         return list(found.values())
-
-    def _receive(self, slot: _Slot) -> Job | None:
-        if not slot.inbox.poll():
-            return None  # a dead or hung runner
-        try:
-            return receive(slot.inbox)
-        except EOFError:
-            return None
 
     def _replace(self, slot: _Slot) -> Job | None:
         """Start a fresh runner in the slot; the job the old one held, if any."""
-        if not slot.ready:
+        if not slot.runner.ready:
             self.start_failures += 1
             if self.start_failures >= START_FAILURES:
                 raise PoolFailed("grading workers keep dying while starting")
-        _stop(slot)
-        self.slots[self.slots.index(slot)] = self._start(slot.index)
-        return slot.job
+        slot.runner.replace(grace=0)
+        job, slot.job = slot.job, None
+        return job
 
     def close(self) -> None:
         for slot in self.slots:
-            with suppress(OSError):
-                send(slot.outbox, {"stop": True})
+            slot.runner.request_stop()  # all told first: they close their sandboxes together
         for slot in self.slots:
-            with suppress(subprocess.TimeoutExpired):
-                slot.process.wait(timeout=10)
-            _stop(slot)
+            slot.runner.stop()
 
     def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _stop(slot: _Slot) -> None:
-    if slot.process.poll() is None:
-        slot.process.kill()
-    slot.process.wait()
-    for handle in (slot.inbox, slot.outbox):
-        handle.close()
-    os.close(slot.exited)

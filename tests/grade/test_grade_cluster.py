@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,6 +22,7 @@ import pytest
 
 from grader_sandbox import node
 from grader_sandbox.isolation import Limits
+from grader_sandbox.messages import RunnerSettings
 from optigrade.demo.classes import FIXED, NOT_HOSTILE, make_class
 from optigrade.grade import cluster
 from tests.grade.test_grade_hostile import LATIN1, _other_kernel, submit_contained
@@ -106,13 +106,7 @@ def test_the_hostile_kinds_give_the_same_results_on_the_cluster(course, kit, cli
 
 
 def test_the_cluster_reads_jobs_as_its_workers_need_them(client):
-    settings = {
-        "assignment": "forward-pass",
-        "limits": asdict(Limits(cell_timeout=10, timeout=60)),
-        "private": [],
-        "release": {},
-        "trust": False,
-    }
+    settings = RunnerSettings("forward-pass", limits=Limits(cell_timeout=10, timeout=60))
     count = 40
     read: list[str] = []
 
