@@ -77,10 +77,10 @@ def sandboxed(n: int, mode: str) -> tuple[list[float], list[float]]:
             for _, reply in pool.map(job(f"s{i:03d}") for i in range(n)):
                 times.append(time.perf_counter())
                 replies.append(reply)
-    assert all(r["status"] == "graded" for r in replies), replies[0]
+    assert all(r.status == "graded" for r in replies), replies[0]
     expected = sum(bank.get(q).points for q in QUESTIONS)
-    assert all(sum(q["score"] for q in r["questions"]) == expected for r in replies)
-    return [b - a for a, b in pairwise(times)], [r["run_seconds"] for r in replies]
+    assert all(sum(q.score for q in r.questions) == expected for r in replies)
+    return [b - a for a, b in pairwise(times)], [r.run.run_seconds for r in replies]
 
 
 def in_process(n: int) -> list[float]:

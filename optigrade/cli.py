@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from grader.student import cli as student_cli
 from grader.student.cli import EXIT_USAGE as EXIT_USAGE
@@ -98,30 +101,55 @@ def _cluster_address(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+#: `grader grade`'s options of `GradeOptions`, in the order --help lists them, each with
+#: the type of its argument (bool: a flag).
+_GRADE_OPTIONS: dict[str, Callable[[str], Any] | type[bool]] = {
+    "jobs": int,
+    "timeout": float,
+    "cell_timeout": float,
+    "force": bool,
+    "gradebook": bool,
+    "trust_submissions": bool,
+    "cluster": _cluster_address,
+}
+
+
+def _grade_options(grade: argparse.ArgumentParser) -> None:
+    """`grader grade`'s options, with the defaults and help `GradeOptions` declares."""
+    from optigrade.grade.options import GradeOptions
+
+    declared = {f.name: f for f in fields(GradeOptions)}
+    for name, kind in _GRADE_OPTIONS.items():
+        option = declared[name]
+        flag = "--" + name.replace("_", "-")
+        said = option.metadata["help"].format(default=option.default)
+        if kind is bool:
+            grade.add_argument(flag, action="store_true", help=said)
+        else:
+            metavar = option.metadata["metavar"]
+            grade.add_argument(flag, type=kind, default=option.default, metavar=metavar, help=said)
+
+
 def _grade(args: argparse.Namespace) -> int:
     from grader_sandbox.jail import IsolationUnavailable
     from optigrade.grade.batch import UNISOLATED, grade_assignment
     from optigrade.grade.cluster import ClusterUnavailable
+    from optigrade.grade.options import GradeOptions, GradePaths
     from optigrade.grade.pool import PoolFailed
 
     course: Path = args.course
     _assignments(argparse.Namespace(assignments=[args.assignment]))
+    paths = GradePaths(
+        submitted=args.submitted or course / "submitted",
+        source=course / "exercises",
+        release=course / "release",
+        out=args.out or course / "graded" / args.assignment,
+    )
+    given = {name: getattr(args, name) for name in _GRADE_OPTIONS}
+    options = GradeOptions(**given, progress=sys.stderr.isatty())
+    started = time.monotonic()
     try:
-        summary = grade_assignment(
-            args.assignment,
-            submitted=args.submitted or course / "submitted",
-            source=course / "exercises",
-            release=course / "release",
-            out=args.out or course / "graded" / args.assignment,
-            jobs=args.jobs,
-            timeout=args.timeout,
-            cell_timeout=args.cell_timeout,
-            force=args.force,
-            progress=sys.stderr.isatty(),
-            gradebook=course if args.gradebook else None,
-            trust_submissions=args.trust_submissions,
-            cluster=args.cluster,
-        )
+        summary = grade_assignment(args.assignment, paths, options)
     except ClusterUnavailable as error:
         print(f"grader: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -136,12 +164,16 @@ def _grade(args: argparse.Namespace) -> int:
     except (PoolFailed, FileNotFoundError) as error:
         print(f"grader: error: {error}", file=sys.stderr)
         return 1
+    from optigrade.export.run import write_all  # matplotlib loads only now
+
+    summary.warnings += write_all(summary.out, course if options.gradebook else None)
+    seconds = time.monotonic() - started  # the exports' included
     if summary.unisolated:
         print(f"grader: WARNING: {UNISOLATED}: {summary.unisolated}", file=sys.stderr)
     print(
         f"{summary.assignment}: {len(summary.students)} submissions, {len(summary.graded)} graded, "
         f"{len(summary.skipped)} unchanged, {len(summary.failed)} did not run to the end "
-        f"({summary.seconds:.1f} s)"
+        f"({seconds:.1f} s)"
     )
     for student, why in sorted(summary.failed.items()):
         print(f"  {student}: {why}")
@@ -320,45 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where grades.csv, results, feedback pages and report.html go "
         "(default: graded/ASSIGNMENT)",
     )
-    grade.add_argument(
-        "--jobs", type=int, metavar="N", help="submissions graded at once (default: the cores)"
-    )
-    grade.add_argument(
-        "--timeout",
-        type=float,
-        default=900.0,
-        metavar="SECONDS",
-        help="time for one submission's whole notebook (default 900)",
-    )
-    grade.add_argument(
-        "--cell-timeout",
-        type=float,
-        default=120.0,
-        metavar="SECONDS",
-        help="time for one cell (default 120)",
-    )
-    grade.add_argument("--force", action="store_true", help="regrade students already graded")
-    grade.add_argument(
-        "--gradebook",
-        action="store_true",
-        help="also write the scores into nbgrader's gradebook (the db_url of the course's "
-        "nbgrader_config.py, by default gradebook.db), as `nbgrader autograde` would",
-    )
-    grade.add_argument(
-        "--trust-submissions",
-        action="store_true",
-        help="where student code cannot be isolated (no user namespaces: some containers, "
-        "macOS, Windows), grade anyway, without isolation; every result, feedback page and "
-        "the report then say so. Without it, grading refuses there (exit code 3)",
-    )
-    grade.add_argument(
-        "--cluster",
-        type=_cluster_address,
-        metavar="ADDRESS",
-        help="grade on Dask: a running scheduler (tcp://host:8786), or local:N for N worker "
-        "processes here; each node runs the same sandbox, the answer key stays here "
-        "(docs/CLUSTER.md). Exit code 2 if the scheduler does not answer",
-    )
+    _grade_options(grade)
     _course_option(grade)
     grade.set_defaults(run=_grade)
 

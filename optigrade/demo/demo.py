@@ -17,7 +17,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -25,8 +24,11 @@ from rich.table import Table
 from grader_sandbox import jail
 from optigrade.demo.classes import DEFAULT_SIZE, Course, Student, make_class
 from optigrade.demo.expect import unmet
-from optigrade.grade import results
+from optigrade.export.run import FEEDBACK, REPORT, write_all
 from optigrade.grade.batch import BatchSummary, grade_assignment
+from optigrade.grade.options import GradeOptions, GradePaths
+from optigrade.records import files
+from optigrade.records.result import StudentResult
 
 COURSE_FILES = ("exercises", "release", "solutions", "nbgrader_config.py")
 CELL_SECONDS = 10.0
@@ -57,18 +59,18 @@ class Graded:
 
     students: list[Student]
     summary: BatchSummary
-    results: dict[str, dict[str, Any]]  # student id -> stored result
+    results: dict[str, StudentResult | None]  # student id -> stored result (None: none)
     unmet: dict[str, list[str]]  # student id -> expectations the result does not meet
     seconds: float  # writing and grading the class
 
     @property
     def mean(self) -> float:
-        scores = [r.get("score", 0.0) for r in self.results.values()]
+        scores = [r.score if r else 0.0 for r in self.results.values()]
         return sum(scores) / len(scores) if scores else 0.0
 
     @property
     def max(self) -> float:
-        return max((r.get("max", 0.0) for r in self.results.values()), default=0.0)
+        return max((r.max if r else 0.0 for r in self.results.values()), default=0.0)
 
 
 def grade_class(
@@ -83,8 +85,8 @@ def grade_class(
 ) -> Graded:
     """Write `assignment`'s synthetic class into ``out/<assignment>/submitted``, grade it
     into ``out/<assignment>/graded`` (`limit` seconds per cell, default `cell_timeout`;
-    without isolation where it cannot be had, given `trust`) and check each result
-    against its expectation."""
+    without isolation where it cannot be had, given `trust`), export it and check each
+    result against its expectation."""
     started = time.monotonic()
     folder = out / assignment
     students = make_class(course, assignment, folder, size)
@@ -92,21 +94,26 @@ def grade_class(
     graded = folder / "graded"
     summary = grade_assignment(
         assignment,
-        submitted=folder / "submitted",
-        source=course / "exercises",
-        release=course / "release",
-        out=graded,
-        jobs=jobs,
-        timeout=5 * limit,
-        cell_timeout=limit,
-        progress=progress,
-        trust_submissions=trust,
+        GradePaths(
+            submitted=folder / "submitted",
+            source=course / "exercises",
+            release=course / "release",
+            out=graded,
+        ),
+        GradeOptions(
+            jobs=jobs,
+            timeout=5 * limit,
+            cell_timeout=limit,
+            progress=progress,
+            trust_submissions=trust,
+        ),
     )
-    stored = {s.id: results.read(graded / "results", s.id) or {} for s in students}
+    summary.warnings += write_all(graded)
+    stored = {s.id: files.read(graded / files.RESULTS, s.id) for s in students}
     missed = {}
     for student in students:
         result = stored[student.id]
-        problems = unmet(student.expected, result) if result else ["no result was stored"]
+        problems = unmet(student.expected, result.to_json()) if result else ["no result was stored"]
         if problems:
             missed[student.id] = problems
     return Graded(students, summary, stored, missed, time.monotonic() - started)
@@ -162,8 +169,6 @@ def main(
             course, assignment, out, jobs, size, limit=limit, trust=trust
         )
     console.print(table(graded))
-    from optigrade.export.run import FEEDBACK, REPORT  # loaded by the batch's exports by now
-
     for assignment, g in graded.items():
         console.print(f"{assignment}: report {g.summary.out / REPORT}", soft_wrap=True)
         console.print(

@@ -7,19 +7,18 @@ by the feedback pages, the class report and its charts.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from grader.question import Question
 from optigrade import bank
-from optigrade.export import overrides
-from optigrade.grade import results
+from optigrade.records import files, stored
+from optigrade.records.result import QuestionEntry, StudentResult
 
 #: How a student did on one question: the three verdicts of a graded answer (from its
-#: score), then the question statuses of `optigrade.grade.results` for answers never graded.
+#: score), then the question statuses of `optigrade.records.result` for answers never
+#: graded.
 OUTCOMES = (
     "correct",
     "partial",
@@ -40,16 +39,18 @@ class ExportError(Exception):
 
 @dataclass(frozen=True)
 class GradedClass:
-    """The batch's output for one assignment; `results` holds every readable result file
-    (a student listed in `failed` may have one, e.g. a notebook that timed out)."""
+    """The batch's output for one assignment; `results` holds every readable result file,
+    the instructor's overrides applied (a student listed in `failed` may have one, e.g. a
+    notebook that timed out); `override_warnings` says what overrides.csv got wrong."""
 
     assignment: str
     out: Path
     questions: tuple[Question, ...]  # graded questions, in bank order
     students: tuple[str, ...]
-    results: Mapping[str, dict[str, Any]]
+    results: Mapping[str, StudentResult]
     failed: Mapping[str, str]  # student -> "status: reason"
     warnings: tuple[str, ...]
+    override_warnings: tuple[str, ...] = ()
 
     @property
     def points(self) -> float:
@@ -58,47 +59,41 @@ class GradedClass:
 
 def load(out: Path) -> GradedClass:
     """Read `out/summary.json` and the result file of every student it lists."""
-    path = out / "summary.json"
+    path = out / files.SUMMARY
     if not path.is_file():
         raise ExportError(f"no {path}: grade the assignment first (grader grade)")
-    summary = json.loads(path.read_text(encoding="utf-8"))
-    students = tuple(summary["students"])
-    questions = tuple(bank.get(q["id"]) for q in summary["questions"])
-    manual = overrides.load(out, questions, students)  # as in grades.csv (warned there)
-    stored = (r for s in students if (r := results.read(out / "results", s)) is not None)
-    found = {r["student"]: manual.apply(r) for r in stored}
+    try:
+        summary = files.read_summary(out)
+    except (OSError, ValueError) as e:
+        raise ExportError(f"{path} cannot be read ({e}): grade the assignment again") from e
+    questions = tuple(bank.get(q.id) for q in summary.questions)
+    found = stored.load(out, questions, summary.students)
     return GradedClass(
-        assignment=summary["assignment"],
+        assignment=summary.assignment,
         out=out,
         questions=questions,
-        students=students,
-        results=found,
-        failed=dict(summary.get("failed", {})),
-        warnings=tuple(summary.get("warnings", ())),
+        students=summary.students,
+        results=found.results,
+        failed=summary.failed,
+        warnings=summary.warnings,
+        override_warnings=found.warnings,
     )
 
 
-def entry(result: Mapping[str, Any], qid: str) -> dict[str, Any] | None:
-    """A result's entry for one question (None if the result has none)."""
-    return next((q for q in result.get("questions", ()) if q.get("id") == qid), None)
-
-
-def outcome(entry: Mapping[str, Any]) -> str:
-    """One of `OUTCOMES` (or an unknown status word as it was stored)."""
-    status = str(entry.get("status"))
-    if status != "graded":
-        return status
-    score, top = float(entry.get("score", 0.0)), float(entry.get("max", 0.0))
-    if score >= top - 1e-9:
+def outcome(entry: QuestionEntry) -> str:
+    """One of `OUTCOMES`."""
+    if entry.status != "graded":
+        return entry.status
+    if entry.score >= entry.max - 1e-9:
         return "correct"
-    return "partial" if score > 0 else "incorrect"
+    return "partial" if entry.score > 0 else "incorrect"
 
 
 def ordered(found: set[str]) -> list[str]:
-    """Outcome words in `OUTCOMES` order, unknown ones after, alphabetically."""
-    return [o for o in OUTCOMES if o in found] + sorted(found - set(OUTCOMES))
+    """Outcome words in `OUTCOMES` order."""
+    return [o for o in OUTCOMES if o in found]
 
 
 def page_name(student: str) -> str:
     """A student's feedback file name (as safe as the result file name)."""
-    return results.file_name(student).removesuffix(".json") + ".html"
+    return files.file_name(student).removesuffix(".json") + ".html"

@@ -12,17 +12,16 @@ inputs: a cell's failure is named by its exception type only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from grader.compare.result import Result
 from grader.question import Question
 from optigrade.assign.cells import has_hidden_probes
-from optigrade.export import overrides, page
-from optigrade.export.classbook import GradedClass, entry, outcome, page_name
-from optigrade.grade import results
+from optigrade.export import page
+from optigrade.export.classbook import GradedClass, outcome, page_name
+from optigrade.records.files import write_atomic
+from optigrade.records.result import RETRY, CellLog, QuestionEntry, StudentResult
 
 _LEGEND = (
     ("correct", "full points for this question."),
@@ -46,14 +45,14 @@ _PARTS_LEGEND = (
 )
 
 
-def _run(result: Mapping[str, Any]) -> str:
+def _run(result: StudentResult) -> str:
     """What became of the notebook as a whole, for a page's summary."""
-    status, reason = str(result.get("status")), str(result.get("reason") or "")
+    status, reason = result.status, result.reason
     if status == "graded":
         return "Your notebook ran to its end."
     if status in ("missing", "invalid"):
         return f"Your notebook could not be read: {reason}"
-    if status in results.RETRY:
+    if status in RETRY:
         return (
             "The grader could not run your notebook (a problem on the grader's side, not in "
             f"your work): {reason}. Your instructor will grade it again."
@@ -64,22 +63,22 @@ def _run(result: Mapping[str, Any]) -> str:
     )
 
 
-def _cell_problem(cell: Mapping[str, Any]) -> str | None:
+def _cell_problem(cell: CellLog) -> str | None:
     """What went wrong in one cell, in words the grader chose (None if nothing did)."""
-    status, message = cell.get("status"), str(cell.get("message", ""))
+    status, message = cell.status, cell.message or ""
     if status == "ok":
         return None
     if status is None:
         return "the notebook stopped while it was running"
     if status == "error":
-        return f"raised {cell.get('error') or 'an error'}"
+        return f"raised {cell.error or 'an error'}"
     if status == "exit":
         return "called exit(): ignored, as in Jupyter, and later cells still ran"
     if status == "timeout":
         return f"{message} (the time limit of one cell)"
     if status == "memory":
         return message
-    return str(status)
+    return status
 
 
 def _sentence(text: str) -> str:
@@ -87,19 +86,19 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _cell_notes(result: Mapping[str, Any]) -> list[str]:
+def _cell_notes(result: StudentResult) -> list[str]:
     """Which cells failed and how, grouped; counted from 1, as a student counts them (the
     cell log holds the notebook's index, from 0)."""
     grouped: dict[str, list[int]] = {}
-    for cell in result.get("cells", ()):
+    for cell in result.cells:
         problem = _cell_problem(cell)
         if problem is not None:
-            grouped.setdefault(problem, []).append(int(cell["cell"]) + 1)
+            grouped.setdefault(problem, []).append(cell.cell + 1)
     dropped = [
-        f"Cell {int(c['cell']) + 1} printed {c['dropped'] / 1e6:.1f} MB more than the output "
+        f"Cell {c.cell + 1} printed {c.dropped / 1e6:.1f} MB more than the output "
         "limit: that output was dropped, and the cell went on (its answers count)."
-        for c in result.get("cells", ())
-        if c.get("dropped")
+        for c in result.cells
+        if c.dropped
     ]
     return dropped + [
         f"{'Cell' if len(numbers) == 1 else 'Cells'} {', '.join(map(str, numbers))}: {problem}."
@@ -107,18 +106,18 @@ def _cell_notes(result: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _notebook(result: Mapping[str, Any]) -> str:
+def _notebook(result: StudentResult) -> str:
     """How the notebook was read and restored, which cells failed, what was left running."""
-    notes = [*result.get("submission", {}).get("notes", ()), *result.get("restore_notes", ())]
+    notes = [*result.submission.notes, *(result.restore_notes or ())]
     notes = [_sentence(n) for n in notes]
-    if result.get("leftover"):
+    if result.run is not None and result.run.leftover:
         notes.append(
-            f"{result['leftover']} process(es) your code started were still running at the "
+            f"{result.run.leftover} process(es) your code started were still running at the "
             "end; they were stopped."
         )
     cells = _cell_notes(result)
     if not notes and not cells:
-        ran = "every cell ran without an error" if result.get("cells") else "no cell ran"
+        ran = "every cell ran without an error" if result.cells else "no cell ran"
         return f"<p>Nothing to report: {ran}.</p>"
     numbering = (
         "<p>Cells are counted from 1 at the top of the notebook, text cells included "
@@ -130,26 +129,26 @@ def _notebook(result: Mapping[str, Any]) -> str:
     return f"{numbering}<ul>{items}</ul>"
 
 
-def _explanation(question: Question, found: Mapping[str, Any]) -> str:
+def _explanation(question: Question, found: QuestionEntry) -> str:
     """The reason a question was not graded; for a question with hidden tests the error
     text is cut to the exception's name (the student's function wrote it, maybe quoting a
     hidden test's inputs)."""
-    manual = overrides.applied(found)  # explain the grader's verdict, not the override mark
-    message = manual.graded_message if manual else str(found.get("message", ""))
-    if found.get("status") == "error" and has_hidden_probes(question):
+    manual = found.override  # explain the grader's verdict, not the override mark
+    message = manual.graded_message if manual else found.message
+    if found.status == "error" and has_hidden_probes(question):
         lead, _, error = message.partition(": ")
         message = f"{lead}: {error.partition(':')[0]}" if error else lead
     return message
 
 
-def _parts(result: Mapping[str, Any]) -> str:
-    """The engine's verdict on each part (a `Result` as stored), with its notes."""
-    notes = "".join(f"<li>{escape(str(n))}</li>" for n in result.get("notes", ()))
+def _parts(result: Result) -> str:
+    """The engine's verdict on each part, with its notes."""
+    notes = "".join(f"<li>{escape(n)}</li>" for n in result.notes)
     rows = "".join(
         f'<tr><th scope="row">{escape(p.title)}</th><td>{page.status(p.status)}</td>'
         f'<td class="num">{page.points(p.score)} of {page.points(p.points)}</td>'
         f"<td>{escape(p.message)}</td></tr>"
-        for p in Result.from_dict(dict(result)).shown()
+        for p in result.shown()
     )
     return (f"<ul>{notes}</ul>" if notes else "") + page.table(
         [
@@ -162,9 +161,9 @@ def _parts(result: Mapping[str, Any]) -> str:
     )
 
 
-def _override(question: Question, found: Mapping[str, Any]) -> str:
+def _override(question: Question, found: QuestionEntry) -> str:
     """The points an instructor set by hand, with their comment and the grader's score."""
-    manual = overrides.applied(found)
+    manual = found.override
     if manual is None:
         return ""
     comment = f" Your instructor's comment: {escape(manual.comment)}" if manual.comment else ""
@@ -175,18 +174,18 @@ def _override(question: Question, found: Mapping[str, Any]) -> str:
     )
 
 
-def _question(question: Question, found: Mapping[str, Any] | None) -> str:
+def _question(question: Question, found: QuestionEntry | None) -> str:
     qid = escape(question.id)
     head = f'<section id="q-{qid}">\n<h2>{qid}: {escape(question.title)}</h2>\n'
     if found is None:
         return head + "<p>No result was stored for this question.</p>\n</section>"
     verdict = (
-        f"<p>{page.status(outcome(found))}: {page.points(found.get('score', 0.0))} of "
+        f"<p>{page.status(outcome(found))}: {page.points(found.score)} of "
         f"{page.points(question.points)} point{'s' if question.points != 1 else ''}</p>\n"
     )
     verdict += _override(question, found)
-    if found.get("status") == "graded" and isinstance(found.get("result"), dict):
-        detail = _parts(found["result"])
+    if found.status == "graded" and found.result is not None:
+        detail = _parts(found.result)
     else:
         detail = f"<p>{escape(_explanation(question, found))}</p>"
     return head + verdict + detail + "\n</section>"
@@ -200,22 +199,22 @@ _UNISOLATED = (
 )
 
 
-def render(graded: GradedClass, result: Mapping[str, Any]) -> str:
+def render(graded: GradedClass, result: StudentResult) -> str:
     """One student's feedback page."""
-    student, total = str(result["student"]), float(result.get("score", 0.0))
+    student, total = result.student, result.score
     share = f" ({100 * total / graded.points:.0f}%)" if graded.points else ""
     body = [
         f"<h1>Feedback on {escape(graded.assignment)} for {escape(student)}</h1>",
         f'<p class="note"><strong>Total: {page.points(total)} of '
         f"{page.points(graded.points)} points{share}.</strong> {escape(_run(result))}</p>",
-        *([_UNISOLATED] if result.get("isolation") == "none" else []),
+        *([_UNISOLATED] if result.unisolated else []),
         "<h2>About your notebook</h2>",
         _notebook(result),
         "<h2>How to read this page</h2>",
         "<dl>"
         + "".join(f"<dt>{page.status(w)}</dt><dd>{escape(t)}</dd>" for w, t in _LEGEND)
         + f"</dl>\n<p>{escape(_PARTS_LEGEND)}</p>",
-        *(_question(q, entry(result, q.id)) for q in graded.questions),
+        *(_question(q, result.entry(q.id)) for q in graded.questions),
     ]
     return page.document(f"Feedback: {graded.assignment}, {student}", "\n".join(body))
 
@@ -229,7 +228,7 @@ def write(graded: GradedClass, folder: Path) -> list[str]:
             continue
         try:
             page_text = render(graded, graded.results[student])
-            results.write_atomic(folder / page_name(student), page_text)
+            write_atomic(folder / page_name(student), page_text)
         except Exception as e:  # one odd result must not cost the others their page
             warnings.append(f"feedback page of {student} not written: {type(e).__name__}: {e}")
     return warnings

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config, PyFileConfigLoader
 
 from optigrade.assign.cells import grade_id
-from optigrade.export.classbook import ExportError, GradedClass, entry
+from optigrade.export.classbook import ExportError, GradedClass
 
 CONFIG = "nbgrader_config.py"
 
@@ -112,9 +112,9 @@ def _write_student(
         gid = grade_id(q.id)
         if gid not in cells:
             continue
-        found = entry(result, q.id)
+        found = result.entry(q.id)
         grade = gb.find_grade(gid, cells[gid], graded.assignment, student)
-        grade.auto_score = float(found["score"]) if found else 0.0
+        grade.auto_score = found.score if found else 0.0
         # as SaveAutoGrades: a hand-given score stays, and is flagged for a second look
         grade.needs_manual_grade = grade.manual_score is not None
     gb.db.commit()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.question import Question
-from optigrade.export.classbook import GRADED, GradedClass, entry, outcome
+from optigrade.export.classbook import GRADED, GradedClass, outcome
 from optigrade.export.scoresheet import rows
 
 #: The flags of a question whose scores say little about the students.
@@ -67,10 +67,10 @@ def analyse(graded: GradedClass) -> tuple[Item, ...]:
         column = scores[:, j]
         outcomes, carried = Counter[str](), 0
         for row in table:
-            answer = entry(graded.results[row.student], question.id)
+            answer = graded.results[row.student].entry(question.id)
             outcomes[outcome(answer) if answer else "not run"] += 1
-            parts = (answer or {}).get("result", {}).get("parts", ())
-            carried += any(p.get("status") == "carried" for p in parts)
+            parts = answer.result.parts if answer and answer.result else ()
+            carried += any(p.status == "carried" for p in parts)
         found.append(
             Item(
                 question,

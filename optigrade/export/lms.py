@@ -28,8 +28,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from optigrade.export import classbook, csvtext, overrides, page
-from optigrade.grade import results
+from optigrade.export import classbook, csvtext, page
+from optigrade.records.files import write_atomic
+from optigrade.records.result import StudentResult
 
 CANVAS_IDS = ("SIS Login ID", "SIS User ID", "ID")
 #: Columns of a Canvas export that describe the student, never an assignment.
@@ -107,20 +108,20 @@ def grades(graded: classbook.GradedClass, out_of: float | None = None) -> dict[s
     """Every student with a result: total points (rescaled to `out_of` if given)."""
     scale = out_of / graded.points if out_of is not None and graded.points else 1.0
     return {
-        student: Grade(student, round(float(r.get("score", 0.0)) * scale, 3), feedback(graded, r))
+        student: Grade(student, round(r.score * scale, 3), feedback(graded, r))
         for student, r in sorted(graded.results.items())
     }
 
 
-def feedback(graded: classbook.GradedClass, result: Mapping) -> str:
+def feedback(graded: classbook.GradedClass, result: StudentResult) -> str:
     """One line for an LMS's feedback field: the total, then each question's points (and
     the instructor's comment where they set the points by hand)."""
-    said = [f"{page.points(result.get('score', 0.0))} of {page.points(graded.points)} points"]
+    said = [f"{page.points(result.score)} of {page.points(graded.points)} points"]
     for q in graded.questions:
-        found = classbook.entry(result, q.id)
-        score = page.points(found.get("score", 0.0)) if found else "0"
+        found = result.entry(q.id)
+        score = page.points(found.score) if found else "0"
         line = f"{q.id}: {score} of {page.points(q.points)}"
-        manual = overrides.applied(found) if found else None
+        manual = found.override if found else None
         if manual is not None:
             line += " (set by the instructor" + (f": {manual.comment})" if manual.comment else ")")
         said.append(line)
@@ -400,13 +401,12 @@ def run(assignment: str, graded_dir: Path, target: Target) -> Export:
         roster = None if target.roster is None else _read(target.roster, "Moodle export")
         source = str(target.roster)
         done = moodle(marks, target.column or assignment, target.identifier, roster, source)
-    manual = overrides.load(graded_dir, graded.questions, graded.students)
     done = Export(
         done.text,
         done.written,
         (*done.unmatched, *_ungraded(graded)),
-        (*manual.warnings, *done.warnings),
+        (*graded.override_warnings, *done.warnings),
     )
-    results.write_atomic(target.output, done.text)
-    results.write_atomic(side_file(target.output), unmatched_csv(done.unmatched))
+    write_atomic(target.output, done.text)
+    write_atomic(side_file(target.output), unmatched_csv(done.unmatched))
     return done

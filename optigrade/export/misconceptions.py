@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from optigrade.bank.slips import SLIPS
-from optigrade.export.classbook import GradedClass, entry
+from optigrade.export.classbook import GradedClass
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,10 @@ def rank(graded: GradedClass) -> tuple[Misconception, ...]:
     where: dict[str, dict[str, set[str]]] = {}  # key -> question id -> students
     for student, result in graded.results.items():
         for question in graded.questions:
-            for part in (entry(result, question.id) or {}).get("result", {}).get("parts", ()):
-                if part.get("mistake"):
-                    by_question = where.setdefault(str(part["mistake"]), {})
+            found = result.entry(question.id)
+            for part in found.result.parts if found and found.result else ():
+                if part.mistake:
+                    by_question = where.setdefault(part.mistake, {})
                     by_question.setdefault(question.id, set()).add(student)
     found = [
         Misconception(

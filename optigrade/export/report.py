@@ -16,11 +16,12 @@ from urllib.parse import quote
 
 import numpy as np
 
-from optigrade.export import overrides, page, plots
-from optigrade.export.classbook import GradedClass, entry, ordered, outcome, page_name
+from optigrade.export import page, plots
+from optigrade.export.classbook import GradedClass, ordered, outcome, page_name
 from optigrade.export.items import Item, analyse
 from optigrade.export.misconceptions import Misconception, rank
 from optigrade.export.scoresheet import SCORES, Row, StudentWarning, rows
+from optigrade.records.overrides import mark
 
 #: Places of a warning shown in the table before "and n more" (scores.csv has them all).
 SHOWN_WHERE = 3
@@ -204,12 +205,12 @@ OVERRIDDEN = "\u270e"
 
 def _score(graded: GradedClass, row: Row, j: int) -> str:
     question = graded.questions[j]
-    found = entry(graded.results[row.student], question.id)
+    found = graded.results[row.student].entry(question.id)
     said = outcome(found) if found else "not run"
     css, shown = said.replace(" ", "-"), page.points(row.scores[j])
-    manual = overrides.applied(found) if found else None
+    manual = found.override if found else None
     if manual is not None:
-        said = overrides.mark(manual, question.points)
+        said = mark(manual, question.points)
         shown += f' <span aria-hidden="true">{OVERRIDDEN}</span>'
     return (
         f'<td class="num {escape(css)}" data-sort="{row.scores[j]:.6f}" '
@@ -287,7 +288,7 @@ def _failed(graded: GradedClass) -> str:
 def _unisolated(graded: GradedClass) -> str:
     """A banner first thing when any notebook ran without the sandbox (--trust-submissions
     where isolation could not be had): the report must not let it pass unseen."""
-    names = sorted(s for s, r in graded.results.items() if r.get("isolation") == "none")
+    names = sorted(s for s, r in graded.results.items() if r.unisolated)
     if not names:
         return ""
     return (

@@ -1,4 +1,5 @@
-"""All exports of a graded class, from its files: the step `grader grade` ends with.
+"""All exports of a graded class, from its files: the step `grader grade` ends with, after
+the batch (`optigrade.cli`, `optigrade.demo.demo`).
 
 The grading results are on disk before any export starts, so an export that fails costs
 only itself: it becomes a warning (returned, and added to `summary.json`), never an error.
@@ -6,13 +7,12 @@ only itself: it becomes a warning (returned, and added to `summary.json`), never
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from optigrade.export import classbook, feedback, report, scoresheet
-from optigrade.grade import results
+from optigrade.records import files
 
 REPORT = "report.html"
 FEEDBACK = "feedback"
@@ -52,12 +52,12 @@ def write_all(out: Path, course: Path | None = None) -> list[str]:
 
 def _write_report(graded: classbook.GradedClass, warnings: list[str]) -> list[str]:
     shown = replace(graded, warnings=(*graded.warnings, *warnings))
-    results.write_atomic(graded.out / REPORT, report.render(shown))
+    files.write_atomic(graded.out / REPORT, report.render(shown))
     return []
 
 
 def _write_scores(graded: classbook.GradedClass) -> list[str]:
-    results.write_atomic(graded.out / scoresheet.SCORES, scoresheet.csv_text(graded))
+    files.write_atomic(graded.out / scoresheet.SCORES, scoresheet.csv_text(graded))
     return []
 
 
@@ -72,9 +72,7 @@ def _note(out: Path, warnings: list[str]) -> None:
     if not warnings:
         return
     try:
-        path = out / "summary.json"
-        summary = json.loads(path.read_text(encoding="utf-8"))
-        summary["warnings"] = [*summary.get("warnings", []), *warnings]
-        results.write_atomic(path, json.dumps(summary, indent=1, sort_keys=True) + "\n")
+        summary = files.read_summary(out)
+        files.save_summary(out, replace(summary, warnings=(*summary.warnings, *warnings)))
     except (OSError, ValueError):
         pass  # no readable summary to add to: the warnings are still returned

@@ -6,7 +6,7 @@ from what the batch stored: restore notes (a protected cell was edited or delete
 back), questions whose test cell recorded nothing (``grader.score`` replaced), a limit
 reached (a cell stopped at its time limit or its output cut, the notebook stopped), the
 memory cap reached, questions left unanswered, a notebook that did not run to its end,
-and the questions whose points an instructor overrode (`overrides`: the score shown is
+and the questions whose points an instructor overrode (overrides.csv: the score shown is
 theirs, not the grader's).
 """
 
@@ -15,14 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from grader.question import Question
-from optigrade.export import overrides
-from optigrade.export.classbook import GradedClass, entry
-from optigrade.grade import results
+from optigrade.export.classbook import GradedClass
+from optigrade.records.files import points
+from optigrade.records.result import QuestionEntry, StudentResult
 
 SCORES = "scores.csv"
 
@@ -70,10 +69,10 @@ class Row:
         return float(sum(self.scores))
 
 
-def score(result: Mapping[str, Any], qid: str) -> float:
+def score(result: StudentResult, qid: str) -> float:
     """A student's points for one question (0 when the result has no entry for it)."""
-    found = entry(result, qid)
-    return float(found["score"]) if found else 0.0
+    found = result.entry(qid)
+    return found.score if found else 0.0
 
 
 def rows(graded: GradedClass) -> tuple[Row, ...]:
@@ -88,12 +87,12 @@ def rows(graded: GradedClass) -> tuple[Row, ...]:
     )
 
 
-def _unanswered(question: Question, found: Mapping[str, Any]) -> bool:
+def _unanswered(question: Question, found: QuestionEntry) -> bool:
     """The answer variable was never assigned, or holds nothing to grade (None)."""
-    if found.get("status") == "error":
-        return f"name {question.variable!r} is not defined" in str(found.get("message", ""))
-    parts = found.get("result", {}).get("parts", ())
-    return bool(parts) and all(p.get("status") == "missing" for p in parts)
+    if found.status == "error":
+        return f"name {question.variable!r} is not defined" in found.message
+    parts = found.result.parts if found.result else ()
+    return bool(parts) and all(p.status == "missing" for p in parts)
 
 
 def _cell(name: str, questions: Sequence[Question]) -> str:
@@ -102,26 +101,23 @@ def _cell(name: str, questions: Sequence[Question]) -> str:
     return next((q.id for q in questions if name in (q.id, q.id.replace(".", "-"))), name)
 
 
-def warnings(
-    questions: Sequence[Question], result: Mapping[str, Any]
-) -> tuple[StudentWarning, ...]:
+def warnings(questions: Sequence[Question], result: StudentResult) -> tuple[StudentWarning, ...]:
     """Every warning about one student's result, in `KINDS` order."""
     found: dict[str, list[str]] = {kind: [] for kind in KINDS}
-    for note in map(str, result.get("restore_notes", ())):
+    for note in result.restore_notes or ():
         named = _PROTECTED.search(note)
         kind = "test cell deleted" if "was missing" in note else "test cell edited"
         found[kind].append(_cell(named.group(1), questions) if named else note)
-    entries = {q.id: e for q in questions if (e := entry(result, q.id)) is not None}
-    found["grader patched"] = [q for q, e in entries.items() if e.get("status") == "no answer"]
-    for cell in result.get("cells", ()):
-        status = str(cell.get("status"))
-        if status == "timeout":
+    entries = {q.id: e for q in questions if (e := result.entry(q.id)) is not None}
+    found["grader patched"] = [q for q, e in entries.items() if e.status == "no answer"]
+    for cell in result.cells:
+        if cell.status == "timeout":
             found["limit reached"].append("cell timeout")
-        elif status == "memory":
+        elif cell.status == "memory":
             found["memory cap"].append("cell MemoryError")
-        if cell.get("dropped"):  # the output over the cap was left out, the cell went on
+        if cell.dropped:  # the output over the cap was left out, the cell went on
             found["limit reached"].append("cell output cut")
-    run = str(result.get("status"))
+    run = result.status
     if run in _LIMIT_RUNS:
         found["limit reached"].append(f"notebook {run}")
     elif run == _KILLED:
@@ -131,7 +127,7 @@ def warnings(
     found["unanswered"] = [
         q.id for q in questions if q.id in entries and _unanswered(q, entries[q.id])
     ]
-    found["overridden"] = [q for q, e in entries.items() if overrides.applied(e)]
+    found["overridden"] = [q for q, e in entries.items() if e.override is not None]
     return tuple(
         StudentWarning(kind, tuple(dict.fromkeys(where))) for kind, where in found.items() if where
     )
@@ -147,9 +143,9 @@ def csv_text(graded: GradedClass) -> str:
         writer.writerow(
             [
                 row.student,
-                *map(results.points, row.scores),
-                results.points(row.total),
-                results.points(graded.points),
+                *map(points, row.scores),
+                points(row.total),
+                points(graded.points),
                 "; ".join(map(str, row.warnings)),
             ]
         )

@@ -10,7 +10,6 @@ the same inputs give byte-identical tables.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -19,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import nbformat
 
@@ -31,8 +30,20 @@ from grader_sandbox.runner import heavy_imports
 from optigrade import bank
 from optigrade.assign.cells import grade_id
 from optigrade.grade import results, submissions
+from optigrade.grade.judge import Judged, judged
+from optigrade.grade.options import GradeOptions, GradePaths
 from optigrade.grade.pool import Pool, WorkerPool
 from optigrade.grade.restore import grade_id_of, is_test, restore
+from optigrade.records import files, stored
+from optigrade.records.result import (
+    RETRY,
+    QuestionEntry,
+    Run,
+    RunStatus,
+    StudentResult,
+    SubmissionInfo,
+)
+from optigrade.records.summary import ClassSummary, GradedQuestion
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -70,6 +81,10 @@ class _Source:
     questions: tuple[Question, ...]  # graded questions with a test cell, in bank order
     warnings: tuple[str, ...]
 
+    @property
+    def points(self) -> float:
+        return sum(q.points for q in self.questions)
+
 
 def _source(assignment: str, folder: Path) -> _Source:
     path = folder / assignment / f"{assignment}.ipynb"
@@ -93,43 +108,19 @@ def _source(assignment: str, folder: Path) -> _Source:
     return _Source(assignment, notebook, digest, graded, tuple(sorted(warnings)))
 
 
-def grade_assignment(
-    assignment: str,
-    submitted: Path = Path("submitted"),
-    source: Path = Path("exercises"),
-    release: Path = Path("release"),
-    out: Path | None = None,
-    jobs: int | None = None,
-    timeout: float = Limits.timeout,
-    cell_timeout: float = Limits.cell_timeout,
-    force: bool = False,
-    progress: bool = True,
-    *,
-    memory_mb: int = Limits.memory_mb,
-    trust_submissions: bool = False,
-    keras_backend: str | None = None,
-    hide: Sequence[Path] = (),
-    gradebook: Path | None = None,
-    exports: bool = True,
-    cluster: str | Client | None = None,
-) -> BatchSummary:
-    """Grade every submission of `assignment` (see the module doc). `jobs` workers (default:
-    the number of cores); `timeout` and `cell_timeout` in seconds of wall-clock time per
-    submission and per cell; `memory_mb` per submission; `hide` adds folders student code
-    must not see (it sees none but the installation and the release anyway). Student code
-    runs isolated (`grader_sandbox.jail`); where that cannot be had, grading raises
-    `IsolationUnavailable` unless `trust_submissions`, which grades without isolation and
-    says so in every output. `cluster` grades on Dask instead of local workers: a
-    scheduler's address, ``local:N`` or a connected client (`optigrade.grade.cluster`).
-    Ends with the exports unless `exports` is False (feedback pages, report.html and,
-    given the nbgrader course `gradebook`, its gradebook's scores): an export that fails
-    is a warning, never an error."""
+def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) -> BatchSummary:
+    """Grade every submission of `assignment` found in `paths` as `options` say (see the
+    module doc), and write the tables. Student code runs isolated (`grader_sandbox.jail`);
+    where that cannot be had, grading raises `IsolationUnavailable` unless
+    `options.trust_submissions`, which grades without isolation and says so in every
+    output. The exports are a next step (`optigrade.export.run.write_all`), as the
+    command and the demo take it."""
     started = time.monotonic()
-    out = out if out is not None else Path("graded") / assignment
-    folder = out / "results"
+    out = paths.out if paths.out is not None else Path("graded") / assignment
+    folder = out / files.RESULTS
     folder.mkdir(parents=True, exist_ok=True)
-    src = _source(assignment, source)
-    found = submissions.discover(submitted, assignment)
+    src = _source(assignment, paths.source)
+    found = submissions.discover(paths.submitted, assignment)
     summary = BatchSummary(
         assignment,
         out,
@@ -137,13 +128,19 @@ def grade_assignment(
         [s.student for s in found.submissions],
         warnings=[*src.warnings, *found.warnings],
     )
+    release = paths.release
     if not (release / assignment).is_dir():
         summary.warnings.append(f"no release folder {release / assignment}: no data files")
-    log = _Log(len(found.submissions), progress)
-    to_run = _to_run(found.submissions, src, folder, force, summary, log)
+    log = _Log(len(found.submissions), options.progress)
+    to_run = _to_run(found.submissions, src, folder, options.force, summary, log)
     if to_run:
-        limits = Limits(timeout=timeout, cell_timeout=cell_timeout, memory_mb=memory_mb)
-        private = [submitted, source, out, *hide, *map(Path, COURSE_PRIVATE)]
+        limits = Limits(
+            timeout=options.timeout, cell_timeout=options.cell_timeout, memory_mb=options.memory_mb
+        )
+        private = [paths.submitted, paths.source, out, *options.hide, *map(Path, COURSE_PRIVATE)]
+        # the names the runners' settings below are made from
+        cluster, keras_backend = options.cluster, options.keras_backend
+        trust_submissions = options.trust_submissions
         found_jail: jail.Jail | None = None
         if cluster is None:  # a cluster's grading nodes probe their own (grader_sandbox.node)
             try:
@@ -164,13 +161,13 @@ def grade_assignment(
             bwrap=found_jail and found_jail.bwrap,
             trust=trust_submissions,
         )
-        size = min(jobs or os.cpu_count() or 1, len(to_run))
+        size = min(options.jobs or os.cpu_count() or 1, len(to_run))
         with (
             log.running(),
             _scratch(out) as scratch,
             _pool(cluster, size, replace(settings, scratch=str(scratch))) as pool,
         ):
-            metas: dict[str, dict[str, Any]] = {}
+            metas: dict[str, _Meta] = {}
 
             def jobs() -> Iterator[dict[str, Any]]:  # restored as the pool asks for them
                 for job, meta in _pending(to_run, src, folder, summary, log):
@@ -178,14 +175,11 @@ def grade_assignment(
                     yield job
 
             for job, reply in pool.map(jobs()):
-                _finish(folder, _merge(metas.pop(job["student"]), reply, src), summary, log)
+                result = _merge(metas.pop(job["student"]), judged(reply), src)
+                _finish(folder, result, summary, log)
         if pool.unisolated:  # said by a grading node
             _unisolated(summary, pool.unisolated)
-    _tables(out, folder, src, found.submissions, summary)
-    if exports:
-        from optigrade.export.run import write_all  # matplotlib loads only now
-
-        summary.warnings += write_all(out, gradebook)
+    _tables(out, src, found.submissions, summary)
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
 
@@ -215,7 +209,7 @@ def _to_run(
     """The submissions to grade; those unchanged since an earlier run are skipped here."""
     to_run = []
     for sub in found:
-        earlier = None if force else results.read(folder, sub.student)
+        earlier = None if force else files.read(folder, sub.student)
         if earlier is not None and _unchanged(earlier, sub, src):
             summary.skipped.append(sub.student)
             log.done(earlier, skipped=True)
@@ -230,19 +224,19 @@ def _pending(
     folder: Path,
     summary: BatchSummary,
     log: _Log,
-) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+) -> Iterator[tuple[dict[str, Any], _Meta]]:
     """(job, what the result records besides the run) for each notebook to run, in turn;
     those that cannot be read or restored are recorded here instead."""
     for sub in to_run:
         try:
-            job, meta = _prepare(sub, src)
+            prepared = _prepare(sub, src)
         except Exception as e:  # a notebook that breaks restoring must not stop the batch
             reason = f"the notebook could not be prepared: {type(e).__name__}: {e}"
-            job, meta = None, _without_run(sub, src, "invalid", reason, [])
-        if job is None:  # nothing to run: the notebook is missing or unreadable
-            _finish(folder, meta, summary, log)
+            prepared = _without_run(sub, src, "invalid", reason, [])
+        if isinstance(prepared, StudentResult):  # nothing to run: missing or unreadable
+            _finish(folder, prepared, summary, log)
         else:
-            yield job, meta
+            yield prepared
 
 
 @contextmanager
@@ -258,44 +252,73 @@ def _scratch(out: Path) -> Iterator[Path]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _unchanged(earlier: dict[str, Any], sub: submissions.Submission, src: _Source) -> bool:
+def _unchanged(earlier: StudentResult, sub: submissions.Submission, src: _Source) -> bool:
     return (
-        earlier.get("submission", {}).get("sha256") == sub.sha256
-        and earlier.get("source_sha256") == src.sha256
-        and earlier.get("status") not in results.RETRY
+        earlier.submission.sha256 == sub.sha256
+        and earlier.source_sha256 == src.sha256
+        and earlier.status not in RETRY
     )
 
 
-def _meta(sub: submissions.Submission, src: _Source, notes: list[str]) -> dict[str, Any]:
-    """What every result records besides the run."""
-    return {
-        "format": results.FORMAT,
-        "student": sub.student,
-        "assignment": src.assignment,
-        "submission": {"origin": sub.origin, "sha256": sub.sha256, "notes": notes},
-        "source_sha256": src.sha256,
-        "max": sum(q.points for q in src.questions),
-    }
+@dataclass(frozen=True)
+class _Meta:
+    """What every result records besides the run: the student and their submission, and
+    the notes on restoring the notebook's protected cells (None: it was never restored)."""
+
+    student: str
+    submission: SubmissionInfo
+    restore_notes: tuple[str, ...] | None = None
+
+
+def _meta(sub: submissions.Submission, notes: Sequence[str]) -> _Meta:
+    return _Meta(sub.student, SubmissionInfo(sub.origin, sub.sha256, tuple(notes)))
+
+
+def _result(
+    meta: _Meta,
+    src: _Source,
+    status: RunStatus,
+    reason: str,
+    questions: Sequence[QuestionEntry],
+    run: Run | None = None,
+) -> StudentResult:
+    """A student's result: the one place where one is put together."""
+    return StudentResult(
+        student=meta.student,
+        assignment=src.assignment,
+        submission=meta.submission,
+        source_sha256=src.sha256,
+        status=status,
+        reason=reason,
+        max=src.points,
+        questions=tuple(questions),
+        restore_notes=meta.restore_notes,
+        run=run,
+    )
 
 
 def _without_run(
-    sub: submissions.Submission, src: _Source, status: str, reason: str, notes: list[str]
-) -> dict[str, Any]:
+    sub: submissions.Submission,
+    src: _Source,
+    status: RunStatus,
+    reason: str,
+    notes: Sequence[str],
+) -> StudentResult:
     """The finished result of a notebook that cannot run: 0 for every question."""
     per_question = "invalid" if status == "invalid" else "not run"
     entries = results.without_run(src.questions, per_question, reason)
-    meta = _meta(sub, src, notes) | {"status": status, "reason": reason}
-    return {**meta, "questions": entries, "score": 0.0}
+    return _result(_meta(sub, notes), src, status, reason, entries)
 
 
 def _prepare(
     sub: submissions.Submission, src: _Source
-) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+) -> tuple[dict[str, Any], _Meta] | StudentResult:
     """(the job for the workers, what the result records besides the run); without a
-    readable notebook there is no job and the second item is the finished result."""
+    readable notebook there is no job, only the finished result."""
     loaded = submissions.load(sub)
     if loaded.notebook is None:
-        return None, _without_run(sub, src, loaded.status, loaded.message, loaded.notes)
+        status = cast(RunStatus, loaded.status)  # "missing", "invalid" or "refused"
+        return _without_run(sub, src, status, loaded.message, loaded.notes)
     restored = restore(src.notebook, loaded.notebook)
     tests = set(restored.tests.values())
     code = [(i, c) for i, c in enumerate(restored.notebook.cells) if c.cell_type == "code"]
@@ -304,62 +327,57 @@ def _prepare(
         "cells": [[i, c.source, i in tests] for i, c in code],
         "tests": {q.id: restored.tests[grade_id(q.id)] for q in src.questions},
     }
-    return job, _meta(sub, src, loaded.notes) | {"restore_notes": restored.notes}
+    return job, replace(_meta(sub, loaded.notes), restore_notes=tuple(restored.notes))
 
 
-def _merge(meta: dict[str, Any], reply: dict[str, Any], src: _Source) -> dict[str, Any]:
-    """A worker's reply as a result; an internal error still scores every question."""
-    result = {**meta, **{k: v for k, v in reply.items() if k != "student"}}
-    if "questions" not in reply:
-        why = f"the submission could not be graded: {reply.get('reason')}"
-        result["questions"] = results.without_run(src.questions, "not run", why)
-    result["score"] = sum(q["score"] for q in result["questions"])
-    return result
+def _merge(meta: _Meta, reply: Judged, src: _Source) -> StudentResult:
+    """A judged run as a result; a run that was not judged still scores every question."""
+    if reply.run is None:
+        why = f"the submission could not be graded: {reply.reason}"
+        entries = results.without_run(src.questions, "not run", why)
+    else:
+        entries = reply.questions
+    return _result(meta, src, reply.status, reply.reason, entries, reply.run)
 
 
-def _finish(folder: Path, result: dict[str, Any], summary: BatchSummary, log: _Log) -> None:
-    results.save(folder, result)
-    summary.graded.append(result["student"])
+def _finish(folder: Path, result: StudentResult, summary: BatchSummary, log: _Log) -> None:
+    files.save(folder, result)
+    summary.graded.append(result.student)
     log.done(result)
 
 
-def _failure(result: dict[str, Any]) -> str | None:
-    if result.get("status") == "graded":
+def _failure(result: StudentResult) -> str | None:
+    if result.status == "graded":
         return None
-    return f"{result.get('status')}: {result.get('reason') or 'no reason given'}"
+    return f"{result.status}: {result.reason or 'no reason given'}"
 
 
 def _tables(
-    out: Path,
-    folder: Path,
-    src: _Source,
-    found: Sequence[submissions.Submission],
-    summary: BatchSummary,
+    out: Path, src: _Source, found: Sequence[submissions.Submission], summary: BatchSummary
 ) -> None:
-    """results.jsonl, grades.csv and summary.json from the per-student files."""
-    from optigrade.export import overrides  # the instructor's manual points, on every run
-
-    manual = overrides.load(out, src.questions, [sub.student for sub in found])
-    summary.warnings += manual.warnings
-    stored = []
+    """results.jsonl, grades.csv and summary.json from the per-student files, with the
+    instructor's overrides (on every run)."""
+    graded = stored.load(out, src.questions, [sub.student for sub in found])
+    summary.warnings += graded.warnings
     for sub in found:
-        result = results.read(folder, sub.student)
+        result = graded.results.get(sub.student)
         if result is None:  # a result that vanished mid-run: say so rather than guess
             summary.failed[sub.student] = "internal-error: no result was stored"
-            continue
-        stored.append(result := manual.apply(result))
-        if (why := _failure(result)) is not None:
+        elif (why := _failure(result)) is not None:
             summary.failed[sub.student] = why
-    results.write_atomic(out / "results.jsonl", results.jsonl(stored))
-    results.write_atomic(out / "grades.csv", results.grades_csv(src.questions, stored))
-    report = {
-        "assignment": summary.assignment,
-        "questions": [{"id": q.id, "points": q.points} for q in src.questions],
-        "students": summary.students,
-        "failed": summary.failed,
-        "warnings": summary.warnings,
-    }
-    results.write_atomic(out / "summary.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
+    shown = graded.results.values()
+    files.write_atomic(out / "results.jsonl", results.jsonl(shown))
+    files.write_atomic(out / "grades.csv", results.grades_csv(src.questions, shown))
+    files.save_summary(
+        out,
+        ClassSummary(
+            assignment=summary.assignment,
+            questions=tuple(GradedQuestion(q.id, q.points) for q in src.questions),
+            students=tuple(summary.students),
+            failed=summary.failed,
+            warnings=tuple(summary.warnings),
+        ),
+    )
 
 
 class _Log:
@@ -387,16 +405,16 @@ class _Log:
             finally:
                 self.bar = None
 
-    def done(self, result: dict[str, Any], skipped: bool = False) -> None:
+    def done(self, result: StudentResult, skipped: bool = False) -> None:
         self.count += 1
         if not self.enabled:
             return
-        status = result.get("status")
-        line = f"[{self.count}/{self.total}] {result['student']}: "
-        line += f"{result.get('score', 0):g}/{result.get('max', 0):g} "
+        status = result.status
+        line = f"[{self.count}/{self.total}] {result.student}: "
+        line += f"{result.score:g}/{result.max:g} "
         line += "(unchanged, skipped)" if skipped else f"({status})"
-        if not skipped and status != "graded" and result.get("reason"):
-            line += f": {result['reason']}"
+        if not skipped and status != "graded" and result.reason:
+            line += f": {result.reason}"
         if self.bar is None:
             print(line, file=sys.stderr, flush=True)
             return

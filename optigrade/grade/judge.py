@@ -14,9 +14,19 @@ import tempfile
 import time
 from collections.abc import Mapping
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from optigrade.grade import results
+from optigrade.records import checks
+from optigrade.records.result import (
+    RUN_STATUSES,
+    CellLog,
+    Protections,
+    QuestionEntry,
+    Run,
+    RunStatus,
+)
 
 if TYPE_CHECKING:
     from grader_sandbox.messages import RunReply
@@ -31,8 +41,33 @@ def internal(job: Job, reason: str) -> Job:
     return {"student": job.get("student"), "status": "internal-error", "reason": reason}
 
 
-def failed(job: Job, e: Exception) -> Job:
-    return internal(job, f"the grader failed: {type(e).__name__}: {e}")
+@dataclass(frozen=True)
+class Judged:
+    """How a submission's run ended and, when it ran and was judged, its `run` and the
+    entry of each question; without a run (the grader failed, or a grading node refused)
+    the batch scores every question as not run."""
+
+    status: RunStatus
+    reason: str
+    questions: tuple[QuestionEntry, ...] = ()
+    run: Run | None = None
+
+    def __post_init__(self) -> None:
+        checks.word(self.status, RUN_STATUSES, "status")
+        if self.run is None and self.questions:
+            raise ValueError("questions judged without a run")
+
+
+def failed(e: Exception) -> Judged:
+    return Judged("internal-error", f"the grader failed: {type(e).__name__}: {e}")
+
+
+def judged(reply: Judged | Job) -> Judged:
+    """A pool's reply as a record: the judge's own, or a failure the pool or the cluster
+    reported before any judging (`grader_sandbox.messages.internal`, a refusing node)."""
+    if isinstance(reply, Judged):
+        return reply
+    return Judged(reply["status"], str(reply["reason"]))
 
 
 class Judge:
@@ -65,38 +100,35 @@ class Judge:
 
         return [to_spec(q, hidden=True) for q in self.questions.values()]
 
-    def graded(self, job: Job, run: RunReply, isolation: str, seconds: float) -> Job:
-        """The reply to `job` from its runner's reply `run`, which took `seconds`, in a
-        sandbox isolated in mode `isolation`; a bug in judging costs this job only."""
-        started = time.monotonic()
+    def graded(self, job: Job, run: RunReply, isolation: str, seconds: float) -> Judged:
+        """The judged run of `job` from its runner's reply `run`, which took `seconds`, in
+        a sandbox isolated in mode `isolation`; a bug in judging costs this job only."""
         try:
-            reply = self._reply(job, run)
+            return self._reply(job, run, isolation, seconds)
         except Exception as e:
-            return failed(job, e)
-        if "questions" not in reply:
-            return reply
-        seconds += time.monotonic() - started
-        return reply | {"isolation": isolation, "seconds": round(seconds, 3)}
+            return failed(e)
 
-    def _reply(self, job: Job, run: RunReply) -> Job:
+    def _reply(self, job: Job, run: RunReply, isolation: str, seconds: float) -> Judged:
+        started = time.monotonic()
         if run.outcome is None:
-            return internal(job, run.error)
+            return Judged("internal-error", run.error)
         tests = {str(qid): int(i) for qid, i in job["tests"].items()}
         questions = [self.questions[qid] for qid in tests]
         records = _decoded(run.records)
         outcome = run.outcome
         entries = results.grade_run(questions, tests, outcome, records)
-        return {
-            "student": job["student"],
-            "status": "graded" if outcome.status == "completed" else outcome.status,
-            "reason": outcome.reason,
-            "questions": entries,
-            "cells": outcome.cells,
-            "protections": outcome.protections,
-            "output": outcome.output,
-            "leftover": outcome.leftover,
-            "run_seconds": outcome.seconds,
-        }
+        seconds += time.monotonic() - started
+        details = Run(
+            cells=tuple(CellLog.from_json(c) for c in outcome.cells),
+            protections=Protections.from_json(outcome.protections),
+            output=outcome.output,
+            leftover=outcome.leftover,
+            run_seconds=outcome.seconds,
+            isolation=isolation,
+            seconds=round(seconds, 3),
+        )
+        status = "graded" if outcome.status == "completed" else outcome.status
+        return Judged(cast(RunStatus, status), outcome.reason, entries, details)
 
 
 def _decoded(packed: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, bytes]]:

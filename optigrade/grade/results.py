@@ -1,63 +1,49 @@
-"""Per-student results: built from a run (or from why there was none), stored as JSON.
+"""A student's question entries, built from a run (or from why there was none), and the
+tables rebuilt from the stored results.
 
-A result file ``results/<student>.json`` holds the student, the submission's hash, one
-entry per question (score, status, message, and the comparison engine's full result)
-and the run's cell log. ``results.jsonl`` and ``grades.csv`` are rebuilt from these files
-alone, deterministically. Question statuses:
-
-- ``graded``: the test cell recorded an answer and it was graded (the score says how well);
-- ``error``: the test cell raised before recording (e.g. the variable is undefined);
-- ``timeout``: the test cell, or the whole notebook, ran out of time before recording;
-- ``no answer``: the test cell ran but recorded nothing (``grader.score`` replaced?);
-- ``not run``: the notebook ended before the test cell (crash, exit) or was missing;
-- ``invalid``: the notebook could not be read.
+The judge grades each question from its test cell's record (`grade_run`); a notebook that
+never ran scores 0 everywhere (`without_run`). ``results.jsonl`` and ``grades.csv`` are
+rebuilt from the stored results alone (`optigrade.records.stored`), deterministically.
+The records and their status words are `optigrade.records.result`'s.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import os
-import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from grader.compare.result import Result
 from grader.question import Question
+from optigrade.records.files import points
+from optigrade.records.result import QuestionEntry, QuestionStatus, StudentResult
 
 if TYPE_CHECKING:
     from grader.compare.wire import Files
     from grader_sandbox.sandbox import RunOutcome
 
-FORMAT = 1
-#: Student-level statuses that are the grader's fault, so a rerun grades them again.
-RETRY = frozenset({"internal-error", "setup-failed"})
 MESSAGE_CHARS = 1000
 
 
 def question_entry(
-    question: Question, score: float, status: str, message: str, result: dict | None = None
-) -> dict[str, Any]:
-    entry = {
-        "id": question.id,
-        "score": float(score),
-        "max": question.points,
-        "status": status,
-        "message": message[:MESSAGE_CHARS],
-    }
-    if result is not None:
-        entry["result"] = result
-    return entry
+    question: Question,
+    score: float,
+    status: QuestionStatus,
+    message: str,
+    result: Result | None = None,
+) -> QuestionEntry:
+    return QuestionEntry(
+        question.id, float(score), question.points, status, message[:MESSAGE_CHARS], result
+    )
 
 
-def without_run(questions: Sequence[Question], status: str, message: str) -> list[dict[str, Any]]:
+def without_run(
+    questions: Sequence[Question], status: QuestionStatus, message: str
+) -> tuple[QuestionEntry, ...]:
     """Every question at 0 with the same reason (a missing or unreadable notebook)."""
-    return [question_entry(q, 0.0, status, message) for q in questions]
+    return tuple(question_entry(q, 0.0, status, message) for q in questions)
 
 
 def summary(result: Result) -> str:
@@ -70,9 +56,9 @@ def summary(result: Result) -> str:
     return "; ".join(said)
 
 
-def graded_entry(question: Question, result: Result) -> dict[str, Any]:
+def graded_entry(question: Question, result: Result) -> QuestionEntry:
     """The entry of a question whose recorded answer was graded: score, summary, result."""
-    return question_entry(question, result.score, "graded", summary(result), result.to_dict())
+    return question_entry(question, result.score, "graded", summary(result), result)
 
 
 def grade_run(
@@ -80,7 +66,7 @@ def grade_run(
     tests: Mapping[str, int],
     outcome: RunOutcome,
     records: Mapping[str, Files],
-) -> list[dict[str, Any]]:
+) -> tuple[QuestionEntry, ...]:
     """Grade each question from its test cell's record (trusted side), or say why there is
     none; `tests` maps question id -> test cell index, `records` each test cell's record
     folder name (`child.record_name`) -> its files."""
@@ -99,12 +85,12 @@ def grade_run(
             entries.append(graded_entry(q, engine.grade(q, wire.load(files, q.id), hidden=True)))
         else:
             entries.append(question_entry(q, 0.0, *_unrecorded(cell, outcome, q.variable)))
-    return entries
+    return tuple(entries)
 
 
 def _unrecorded(
     cell: Mapping[str, Any] | None, outcome: RunOutcome, variable: str
-) -> tuple[str, str]:
+) -> tuple[QuestionStatus, str]:
     """(status, message) of a question whose test cell recorded no answer (`variable`: the
     name the question's answer is assigned to)."""
     if cell is None:
@@ -127,78 +113,28 @@ def _unrecorded(
     return "error", f"the test cell failed: {message}"
 
 
-# --- files ------------------------------------------------------------------------------
+# --- tables ----------------------------------------------------------------------------
 
 
-_PLAIN = re.compile(r"[a-z0-9_@+-][a-z0-9._@+-]{0,99}")
-STEM_CHARS = 100
-
-
-def file_name(student: str) -> str:
-    """A student's result file name: a plain lower-case id as it is; any other id (capitals,
-    accents, spaces, quotes, slashes) percent-encoded and followed by a hash of the id, so
-    no two ids share a name, even on a case-insensitive disk, and no name is too long."""
-    if _PLAIN.fullmatch(student):
-        return student + ".json"
-    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return f"{quote(student, safe='')[:STEM_CHARS]}~{digest}.json"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `path` so that a reader (or a killed run) sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def save(folder: Path, result: Mapping[str, Any]) -> Path:
-    path = folder / file_name(result["student"])
-    write_atomic(path, json.dumps(result, indent=1, sort_keys=True) + "\n")
-    return path
-
-
-def read(folder: Path, student: str) -> dict[str, Any] | None:
-    """A student's stored result, None if absent or unreadable (then it is graded again)."""
-    try:
-        found = json.loads((folder / file_name(student)).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    ok = isinstance(found, dict) and found.get("format") == FORMAT
-    return found if ok and found.get("student") == student else None
-
-
-def jsonl(results: Iterable[Mapping[str, Any]]) -> str:
+def jsonl(results: Iterable[StudentResult]) -> str:
     """One line per student and question: score, max, status, message."""
     lines = []
     for r in results:
-        for q in r["questions"]:
-            row = {"student": r["student"], "question": q["id"], "score": q["score"]}
-            row |= {"max": q["max"], "status": q["status"], "message": q["message"]}
+        for q in r.questions:
+            row = {"student": r.student, "question": q.id, "score": q.score}
+            row |= {"max": q.max, "status": q.status, "message": q.message}
             lines.append(json.dumps(row))
     return "".join(line + "\n" for line in lines)
 
 
-def points(x: float) -> str:
-    """Fixed formatting of points in the CSV (the bank's smallest part is 1/8 point)."""
-    return f"{x:.3f}"
-
-
-def grades_csv(questions: Sequence[Question], results: Iterable[Mapping[str, Any]]) -> str:
+def grades_csv(questions: Sequence[Question], results: Iterable[StudentResult]) -> str:
     """student_id, one column per question (bank order), total, max; rows by student id."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student_id", *(q.id for q in questions), "total", "max"])
     top = sum(q.points for q in questions)
-    for r in sorted(results, key=lambda r: r["student"]):
-        scores = {q["id"]: q["score"] for q in r["questions"]}
+    for r in sorted(results, key=lambda r: r.student):
+        scores = {q.id: q.score for q in r.questions}
         row = [scores.get(q.id, 0.0) for q in questions]
-        writer.writerow([r["student"], *map(points, row), points(sum(row)), points(top)])
+        writer.writerow([r.student, *map(points, row), points(sum(row)), points(top)])
     return out.getvalue()

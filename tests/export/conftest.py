@@ -142,24 +142,29 @@ def write_class(out: Path, scores: dict[str, dict[str, float]], missing: tuple[s
     questions score 0); `missing` students are listed but have no result file."""
     from optigrade import bank
     from optigrade.grade import results
+    from optigrade.records import files
+    from optigrade.records.result import StudentResult, SubmissionInfo
+    from optigrade.records.summary import ClassSummary, GradedQuestion
 
     questions = [q for q in bank.questions(ASSIGNMENT) if not q.practice]
     for student, given in scores.items():
-        entries = [
+        entries = tuple(
             results.question_entry(q, given.get(q.id, 0.0), "graded", f"{q.id}: as graded")
             for q in questions
-        ]
-        result = {"format": results.FORMAT, "student": student, "assignment": ASSIGNMENT}
-        result |= {"status": "graded", "questions": entries, "max": 18.0}
-        results.save(out / "results", result | {"score": sum(e["score"] for e in entries)})
-    summary = {
-        "assignment": ASSIGNMENT,
-        "questions": [{"id": q.id, "points": q.points} for q in questions],
-        "students": sorted([*scores, *missing]),
-        "failed": {},
-        "warnings": [],
-    }
-    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        )
+        submission = SubmissionInfo(f"{student}.ipynb", "0" * 64)
+        result = StudentResult(
+            student, ASSIGNMENT, submission, "1" * 64, "graded", "", 18.0, entries
+        )
+        files.save(out / files.RESULTS, result)
+    summary = ClassSummary(
+        assignment=ASSIGNMENT,
+        questions=tuple(GradedQuestion(q.id, q.points) for q in questions),
+        students=tuple(sorted([*scores, *missing])),
+        failed={},
+        warnings=(),
+    )
+    files.save_summary(out, summary)
     return out
 
 

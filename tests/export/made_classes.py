@@ -7,13 +7,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from grader.compare.result import PartResult, Result
 from optigrade import bank
 from optigrade.export.classbook import GradedClass
-from optigrade.export.overrides import Override, Overrides
 from optigrade.grade import results
+from optigrade.records.overrides import Override, Overrides
+from optigrade.records.result import (
+    CellLog,
+    Protections,
+    QuestionEntry,
+    Run,
+    StudentResult,
+    SubmissionInfo,
+)
 
 #: Questions of the made classes: single-part fp.1.1 and fp.1.2, four-part act.1.
 QUESTIONS = ("fp.1.1", "fp.1.2", "act.1")
@@ -37,7 +44,7 @@ def wrong(qid: str, mistake: str | None = None) -> Answer:
     return Answer([("incorrect", 0.0, mistake)] * len(bank.get(qid).parts))
 
 
-def entry(qid: str, answer: Answer) -> dict[str, Any]:
+def entry(qid: str, answer: Answer) -> QuestionEntry:
     question = bank.get(qid)
     if answer.status != "graded":
         return results.question_entry(question, 0.0, answer.status, answer.message)
@@ -53,22 +60,28 @@ class Student:
     answers: Mapping[str, Answer]  # question id -> answer; right() for the others
     status: str = "graded"
     restore_notes: Sequence[str] = ()
-    cells: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    cells: Sequence[CellLog] = ()
     overridden: Mapping[str, float] = field(default_factory=dict)  # question id -> points
 
 
-def result(student: str, made: Student, questions: Sequence[str] = QUESTIONS) -> dict[str, Any]:
-    entries = [entry(q, made.answers.get(q) or right(q)) for q in questions]
-    stored = {
-        "format": results.FORMAT,
-        "student": student,
-        "status": made.status,
-        "reason": "" if made.status == "graded" else f"the run ended: {made.status}",
-        "questions": entries,
-        "score": sum(e["score"] for e in entries),
-        "restore_notes": list(made.restore_notes),
-        "cells": [dict(c) for c in made.cells],
-    }
+def run(cells: Sequence[CellLog] = (), isolation: str = "userns") -> Run:
+    """A run's details, as the judge records them, with this cell log."""
+    return Run(tuple(cells), Protections(("network",), {}), "", 0, 1.0, isolation, 1.0)
+
+
+def result(student: str, made: Student, questions: Sequence[str] = QUESTIONS) -> StudentResult:
+    stored = StudentResult(
+        student=student,
+        assignment="forward-pass",
+        submission=SubmissionInfo(f"submitted/{student}/forward-pass.ipynb", "0" * 64),
+        source_sha256="1" * 64,
+        status=made.status,  # type: ignore[arg-type]
+        reason="" if made.status == "graded" else f"the run ended: {made.status}",
+        max=sum(bank.get(q).points for q in questions),
+        questions=tuple(entry(q, made.answers.get(q) or right(q)) for q in questions),
+        restore_notes=tuple(made.restore_notes),
+        run=run(made.cells),
+    )
     manual = {
         (student, q): Override(student, q, points, "re-marked by hand", row=2)
         for q, points in made.overridden.items()
@@ -80,9 +93,7 @@ def graded_class(
     students: Mapping[str, Student], questions: Sequence[str] = QUESTIONS, out: Path | None = None
 ) -> GradedClass:
     stored = {s: result(s, made, questions) for s, made in students.items()}
-    failed = {
-        s: f"{r['status']}: {r['reason']}" for s, r in stored.items() if r["status"] != "graded"
-    }
+    failed = {s: f"{r.status}: {r.reason}" for s, r in stored.items() if r.status != "graded"}
     return GradedClass(
         assignment="forward-pass",
         out=out or Path("graded"),
@@ -97,9 +108,9 @@ def graded_class(
 #: Student ids with quotes, spaces, accents, markup, CSV delimiters.
 ODD_IDS = ("o'brien", "zoë", "a b", "x.y@uni.edu", "<b>", 'say "hi"', "50%&co", "smith, j")
 
-_TIMEOUT = {"cell": 4, "status": "timeout", "message": "stopped after 10 s"}
-_FLOOD = {"cell": 5, "status": "ok", "dropped": 9_000_000}  # bytes over the output cap
-_MEMORY = {"cell": 6, "status": "memory", "message": "MemoryError: the memory limit"}
+_TIMEOUT = CellLog(4, "timeout", message="stopped after 10 s")
+_FLOOD = CellLog(5, "ok", dropped=9_000_000)  # bytes over the output cap
+_MEMORY = CellLog(6, "memory", message="MemoryError: the memory limit")
 _UNDEFINED = "the test cell failed: NameError: name 'z_1_2' is not defined: assign it"
 _NO_ANSWER = "the test cell ran but recorded no answer (was grader.score replaced?)"
 NONE = Answer([("missing", 0.0, None)] * 4)  # act.1 = None

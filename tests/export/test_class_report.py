@@ -224,11 +224,7 @@ def test_on_the_demo_class_each_planted_misconception_counts_once_per_student(tm
     assert planted and set(planted) <= set(ranked)
     parts: dict[str, int] = {}  # parts naming each slip, over the class
     for student, result in demo.results.items():
-        named = [
-            p.get("mistake")
-            for q in result["questions"]
-            for p in q.get("result", {}).get("parts", ())
-        ]
+        named = [p.mistake for q in result.questions for p in (q.result.parts if q.result else ())]
         for key in filter(None, named):
             parts[key] = parts.get(key, 0) + 1
             assert student in ranked[key].students

@@ -4,7 +4,6 @@ code, and no hidden test's inputs or expected values ever are."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import re
@@ -18,12 +17,16 @@ from bs4 import BeautifulSoup
 from fontTools.ttLib import TTFont
 
 from grader import engine
-from grader.compare.result import Result
 from optigrade import bank
 from optigrade.assign.leaks import scan_notebook
 from optigrade.export import classbook, feedback
 from optigrade.export import page as pagekit
 from optigrade.grade import results
+from optigrade.records import files
+from optigrade.records.result import CellLog, QuestionEntry, Run, StudentResult
+from tests.export.made_classes import Student
+from tests.export.made_classes import result as made_result
+from tests.export.made_classes import run as made_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "exercises" / "forward-pass" / "forward-pass.ipynb"
@@ -62,17 +65,24 @@ def test_every_student_with_a_result_gets_a_page(graded_class):
 
 def test_each_question_shows_its_outcome_score_and_explanations(graded_class):
     for student in ("ann", "ben", "cat", "dan", "eve"):
-        result = graded_class.result(student)
+        result = files.read(graded_class.out / files.RESULTS, student)
         soup = page(graded_class, student)
-        for entry in result["questions"]:
-            text = section(soup, entry["id"])
+        for entry in result.questions:
+            text = section(soup, entry.id)
             assert classbook.outcome(entry) in text
-            assert f"{entry['score']:g} of {entry['max']:g} point" in text
-            if "result" in entry:
-                for part in Result.from_dict(entry["result"]).shown():
-                    assert " ".join(part.message.split()) in text, (student, entry["id"])
+            assert f"{entry.score:g} of {entry.max:g} point" in text
+            if entry.result is not None:
+                for part in entry.result.shown():
+                    assert " ".join(part.message.split()) in text, (student, entry.id)
             else:
-                assert " ".join(entry["message"].split()) in text, (student, entry["id"])
+                assert " ".join(entry.message.split()) in text, (student, entry.id)
+
+
+def test_every_result_the_batch_wrote_reads_back_to_the_same_bytes(graded_class, tmp_path):
+    for student in ("ann", "ben", "cat", "dan", "eve"):
+        written = (graded_class.out / "results" / f"{student}.json").read_bytes()
+        read = files.read(graded_class.out / files.RESULTS, student)
+        assert files.save(tmp_path, read).read_bytes() == written, student
 
 
 def test_the_explanations_are_the_ones_a_student_can_act_on(graded_class):
@@ -201,9 +211,15 @@ def found_hidden(text: str) -> set[str]:
     return {s for s in hidden_values() if re.search(rf"(?<![\d.]){re.escape(s)}(?![\d])", text)}
 
 
-def _graded_entry(fn) -> dict:
+def _graded_entry(fn) -> QuestionEntry:
     result = engine.grade(STABLE, engine.encode(STABLE, fn, hidden=True), hidden=True)
     return results.graded_entry(STABLE, result)
+
+
+def _stored(student: str, entry: QuestionEntry, run: Run) -> StudentResult:
+    """A result on cls.softmax.stable alone, with this entry and run."""
+    made = made_result(student, Student({}), questions=())
+    return dataclasses.replace(made, max=STABLE.points, questions=(entry,), run=run)
 
 
 @pytest.fixture(scope="module")
@@ -216,18 +232,15 @@ def hidden_class() -> classbook.GradedClass:
         STABLE, 0.0, "error", f"the test cell failed: KeyboardInterrupt: {quoted}"
     )
     cells = [
-        {"cell": 3, "status": "ok", "output": f"called with {quoted}\n"},
-        {"cell": 4, "status": "error", "error": "KeyboardInterrupt", "message": quoted},
-        {"cell": 5, "status": "exit", "message": f"exit({quoted!r}) called: ignored"},
+        CellLog(3, "ok", output=f"called with {quoted}\n"),
+        CellLog(4, "error", error="KeyboardInterrupt", message=quoted),
+        CellLog(5, "exit", message=f"exit({quoted!r}) called: ignored"),
     ]
     made = {
-        "naive": {"questions": [_graded_entry(naive_softmax)]},
-        "quoting": {"questions": [_graded_entry(quoting_softmax)]},
-        "escaped": {"questions": [escaped], "cells": cells, "output": quoted},
+        "naive": _stored("naive", _graded_entry(naive_softmax), made_run()),
+        "quoting": _stored("quoting", _graded_entry(quoting_softmax), made_run()),
+        "escaped": _stored("escaped", escaped, dataclasses.replace(made_run(cells), output=quoted)),
     }
-    for student, result in made.items():
-        result |= {"student": student, "status": "graded", "reason": ""}
-        result["score"] = sum(q["score"] for q in result["questions"])
     return classbook.GradedClass(
         assignment="classification",
         out=Path("unused"),
@@ -240,10 +253,10 @@ def hidden_class() -> classbook.GradedClass:
 
 
 def test_the_hand_made_inputs_do_carry_hidden_values(hidden_class):
-    stored = json.dumps(hidden_class.results["escaped"])
+    stored = json.dumps(hidden_class.results["escaped"].to_json())
     assert found_hidden(stored), "the test would pass without redacting anything"
-    naive = hidden_class.results["naive"]["questions"][0]
-    assert naive["score"] < STABLE.points and "hidden test" in json.dumps(naive)
+    naive = hidden_class.results["naive"].questions[0]
+    assert naive.score < STABLE.points and "hidden test" in json.dumps(naive.to_json())
 
 
 def test_no_page_shows_hidden_test_inputs_or_expected_values(hidden_class):
@@ -267,10 +280,15 @@ def test_hidden_test_failures_are_still_explained(hidden_class):
     assert "Cell 6: called exit()" in escaped
 
 
-def test_a_result_the_page_cannot_render_costs_only_that_page(hidden_class, tmp_path):
-    broken = copy.deepcopy(dict(hidden_class.results))
-    broken["naive"]["questions"] = "not a list"
-    graded = dataclasses.replace(hidden_class, results=broken)
-    warnings = feedback.write(graded, tmp_path)
+def test_a_result_the_page_cannot_render_costs_only_that_page(hidden_class, tmp_path, monkeypatch):
+    render = feedback.render
+
+    def breaks_on_naive(graded, result):
+        if result.student == "naive":
+            raise KeyError("a page this code cannot render")
+        return render(graded, result)
+
+    monkeypatch.setattr(feedback, "render", breaks_on_naive)
+    warnings = feedback.write(hidden_class, tmp_path)
     assert len(warnings) == 1 and "naive" in warnings[0]
     assert sorted(p.stem for p in tmp_path.glob("*.html")) == ["escaped", "quoting"]

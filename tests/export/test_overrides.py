@@ -15,8 +15,12 @@ from bs4 import BeautifulSoup
 
 from optigrade import bank
 from optigrade.cli import main
-from optigrade.export import classbook, overrides
+from optigrade.export import classbook
+from optigrade.export.run import write_all
 from optigrade.grade.batch import grade_assignment
+from optigrade.grade.options import GradeOptions, GradePaths
+from optigrade.records import overrides
+from optigrade.records.result import Applied
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "forward-pass"
@@ -84,11 +88,12 @@ def test_apply_keeps_the_graders_verdict_and_recomputes_the_total(tmp_path, made
     write_overrides(tmp_path, ["ann", "fp.1.1", "1", COMMENT])
     graded = classbook.load(tmp_path)
     result = graded.results["ann"]
-    assert result["score"] == 3.0
-    entry = classbook.entry(result, "fp.1.1")
-    assert overrides.applied(entry) == overrides.Applied(1.0, COMMENT, 0.25, "fp.1.1: as graded")
-    assert entry["message"].startswith("overridden by the instructor: 1 of 1 points (the grader")
-    assert overrides.applied(classbook.entry(result, "fp.4")) is None
+    assert result.score == 3.0
+    entry = result.entry("fp.1.1")
+    assert entry is not None and entry.score == 1.0
+    assert entry.override == Applied(1.0, COMMENT, 0.25, "fp.1.1: as graded")
+    assert entry.message.startswith("overridden by the instructor: 1 of 1 points (the grader")
+    assert result.entry("fp.4").override is None
     stored = json.loads((tmp_path / "results" / "ann.json").read_text())
     assert stored["score"] == 2.25, "the result file stays as the grader wrote it"
 
@@ -106,15 +111,10 @@ def regraded(tmp_path_factory) -> Path:
     out = root / "graded" / ASSIGNMENT
 
     def grade(force: bool):
-        return grade_assignment(
-            ASSIGNMENT,
-            submitted=root / "submitted",
-            source=ROOT / "exercises",
-            release=ROOT / "release",
-            out=out,
-            force=force,
-            progress=False,
-        )
+        paths = GradePaths(root / "submitted", ROOT / "exercises", ROOT / "release", out)
+        summary = grade_assignment(ASSIGNMENT, paths, GradeOptions(force=force, progress=False))
+        summary.warnings += write_all(out)
+        return summary
 
     grade(force=False)
     write_overrides(out, ["ann", "fp.4", "1.5", COMMENT], ["ghost", "fp.4", "1", ""])

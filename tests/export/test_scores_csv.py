@@ -14,7 +14,15 @@ from optigrade import bank
 from optigrade.export import scoresheet
 from optigrade.grade.restore import grade_id_of, restore
 from tests.export.conftest import ASSIGNMENT, ROOT
-from tests.export.made_classes import ODD_IDS, WARNED, Answer, Student, graded_class, wrong
+from tests.export.made_classes import (
+    ODD_IDS,
+    WARNED,
+    Answer,
+    Student,
+    graded_class,
+    result,
+    wrong,
+)
 
 
 def read(text: str) -> list[dict[str, str]]:
@@ -68,8 +76,9 @@ def test_the_restore_notes_the_batch_writes_are_read_as_edited_and_deleted_test_
     edited.source = "pass  # no test here"
     submission.cells = [c for c in submission.cells if grade_id_of(c) != "act-1"]
     notes = restore(source, submission).notes
-    questions = [bank.get(q) for q in ("fp.1.2", "act.1")]
-    assert scoresheet.warnings(questions, {"restore_notes": notes, "status": "graded"}) == (
+    qids = ("fp.1.2", "act.1")
+    restored = result("x", Student({}, restore_notes=notes), qids)
+    assert scoresheet.warnings([bank.get(q) for q in qids], restored) == (
         scoresheet.StudentWarning("test cell edited", ("fp.1.2",)),
         scoresheet.StudentWarning("test cell deleted", ("act.1",)),
     )

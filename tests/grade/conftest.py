@@ -5,6 +5,7 @@ its release folder, and helpers that derive submissions from it."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -149,19 +150,23 @@ class Course:
         nbformat.write(nb, path)
         return path
 
-    def grade(self, **options: Any) -> Any:
+    def grade(self, exports: bool = True, **given: Any) -> Any:
+        """`grade_assignment` with this course's paths and short limits, `given` replacing
+        either, then the exports unless told not to (as `grader grade` does)."""
+        from optigrade.export.run import write_all
         from optigrade.grade.batch import grade_assignment
+        from optigrade.grade.options import GradeOptions, GradePaths
 
-        defaults = {
-            "submitted": self.submitted,
-            "source": self.source,
-            "release": self.release,
-            "out": self.out,
-            "cell_timeout": 5.0,
-            "timeout": 30.0,
-            "progress": False,
-        }
-        return grade_assignment(ASSIGNMENT, **(defaults | options))
+        paths = {"submitted": self.submitted, "source": self.source, "release": self.release}
+        paths |= {"out": self.out}
+        options = {"cell_timeout": 5.0, "timeout": 30.0, "progress": False}
+        named = {f.name for f in dataclasses.fields(GradePaths)}
+        paths |= {k: v for k, v in given.items() if k in named}
+        options |= {k: v for k, v in given.items() if k not in named}
+        summary = grade_assignment(ASSIGNMENT, GradePaths(**paths), GradeOptions(**options))
+        if exports:
+            summary.warnings += write_all(summary.out)
+        return summary
 
     def result(self, student: str) -> dict[str, Any]:
         return json.loads((self.out / "results" / f"{student}.json").read_text())

@@ -119,7 +119,7 @@ def test_the_cluster_reads_jobs_as_its_workers_need_them(client):
     with cluster.ClusterPool(client, settings) as pool:
         window = cluster.AHEAD * sum(client.nthreads().values())
         for job, reply in pool.map(jobs()):
-            seen.append((job["student"], len(read), reply["status"]))
+            seen.append((job["student"], len(read), reply.status))
             assert len(read) - len(seen) <= window  # in flight: never more than the window
     assert sorted(student for student, _, _ in seen) == sorted(read)
     assert len(read) == count

@@ -63,7 +63,7 @@ def test_jobs_are_read_as_the_runners_need_them(tmp_path):
     seen = []
     with WorkerPool(1, _settings(tmp_path)) as pool:
         for job, reply in pool.map(jobs()):
-            seen.append((job["student"], len(read), reply["status"]))
+            seen.append((job["student"], len(read), reply.status))
     assert [student for student, _, _ in seen] == read == [f"s{i}" for i in range(6)]
     assert {status for _, _, status in seen} == {"graded"}
     assert seen[0][1] <= 3  # when the first came back, at most two more had been read

@@ -3,6 +3,7 @@ skips what is graded, a changed submission is graded again."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from optigrade.records import files
+
 STUDENTS = ("ann", "ben", "cat", "dan", "eve")
 SLOW = "import time\ntime.sleep(0.4)"  # so a run can be killed half-way
 
@@ -21,9 +24,10 @@ RUN = """
 import sys
 from pathlib import Path
 from optigrade.grade.batch import grade_assignment
+from optigrade.grade.options import GradeOptions, GradePaths
 root, out = Path(sys.argv[1]), Path(sys.argv[2])
-grade_assignment("forward-pass", submitted=root / "submitted", source=root / "exercises",
-                 release=root / "release", out=out, jobs=1, progress=False)
+paths = GradePaths(root / "submitted", root / "exercises", root / "release", out)
+grade_assignment("forward-pass", paths, GradeOptions(jobs=1, progress=False))
 """
 
 
@@ -129,6 +133,27 @@ def test_a_rerun_skips_graded_students_and_regrades_a_changed_one(classroom, kit
     assert sorted(forced.graded) == sorted(STUDENTS)
 
 
+def test_a_result_file_that_is_not_a_result_is_graded_again(classroom):
+    csv = classroom.out / "grades.csv"
+    if not csv.exists():
+        classroom.grade()
+    before = csv.read_bytes()
+    broken = {
+        "ann": lambda r: r["questions"][0].update(score="1.0"),  # a value of the wrong type
+        "ben": lambda r: r.pop("reason"),  # a missing field
+        "cat": lambda r: r.update(status="passed"),  # an unknown status word
+    }
+    for student, change in broken.items():
+        path = classroom.out / "results" / f"{student}.json"
+        stored = json.loads(path.read_text())
+        change(stored)
+        path.write_text(json.dumps(stored))
+    again = classroom.grade()
+    assert sorted(again.graded) == sorted(broken)
+    assert sorted(again.skipped) == sorted(set(STUDENTS) - set(broken))
+    assert csv.read_bytes() == before
+
+
 def test_grades_csv_format(classroom):
     rows = (classroom.out / "grades.csv").read_text().splitlines()
     assert rows[0] == "student_id,fp.1.1,fp.2.1,act.1,out.1,total,max"
@@ -136,11 +161,14 @@ def test_grades_csv_format(classroom):
     assert [r.split(",")[0] for r in rows[1:]] == sorted(STUDENTS)
 
 
-def test_result_files_are_complete_json(classroom):
+def test_result_files_are_complete_json(classroom, tmp_path):
     for student in STUDENTS:
         result = classroom.result(student)
         assert result["submission"]["sha256"] and result["source_sha256"]
         assert [q["id"] for q in result["questions"]] == ["fp.1.1", "fp.2.1", "act.1", "out.1"]
+        read = files.read(classroom.out / "results", student)
+        written = (classroom.out / "results" / f"{student}.json").read_bytes()
+        assert files.save(tmp_path, read).read_bytes() == written  # read back to the same bytes
     assert not list((classroom.out / "results").glob(".*.tmp"))  # no half-written files
     assert os.path.exists(classroom.out / "results.jsonl")
 

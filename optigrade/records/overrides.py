@@ -8,8 +8,9 @@ LMS exports), so they survive every regrade, ``--force`` included. A bad row (un
 student or question, points that are not a number or out of range) is a warning naming
 the row, never an error.
 
-An overridden question entry keeps the grader's own verdict under ``"override"`` (see
-`Applied`), and its message says it was overridden, so results.jsonl shows it too.
+An overridden question entry keeps the grader's own verdict as its `override`
+(`optigrade.records.result.Applied`), and its message says it was overridden, so
+results.jsonl shows it too.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from grader.question import Question
+from optigrade.records.result import Applied, QuestionEntry, StudentResult
 
 FILE = "overrides.csv"
 COLUMNS = ("student", "question", "points", "comment")
@@ -41,25 +42,6 @@ class Override:
 
 
 @dataclass(frozen=True)
-class Applied:
-    """What an overridden entry records: the instructor's points and comment, and the
-    grader's own score and message before the override."""
-
-    points: float
-    comment: str
-    graded_score: float
-    graded_message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "points": self.points,
-            "comment": self.comment,
-            "graded_score": self.graded_score,
-            "graded_message": self.graded_message,
-        }
-
-
-@dataclass(frozen=True)
 class Overrides:
     """The valid overrides of a class, by (student, question id), and a warning per row
     that was left out."""
@@ -70,43 +52,23 @@ class Overrides:
     def get(self, student: str, question: str) -> Override | None:
         return self.entries.get((student, question))
 
-    def apply(self, result: Mapping[str, Any]) -> dict[str, Any]:
-        """A copy of a stored result with this student's overrides applied and its total
-        recomputed (the result itself is left as the grader wrote it)."""
-        student = str(result.get("student"))
-        questions = [self._entry(student, q) for q in result.get("questions", ())]
-        total = sum(float(q.get("score", 0.0)) for q in questions)
-        return {**result, "questions": questions, "score": total}
+    def apply(self, result: StudentResult) -> StudentResult:
+        """The result with this student's overrides applied (its total follows); the stored
+        result stays as the grader wrote it."""
+        questions = tuple(self._entry(result.student, q) for q in result.questions)
+        return replace(result, questions=questions)
 
-    def _entry(self, student: str, entry: Mapping[str, Any]) -> dict[str, Any]:
-        found = self.get(student, str(entry.get("id")))
+    def _entry(self, student: str, entry: QuestionEntry) -> QuestionEntry:
+        found = self.get(student, entry.id)
         if found is None:
-            return dict(entry)
-        graded = Applied(
-            found.points,
-            found.comment,
-            float(entry.get("score", 0.0)),
-            str(entry.get("message", "")),
+            return entry
+        graded = Applied(found.points, found.comment, entry.score, entry.message)
+        return replace(
+            entry,
+            score=found.points,
+            message=f"{mark(graded, entry.max)}; {graded.graded_message}",
+            override=graded,
         )
-        return {
-            **entry,
-            "score": found.points,
-            "message": f"{mark(graded, float(entry.get('max', 0.0)))}; {graded.graded_message}",
-            "override": graded.to_dict(),
-        }
-
-
-def applied(entry: Mapping[str, Any]) -> Applied | None:
-    """The override recorded in a question entry (None if the grader's score stands)."""
-    found = entry.get("override")
-    if not isinstance(found, Mapping):
-        return None
-    return Applied(
-        float(found["points"]),
-        str(found.get("comment", "")),
-        float(found["graded_score"]),
-        str(found.get("graded_message", "")),
-    )
 
 
 def mark(override: Applied, top: float) -> str:

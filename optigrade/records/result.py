@@ -1,0 +1,381 @@
+"""A student's result, as ``results/<student>.json`` holds it: one record per level.
+
+`StudentResult` is the student's: which submission, how its run ended (`RunStatus`), one
+`QuestionEntry` per graded question (`QuestionStatus`; a graded answer keeps the engine's
+full `Result`, whose parts have their own `grader.compare.result.Status`) and, when the
+notebook ran, the `Run`'s details. Each record's `to_json` writes the stored JSON and its
+`from_json` reads it back, refusing anything else (`checks.RecordError`), so a record
+read from a file writes back the same bytes.
+
+Question statuses:
+
+- ``graded``: the test cell recorded an answer and it was graded (the score says how well);
+- ``error``: the test cell raised before recording (e.g. the variable is undefined);
+- ``timeout``: the test cell, or the whole notebook, ran out of time before recording;
+- ``no answer``: the test cell ran but recorded nothing (``grader.score`` replaced?);
+- ``not run``: the notebook ended before the test cell (crash, exit) or was missing;
+- ``invalid``: the notebook could not be read.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast, get_args
+
+from grader.compare.result import Result
+from optigrade.records import checks
+
+#: The version of the stored result files; a file of another one is graded again.
+FORMAT = 1
+
+RunStatus = Literal[
+    "graded",  # the notebook ran to its end
+    "timeout",  # it ran out of time, or of a resource:
+    "cpu-limit",
+    "file-limit",
+    "killed",  # SIGKILL, most often for running out of memory
+    "crashed",
+    "exited",  # os._exit or similar
+    "setup-failed",  # the sandbox could not be prepared
+    "internal-error",  # the grader failed
+    "missing",  # no notebook to run
+    "invalid",
+    "refused",
+]
+RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
+#: Run statuses that are the grader's fault, so a rerun grades them again.
+RETRY: frozenset[RunStatus] = frozenset({"internal-error", "setup-failed"})
+
+QuestionStatus = Literal["graded", "error", "timeout", "no answer", "not run", "invalid"]
+QUESTION_STATUSES: tuple[str, ...] = get_args(QuestionStatus)
+
+#: How far a stored total may be from the sum of its questions' scores.
+_SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an overridden question entry records (`optigrade.records.overrides`): the
+    instructor's points and comment, and the grader's own score and message before."""
+
+    points: float
+    comment: str
+    graded_score: float
+    graded_message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "points": self.points,
+            "comment": self.comment,
+            "graded_score": self.graded_score,
+            "graded_message": self.graded_message,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Applied:
+        what = "override"
+        d = checks.keys(data, what, ("points", "comment", "graded_score", "graded_message"))
+        return cls(
+            checks.number(d["points"], f"{what} points"),
+            checks.text(d["comment"], f"{what} comment"),
+            checks.number(d["graded_score"], f"{what} graded_score"),
+            checks.text(d["graded_message"], f"{what} graded_message"),
+        )
+
+
+def _engine_result(data: object, what: str) -> Result:
+    """The engine's stored `Result`, refused unless it reads back as it was written."""
+    try:
+        found = Result.from_dict(cast(dict[str, Any], data))
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        raise checks.RecordError(f"{what}: not an engine result ({type(e).__name__}: {e})") from e
+    if found.to_dict() != data:
+        raise checks.RecordError(f"{what}: not an engine result as the engine writes it")
+    return found
+
+
+@dataclass(frozen=True)
+class QuestionEntry:
+    """One graded question of a student's result: `score` of `max` points, a status and
+    why; the engine's `result` when it graded an answer; the `override` when the
+    instructor set the points (the entry then has their points and says so)."""
+
+    id: str
+    score: float
+    max: float
+    status: QuestionStatus
+    message: str
+    result: Result | None = None
+    override: Applied | None = None
+
+    def __post_init__(self) -> None:
+        where = f"question {self.id}"
+        checks.word(self.status, QUESTION_STATUSES, f"{where} status")
+        if not (math.isfinite(self.score) and self.score >= 0):
+            raise checks.RecordError(f"{where}: score {self.score} is not a number of points")
+        if self.result is not None and self.status != "graded":
+            raise checks.RecordError(f"{where}: an engine result, yet the status is {self.status}")
+        if self.override is not None and self.score != self.override.points:
+            raise checks.RecordError(f"{where}: overridden, yet not scored the override's points")
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "score": self.score,
+            "max": self.max,
+            "status": self.status,
+            "message": self.message,
+        }
+        if self.result is not None:
+            data["result"] = self.result.to_dict()
+        if self.override is not None:
+            data["override"] = self.override.to_json()
+        return data
+
+    @classmethod
+    def from_json(cls, data: object) -> QuestionEntry:
+        required = ("id", "score", "max", "status", "message")
+        d = checks.keys(data, "question", required, ("result", "override"))
+        what = f"question {d['id']!r}"
+        return cls(
+            id=checks.text(d["id"], what),
+            score=checks.number(d["score"], f"{what} score"),
+            max=checks.number(d["max"], f"{what} max"),
+            status=cast(QuestionStatus, checks.word(d["status"], QUESTION_STATUSES, what)),
+            message=checks.text(d["message"], f"{what} message"),
+            result=_engine_result(d["result"], f"{what} result") if "result" in d else None,
+            override=Applied.from_json(d["override"]) if "override" in d else None,
+        )
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    """Which notebook was graded: where it was found, a hash of its bytes (a rerun skips
+    an unchanged one; "missing" or "refused" when there were none) and notes on reading
+    it."""
+
+    origin: str
+    sha256: str
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"origin": self.origin, "sha256": self.sha256, "notes": list(self.notes)}
+
+    @classmethod
+    def from_json(cls, data: object) -> SubmissionInfo:
+        d = checks.keys(data, "submission", ("origin", "sha256", "notes"))
+        return cls(
+            checks.text(d["origin"], "submission origin"),
+            checks.text(d["sha256"], "submission sha256"),
+            checks.texts(d["notes"], "submission notes"),
+        )
+
+
+#: What a cell of the run's log may say besides its index, and the type of each.
+_CELL_FIELDS: dict[str, Callable[[object, str], Any]] = {
+    "status": checks.text,
+    "error": checks.text,
+    "message": checks.text,
+    "output": checks.text,
+    "seconds": checks.number,
+    "forks": checks.integer,
+    "dropped": checks.integer,
+}
+
+
+@dataclass(frozen=True)
+class CellLog:
+    """One cell of a run's log, as the sandbox cleaned it (`grader_sandbox.sandbox`): its
+    index in the notebook (from 0) and, once it ended, its status ("ok", "error",
+    "timeout", "memory", "exit"; written by the student's process, so any short text) and
+    what it said. A cell with no status was running when the run ended."""
+
+    cell: int
+    status: str | None = None
+    error: str | None = None  # the exception's type
+    message: str | None = None
+    output: str | None = None
+    seconds: float | None = None
+    forks: int | None = None
+    dropped: int | None = None  # bytes printed over the output cap (left out)
+
+    def to_json(self) -> dict[str, Any]:
+        said = {k: getattr(self, k) for k in _CELL_FIELDS if getattr(self, k) is not None}
+        return {"cell": self.cell, **said}
+
+    @classmethod
+    def from_json(cls, data: object) -> CellLog:
+        d = checks.keys(data, "cell", ("cell",), _CELL_FIELDS)
+        what = f"cell {d['cell']!r}"
+        said = {k: read(d[k], f"{what} {k}") for k, read in _CELL_FIELDS.items() if k in d}
+        return cls(checks.integer(d["cell"], what), **said)
+
+
+@dataclass(frozen=True)
+class Protections:
+    """The sandbox's protections that were in force for a run, and why the others were not."""
+
+    active: tuple[str, ...]
+    missing: Mapping[str, str]  # protection -> why it is missing
+
+    def to_json(self) -> dict[str, Any]:
+        return {"active": list(self.active), "missing": dict(self.missing)}
+
+    @classmethod
+    def from_json(cls, data: object) -> Protections:
+        d = checks.keys(data, "protections", ("active", "missing"))
+        return cls(
+            checks.texts(d["active"], "protections active"),
+            checks.text_map(d["missing"], "protections missing"),
+        )
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the sandbox's run of a notebook left, as the judge recorded it: the cell log,
+    the protections, the head of its output, the processes it left running (all killed),
+    its seconds, the isolation mode ("root", "userns"; "none" with --trust-submissions)
+    and the seconds with judging."""
+
+    cells: tuple[CellLog, ...]
+    protections: Protections
+    output: str
+    leftover: int
+    run_seconds: float
+    isolation: str
+    seconds: float
+
+    #: Its keys in a student's result, beside the result's own.
+    KEYS = ("cells", "protections", "output", "leftover", "run_seconds", "isolation", "seconds")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cells": [c.to_json() for c in self.cells],
+            "protections": self.protections.to_json(),
+            "output": self.output,
+            "leftover": self.leftover,
+            "run_seconds": self.run_seconds,
+            "isolation": self.isolation,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Run:
+        """From a student's result (`data` holds every key of `KEYS`)."""
+        return cls(
+            cells=tuple(CellLog.from_json(c) for c in checks.array(data["cells"], "cells")),
+            protections=Protections.from_json(data["protections"]),
+            output=checks.text(data["output"], "output"),
+            leftover=checks.integer(data["leftover"], "leftover"),
+            run_seconds=checks.number(data["run_seconds"], "run_seconds"),
+            isolation=checks.text(data["isolation"], "isolation"),
+            seconds=checks.number(data["seconds"], "seconds"),
+        )
+
+
+_RESULT_KEYS = (
+    "format",
+    "student",
+    "assignment",
+    "submission",
+    "source_sha256",
+    "status",
+    "reason",
+    "max",
+    "score",
+    "questions",
+)
+
+
+@dataclass(frozen=True)
+class StudentResult:
+    """A student's result: the submission graded (`submission`, and `source_sha256` the
+    source notebook's hash: a rerun skips the student while both are unchanged), how the
+    run ended (`status`, `reason`), the entry of every graded question, worth `max` in
+    all; the notes on restoring the instructor's cells (None: the notebook could not be
+    read) and the `run` (None: nothing ran, or the grader failed). `score` is the sum of
+    the entries' scores (with the instructor's overrides, once applied)."""
+
+    student: str
+    assignment: str
+    submission: SubmissionInfo
+    source_sha256: str
+    status: RunStatus
+    reason: str
+    max: float
+    questions: tuple[QuestionEntry, ...]
+    restore_notes: tuple[str, ...] | None = None
+    run: Run | None = None
+
+    def __post_init__(self) -> None:
+        checks.word(self.status, RUN_STATUSES, f"{self.student}'s status")
+        ids = [q.id for q in self.questions]
+        if len(set(ids)) != len(ids):
+            raise checks.RecordError(f"{self.student}: a question graded twice in {ids}")
+
+    @property
+    def score(self) -> float:
+        return sum((q.score for q in self.questions), 0.0)
+
+    @property
+    def cells(self) -> tuple[CellLog, ...]:
+        """The run's cell log (none without a run)."""
+        return self.run.cells if self.run is not None else ()
+
+    @property
+    def unisolated(self) -> bool:
+        """Whether the notebook ran without the sandbox (--trust-submissions)."""
+        return self.run is not None and self.run.isolation == "none"
+
+    def entry(self, qid: str) -> QuestionEntry | None:
+        """The entry of question `qid` (None if the result has none)."""
+        return next((q for q in self.questions if q.id == qid), None)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "student": self.student,
+            "assignment": self.assignment,
+            "submission": self.submission.to_json(),
+            "source_sha256": self.source_sha256,
+            "status": self.status,
+            "reason": self.reason,
+            "max": self.max,
+            "score": self.score,
+            "questions": [q.to_json() for q in self.questions],
+        }
+        if self.restore_notes is not None:
+            data["restore_notes"] = list(self.restore_notes)
+        if self.run is not None:
+            data |= self.run.to_json()
+        return data
+
+    @classmethod
+    def from_json(cls, data: object) -> StudentResult:
+        d = checks.keys(data, "result", _RESULT_KEYS, ("restore_notes", *Run.KEYS))
+        if d["format"] != FORMAT:
+            raise checks.RecordError(f"result: format {d['format']!r}, not {FORMAT}")
+        ran = [k for k in Run.KEYS if k in d]
+        if ran and len(ran) != len(Run.KEYS):
+            raise checks.RecordError(f"result: only some of the run's details ({ran})")
+        entries = checks.array(d["questions"], "questions")
+        found = cls(
+            student=checks.text(d["student"], "student"),
+            assignment=checks.text(d["assignment"], "assignment"),
+            submission=SubmissionInfo.from_json(d["submission"]),
+            source_sha256=checks.text(d["source_sha256"], "source_sha256"),
+            status=cast(RunStatus, checks.word(d["status"], RUN_STATUSES, "status")),
+            reason=checks.text(d["reason"], "reason"),
+            max=checks.number(d["max"], "max"),
+            questions=tuple(QuestionEntry.from_json(q) for q in entries),
+            restore_notes=(
+                checks.texts(d["restore_notes"], "restore_notes") if "restore_notes" in d else None
+            ),
+            run=Run.from_json(d) if ran else None,
+        )
+        score = checks.number(d["score"], "score")
+        if not math.isclose(score, found.score, rel_tol=0, abs_tol=_SLACK):
+            raise checks.RecordError(f"result: score {score} is not its questions' {found.score}")
+        return found
