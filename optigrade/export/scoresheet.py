@@ -92,7 +92,7 @@ def _unanswered(question: Question, found: QuestionEntry) -> bool:
     if found.status == "error":
         return f"name {question.variable!r} is not defined" in found.message
     parts = found.result.parts if found.result else ()
-    return bool(parts) and all(p.status == "missing" for p in parts)
+    return bool(parts) and all(p.status == "unanswered" for p in parts)
 
 
 def _cell(name: str, questions: Sequence[Question]) -> str:

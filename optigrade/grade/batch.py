@@ -30,7 +30,7 @@ from grader_sandbox.runner import heavy_imports
 from optigrade import bank
 from optigrade.assign.cells import grade_id
 from optigrade.grade import results, submissions
-from optigrade.grade.judge import Judged, judged
+from optigrade.grade.judge import Judged
 from optigrade.grade.options import GradeOptions, GradePaths
 from optigrade.grade.pool import Pool, WorkerPool
 from optigrade.grade.restore import grade_id_of, is_test, restore
@@ -175,7 +175,7 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
                     yield job
 
             for job, reply in pool.map(jobs()):
-                result = _merge(metas.pop(job["student"]), judged(reply), src)
+                result = _merge(metas.pop(job["student"]), reply, src)
                 _finish(folder, result, summary, log)
         if pool.unisolated:  # said by a grading node
             _unisolated(summary, pool.unisolated)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from grader_sandbox import node
 from grader_sandbox.messages import RunJob, RunnerSettings
 from grader_sandbox.typedjson import MessageError
-from optigrade.grade.judge import Job, Judge, internal
+from optigrade.grade.judge import Job, Judge, Judged, internal
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
@@ -154,7 +154,7 @@ class ClusterPool:
         _answers(address.text)
         return Client(address.text, timeout=CONNECT_SECONDS, set_as_default=False), True
 
-    def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Job]]:
+    def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Judged]]:
         """(job, reply) pairs as the cluster finishes them, in completion order. `jobs` is
         read as the cluster needs them, AHEAD tasks per worker thread in flight: a class
         of thousands is neither restored nor held by the scheduler all at once, and each
@@ -181,11 +181,11 @@ class ClusterPool:
         """How many tasks may be in flight: AHEAD per worker thread of the cluster now."""
         return AHEAD * max(1, sum(self.client.nthreads().values()))
 
-    def _collected(self, task: Future, result: object) -> tuple[Job, Job]:
+    def _collected(self, task: Future, result: object) -> tuple[Job, Judged]:
         job = self.futures.pop(task)
         return job, self._reply(job, task, result)
 
-    def _reply(self, job: Job, task: Future, result: object) -> Job:
+    def _reply(self, job: Job, task: Future, result: object) -> Judged:
         """The reply to `job` from its finished task's `result` (a `NodeResult`'s JSON)."""
         from distributed import KilledWorker
 
@@ -194,16 +194,16 @@ class ClusterPool:
                 task.result()  # raises what the task met (KilledWorker, cancelled...)
             found = node.NodeResult.from_json(str(result))
         except KilledWorker as e:
-            return internal(job, _died(e.allowed_failures + 1))
+            return internal(_died(e.allowed_failures + 1))
         except (OSError, TimeoutError, MessageError) as e:
-            return internal(job, f"the grading node's answer was lost: {e}")
+            return internal(f"the grading node's answer was lost: {e}")
         except Exception as e:
             if task.cancelled() or self.client.status != "running":
                 raise ClusterUnavailable(f"the Dask scheduler at {self.address} went away") from e
-            return internal(job, f"the grading node failed: {type(e).__name__}: {e}")
+            return internal(f"the grading node failed: {type(e).__name__}: {e}")
         if found.reply is None:
             why = f"{found.refused}; nothing ran (--trust-submissions grades anyway)"
-            return {"student": job["student"], "status": "setup-failed", "reason": why}
+            return Judged("setup-failed", why)
         self.unisolated = self.unisolated or found.unisolated
         return self.judge.graded(job, found.reply, found.isolation, found.seconds)
 

@@ -31,14 +31,9 @@ from optigrade.records.result import (
 if TYPE_CHECKING:
     from grader_sandbox.messages import RunReply
 
-#: The batch's job ("student", "cells", "tests": the test cell of each question id), or a
-#: judged reply: what the pools hand back and forth with the batch (`optigrade.grade.batch`)
+#: The batch's job ("student", "cells", "tests": the test cell of each question id): what
+#: the pools get from the batch (`optigrade.grade.batch`); they yield it back `Judged`.
 Job = dict[str, Any]
-
-
-def internal(job: Job, reason: str) -> Job:
-    """The reply of a job the grader could not grade, saying why."""
-    return {"student": job.get("student"), "status": "internal-error", "reason": reason}
 
 
 @dataclass(frozen=True)
@@ -58,16 +53,13 @@ class Judged:
             raise ValueError("questions judged without a run")
 
 
+def internal(reason: str) -> Judged:
+    """A job the grader could not grade (a pool's, a cluster's or the judge's failure)."""
+    return Judged("internal-error", reason)
+
+
 def failed(e: Exception) -> Judged:
-    return Judged("internal-error", f"the grader failed: {type(e).__name__}: {e}")
-
-
-def judged(reply: Judged | Job) -> Judged:
-    """A pool's reply as a record: the judge's own, or a failure the pool or the cluster
-    reported before any judging (`grader_sandbox.messages.internal`, a refusing node)."""
-    if isinstance(reply, Judged):
-        return reply
-    return Judged(reply["status"], str(reply["reason"]))
+    return internal(f"the grader failed: {type(e).__name__}: {e}")
 
 
 class Judge:
@@ -111,7 +103,7 @@ class Judge:
     def _reply(self, job: Job, run: RunReply, isolation: str, seconds: float) -> Judged:
         started = time.monotonic()
         if run.outcome is None:
-            return Judged("internal-error", run.error)
+            return internal(run.error)
         tests = {str(qid): int(i) for qid, i in job["tests"].items()}
         questions = [self.questions[qid] for qid in tests]
         records = _decoded(run.records)

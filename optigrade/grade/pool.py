@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from grader_sandbox.channel import RunnerFailed, RunnerFatal, RunnerProcess
 from grader_sandbox.messages import RunJob, RunnerSettings, RunReply
-from optigrade.grade.judge import Job, Judge, internal
+from optigrade.grade.judge import Job, Judge, Judged, internal
 
 ATTEMPTS = 2
 START_FAILURES = 3  # runners dying before they are ready, before the batch gives up
@@ -41,7 +41,7 @@ class Pool(Protocol):
     #: batch already knew, as it does for the local pool).
     unisolated: str
 
-    def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Job]]:
+    def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Judged]]:
         """(job, judged reply) pairs, in completion order; every job gets one."""
         ...
 
@@ -74,7 +74,7 @@ class WorkerPool:
             slot.runner.launch()
         self.judge.warm()  # while the runners import
 
-    def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Job]]:
+    def map(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Judged]]:
         """(job, reply) pairs as runners finish them, in completion order. `jobs` is read
         as runners need them (a few ahead), so preparing them overlaps the runs; a runner
         is given its next job before the one it finished is judged."""
@@ -101,7 +101,7 @@ class WorkerPool:
                     if attempts[id(job)] < ATTEMPTS:
                         queue.appendleft((job, attempts[id(job)] + 1))
                     else:
-                        yield job, internal(job, "the grading worker died twice on it")
+                        yield job, internal("the grading worker died twice on it")
                     continue
                 job, slot.job = slot.job, None
                 assert job is not None  # the runner was busy with it (`reply` checks)

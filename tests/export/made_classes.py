@@ -113,7 +113,7 @@ _FLOOD = CellLog(5, "ok", dropped=9_000_000)  # bytes over the output cap
 _MEMORY = CellLog(6, "memory", message="MemoryError: the memory limit")
 _UNDEFINED = "the test cell failed: NameError: name 'z_1_2' is not defined: assign it"
 _NO_ANSWER = "the test cell ran but recorded no answer (was grader.score replaced?)"
-NONE = Answer([("missing", 0.0, None)] * 4)  # act.1 = None
+NONE = Answer([("unanswered", 0.0, None)] * 4)  # act.1 = None
 
 #: A student per kind of warning, and the places the warning names.
 WARNED = {

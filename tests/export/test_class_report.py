@@ -86,7 +86,7 @@ def test_outcome_counts_are_students_and_add_up_to_the_class(soup):
     words = ["correct", "partial", "incorrect", "error", "not run", "invalid"]
     assert header == [
         "Question",
-        *(f"{page.SIGNS[w]} {w}" for w in words),
+        *(f"{page.SIGNS.get(w, '•')} {w}" for w in words),
         "credited by follow-through",
     ]
     for row in rows(soup, "outcomes"):

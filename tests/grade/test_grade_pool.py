@@ -96,10 +96,10 @@ def test_a_job_whose_runner_dies_is_tried_once_more(tmp_path, deaths, status):
         jobs = [_job("doomed", SLEEP.format(2)), _job("next", "x = 1")]
         replies = {job["student"]: reply for job, reply in pool.map(jobs)}
     assert len(killed) == deaths
-    assert replies["doomed"]["status"] == status
+    assert replies["doomed"].status == status
     if status == "internal-error":
-        assert replies["doomed"]["reason"] == "the grading worker died twice on it"
-    assert replies["next"]["status"] == "graded"  # on a fresh runner
+        assert replies["doomed"].reason == "the grading worker died twice on it"
+    assert replies["next"].status == "graded"  # on a fresh runner
 
 
 def test_a_hung_runner_is_replaced_past_the_limit_and_a_margin(tmp_path, monkeypatch):
@@ -110,7 +110,7 @@ def test_a_hung_runner_is_replaced_past_the_limit_and_a_margin(tmp_path, monkeyp
         started = time.monotonic()
         ((_, reply),) = pool.map([_job("patient", SLEEP.format(1))])
         assert pool.slots[0].runner.process.pid not in stopped
-    assert len(stopped) == 1 and reply["status"] == "graded"
+    assert len(stopped) == 1 and reply.status == "graded"
     assert time.monotonic() - started > 3 + 1  # given up on once past its deadline only
 
 
