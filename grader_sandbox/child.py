@@ -211,8 +211,37 @@ def _redirect_output(plan: Plan) -> CappedOutput:
     return out
 
 
+def _unpatched(shell: NotebookShell, genuine: dict[str, Any]) -> list[str]:
+    """Put back what a test cell records with, if the notebook replaced it (``grader.score =
+    lambda *a: 1.0``, ``grader = Fake()``, ``grader.student.api.score = ...``): the test cell
+    then records the student's answer as if nothing was replaced, and its log says what was
+    put back, for the report. The names of what was put back."""
+    import grader
+    from grader.student import api
+
+    module = genuine["module"]
+    restored = []
+    if sys.modules.get("grader") is not module:
+        sys.modules["grader"] = module
+        restored.append("sys.modules['grader']")
+    if "grader" in shell.user_ns and shell.user_ns["grader"] is not module:
+        shell.user_ns["grader"] = module
+        restored.append("grader")
+    for name in ("score", "check"):
+        if name in vars(grader):  # an attribute set on the module shadows its __getattr__
+            delattr(grader, name)
+            restored.append(f"grader.{name}")
+        if getattr(api, name) is not genuine[name]:
+            setattr(api, name, genuine[name])
+            restored.append(f"grader.student.api.{name}")
+    return restored
+
+
 def _run(plan: Plan, shell: NotebookShell, main: int, count_leftover: bool) -> None:
+    import grader
     from grader.student import api  # loaded by the runner already: no import cost
+
+    genuine = {"module": grader, "score": api.score, "check": api.check}
 
     os.environ.clear()
     os.environ.update(isolation.environment(str(plan.work), plan.keras_backend))
@@ -222,6 +251,7 @@ def _run(plan: Plan, shell: NotebookShell, main: int, count_leftover: bool) -> N
 
     for index, source, test in plan.cells:
         _send(plan.log_fd, {"event": "start", "cell": index})
+        restored = _unpatched(shell, genuine) if test else []
         api.start_recording(plan.record_of(index, test))
         out.start_cell()
         forks[0] = 0
@@ -239,6 +269,8 @@ def _run(plan: Plan, shell: NotebookShell, main: int, count_leftover: bool) -> N
         entry.update(_verdict(error, shell.exit_requested, plan.limits))
         if forks[0]:
             entry["forks"] = forks[0]
+        if restored:
+            entry["restored"] = ", ".join(restored)
         out.end_cell()
         if out.dropped:
             entry["dropped"] = out.dropped

@@ -290,6 +290,7 @@ _CELL_FIELDS: dict[str, tuple[type, int]] = {  # what a cell log entry may carry
     "seconds": (float, 0),
     "forks": (int, 0),
     "dropped": (int, 0),  # bytes of output over the cap
+    "restored": (str, 200),  # what the notebook replaced of the grader, put back for the cell
 }
 
 

@@ -226,8 +226,11 @@ while loss >= 0:  # "until it converges": a test that never fails
 
 MEMORY_HOG = """\
 history = []
-while True:  # keeps every intermediate array
-    history.append(np.empty(2**24))"""
+try:
+    while True:  # keeps every intermediate array
+        history.append(np.empty(2**24))
+finally:
+    history.clear()  # the MemoryError stops the cell; later cells get the memory back"""
 
 FLOOD = """\
 for epoch in range(20_000):  # about 50 MB of training log
@@ -275,9 +278,9 @@ def _patches_score(b: _Builder) -> tuple[str, _Draft]:
     first_code = next(i for i, c in enumerate(draft.notebook.cells) if c.cell_type == "code")
     draft.insert(first_code + 1, "grader.score = lambda *args, **kwargs: 1.0")
     answered = tuple(q for q in b.all if q not in b.course.keras)
-    draft.expected = replace(
-        _zeroed(draft.expected, b.all), statuses=tuple((q, "no answer") for q in answered)
-    )
+    # the real grader.score is put back before the next test cell: graded as it is, and
+    # that test cell's question flagged
+    draft.expected = replace(draft.expected, restored=answered[:1])
     return "replaced grader.score with a function returning full marks", draft
 
 

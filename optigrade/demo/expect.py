@@ -40,6 +40,7 @@ class Expected:
     cell_status: str = ""  # the status of at least one cell of the run
     statuses: tuple[tuple[str, str], ...] = ()  # (question, its status)
     note: str = ""  # in a restore note
+    restored: tuple[str, ...] = ()  # questions whose test cell had the grader put back
 
 
 def _questions(result: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -89,6 +90,9 @@ def unmet(expected: Expected, result: Mapping[str, Any]) -> list[str]:
         got = questions.get(qid, {}).get("status")
         if got != status:
             found.append(f"{qid}: status {got!r}, expected {status!r}")
+    for qid in expected.restored:
+        if "grader.score" not in (questions.get(qid, {}).get("restored") or ""):
+            found.append(f"{qid}: not flagged as recorded with grader.score put back")
     notes = result.get("restore_notes", [])
     if expected.note and not any(expected.note in n for n in notes):
         found.append(f"no restore note says {expected.note!r}")

@@ -109,7 +109,9 @@ def warnings(questions: Sequence[Question], result: StudentResult) -> tuple[Stud
         kind = "test cell deleted" if "was missing" in note else "test cell edited"
         found[kind].append(_cell(named.group(1), questions) if named else note)
     entries = {q.id: e for q in questions if (e := result.entry(q.id)) is not None}
-    found["grader patched"] = [q for q, e in entries.items() if e.status == "no answer"]
+    found["grader patched"] = [
+        q for q, e in entries.items() if e.restored or e.status == "no answer"
+    ]
     for cell in result.cells:
         if cell.status == "timeout":
             found["limit reached"].append("cell timeout")

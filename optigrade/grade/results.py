@@ -13,6 +13,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from grader.compare.result import Result
@@ -82,9 +83,11 @@ def grade_run(
         files = records.get(record_name(index), {})
         cell = cells.get(index)
         if f"{q.id}.json" in files:
-            entries.append(graded_entry(q, engine.grade(q, wire.load(files, q.id), hidden=True)))
+            entry = graded_entry(q, engine.grade(q, wire.load(files, q.id), hidden=True))
         else:
-            entries.append(question_entry(q, 0.0, *_unrecorded(cell, outcome, q.variable)))
+            entry = question_entry(q, 0.0, *_unrecorded(cell, outcome, q.variable))
+        restored = cell.get("restored") if cell else None
+        entries.append(replace(entry, restored=restored) if restored else entry)
     return tuple(entries)
 
 

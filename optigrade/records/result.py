@@ -109,6 +109,9 @@ class QuestionEntry:
     message: str
     result: Result | None = None
     override: Applied | None = None
+    #: What the notebook had replaced of the grader before this question's test cell,
+    #: put back so that its answer was recorded (`grader_sandbox.child`): a flag, no penalty.
+    restored: str | None = None
 
     def __post_init__(self) -> None:
         where = f"question {self.id}"
@@ -132,12 +135,14 @@ class QuestionEntry:
             data["result"] = self.result.to_dict()
         if self.override is not None:
             data["override"] = self.override.to_json()
+        if self.restored is not None:
+            data["restored"] = self.restored
         return data
 
     @classmethod
     def from_json(cls, data: object) -> QuestionEntry:
         required = ("id", "score", "max", "status", "message")
-        d = checks.keys(data, "question", required, ("result", "override"))
+        d = checks.keys(data, "question", required, ("result", "override", "restored"))
         what = f"question {d['id']!r}"
         return cls(
             id=checks.text(d["id"], what),
@@ -147,6 +152,7 @@ class QuestionEntry:
             message=checks.text(d["message"], f"{what} message"),
             result=_engine_result(d["result"], f"{what} result") if "result" in d else None,
             override=Applied.from_json(d["override"]) if "override" in d else None,
+            restored=checks.text(d["restored"], f"{what} restored") if "restored" in d else None,
         )
 
 
@@ -182,6 +188,7 @@ _CELL_FIELDS: dict[str, Callable[[object, str], Any]] = {
     "seconds": checks.number,
     "forks": checks.integer,
     "dropped": checks.integer,
+    "restored": checks.text,
 }
 
 
@@ -200,6 +207,9 @@ class CellLog:
     seconds: float | None = None
     forks: int | None = None
     dropped: int | None = None  # bytes printed over the output cap (left out)
+    #: What the notebook had replaced of the grader (`grader.score`...), put back before
+    #: this test cell ran: its answer is graded as if nothing was replaced, and flagged.
+    restored: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         said = {k: getattr(self, k) for k in _CELL_FIELDS if getattr(self, k) is not None}

@@ -107,7 +107,9 @@ def test_hostile_students_get_a_specific_reason_and_the_rest_completes(demo, ass
     assert "segmentation fault" in by_name["segfault-midway"]["reason"]
     loop = [c for c in by_name["infinite-loop"]["cells"] if c["status"] == "timeout"]
     assert [c["message"] for c in loop] == ["stopped after 10 s"]
-    assert {q["status"] for q in by_name["patches-grader-score"]["questions"]} == {"no answer"}
+    patcher = by_name["patches-grader-score"]  # graded as if nothing was replaced, flagged
+    assert {q["status"] for q in patcher["questions"]} == {"graded"}
+    assert "grader.score" in patcher["questions"][0]["restored"]
     summary = json.loads((demo.out / assignment / "graded" / "summary.json").read_text())
     assert sorted(summary["failed"]) == sorted(
         s.id for s in demo.students[assignment] if s.expected.status != "graded"

@@ -112,6 +112,7 @@ def submit_contained(c, kit) -> None:
     c.submit("segfault", after={second: "import ctypes\nctypes.string_at(0)"})
     c.submit("forker", after={first: FORKS})
     c.submit("patcher", before={first: "grader.score = lambda *args, **kwargs: 1.0"})
+    c.submit("deep-patcher", {"fp.1.1": kit.wrong("fp.1.1")}, before={first: DEEP_PATCH})
     c.submit(
         "allclose",
         {q: kit.wrong(q) for q in kit.questions},
@@ -308,10 +309,26 @@ def test_forked_processes_are_reported_and_killed(graded, kit):
     assert _alive(f"sleep {SLEEPER}") == []
 
 
-def test_monkeypatching_grader_score_records_nothing(graded, kit):
+DEEP_PATCH = """\
+import types
+import grader.student.api as api
+
+api.score = lambda *args, **kwargs: 1.0
+grader = types.SimpleNamespace(score=lambda *args, **kwargs: 1.0, check=print)
+"""
+
+
+def test_replacing_grader_score_changes_nothing_and_is_flagged(graded, kit):
+    """The policy (README, feedback page, report): the real grader.score is put back for
+    each test cell, the answers are graded as they are, and the question whose test cell
+    met the replacement is flagged."""
     result = graded.course.result("patcher")
-    assert graded.course.scores("patcher") == dict.fromkeys(kit.questions, 0.0)
-    assert {q["status"] for q in result["questions"]} == {"no answer"}
+    assert {q["status"] for q in result["questions"]} == {"graded"}
+    assert "grader.score" in result["questions"][0]["restored"]
+    deep = graded.course.result("deep-patcher")
+    assert graded.course.scores("deep-patcher")["fp.1.1"] == 0.0  # its wrong answer, graded
+    assert {q["status"] for q in deep["questions"]} == {"graded"}
+    assert deep["questions"][0]["restored"] == "grader, grader.student.api.score"
 
 
 def test_monkeypatching_numpy_or_builtins_changes_nothing_in_the_grader(graded, kit):
