@@ -44,11 +44,14 @@ def _split_parts(names: list[str], answer: Any) -> tuple[dict[str, Any], list[st
         keys = ", ".join(repr(n) for n in names)
         why = f"expected a dict with keys {keys}; got a {type_name(answer)}"
         return dict.fromkeys(names, Absent(why, "unusable")), []
-    values = {name: _lookup(answer, name.split("/")) for name in names}
+    values, read = {}, {}
+    for name in names:
+        values[name], renamed = _lookup(answer, name.split("/"))
+        read |= renamed
     extra = _extra_keys(answer, _trie(names), [])
-    notes = (
-        [f"extra key{'s' if len(extra) > 1 else ''} ignored: {', '.join(extra)}"] if extra else []
-    )
+    notes = [_read_as(read)] if read else []
+    if extra:
+        notes.append(f"extra key{'s' if len(extra) > 1 else ''} ignored: {', '.join(extra)}")
     return values, notes
 
 
@@ -62,22 +65,48 @@ def _keyed(mapping: Mapping) -> dict[str, Any]:
     return out
 
 
-def _lookup(answer: Mapping, path: list[str]) -> Any:
+def _read_as(read: dict[str, str]) -> str:
+    """'Your key 'a' was read as 'A'.', or the same for several keys at once."""
+    said, meant = (", ".join(repr(k) for k in keys) for keys in (read, read.values()))
+    if len(read) == 1:
+        return f"Your key {said} was read as {meant}."
+    return f"Your keys {said} were read as {meant}."
+
+
+def _normal(key: str) -> str:
+    """A key as compared when it is not the exact one: case and spacing aside, as a
+    choice's spelling is ("a" for "A")."""
+    return " ".join(key.split()).casefold()
+
+
+def _spelt(keyed: Mapping[str, Any], key: str) -> str | None:
+    """The student's key standing for `key`: itself, else the one key spelt alike."""
+    if key in keyed:
+        return key
+    alike = [k for k in keyed if _normal(k) == _normal(key)]
+    return alike[0] if len(alike) == 1 else None
+
+
+def _lookup(answer: Mapping, path: list[str]) -> tuple[Any, dict[str, str]]:
+    """The value at `path` (or `Absent`), and the student's keys read as another spelling."""
     node: Any = answer
+    renamed: dict[str, str] = {}
     for depth, key in enumerate(path):
         where = "".join(f"[{k!r}]" for k in path[:depth])
         if not isinstance(node, Mapping):
             why = f"answer{where} should be a dict with key {key!r}; got a {type_name(node)}"
-            return Absent(why, "unusable")
+            return Absent(why, "unusable"), renamed
         try:
             keyed = node if key in node else _keyed(node)  # a str key, or keys to convert
-            found = key in keyed
-            node = keyed[key] if found else None
+            spelt = _spelt(keyed, key)
+            node = keyed[spelt] if spelt is not None else None
         except Exception as e:
-            return Absent(f"could not read answer{where}: {type(e).__name__}", "unusable")
-        if not found:
-            return Absent(f"the answer has no part {'/'.join(path[: depth + 1])!r}")
-    return node
+            return Absent(f"could not read answer{where}: {type(e).__name__}", "unusable"), {}
+        if spelt is None:
+            return Absent(f"the answer has no part {'/'.join(path[: depth + 1])!r}"), renamed
+        if spelt != key:
+            renamed[spelt] = key
+    return node, renamed
 
 
 def _trie(names: list[str]) -> dict[str, Any]:
@@ -98,8 +127,9 @@ def _extra_keys(answer: Any, trie: dict[str, Any], path: list[str]) -> list[str]
         return []
     found = []
     for key, value in keyed.items():
-        if key in trie:
-            found += _extra_keys(value, trie[key], [*path, key])
+        meant = next((k for k in trie if _spelt(keyed, k) == key), None)
+        if meant is not None:
+            found += _extra_keys(value, trie[meant], [*path, key])
         else:
             found.append(repr("/".join([*path, key])))
     return found

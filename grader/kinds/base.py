@@ -57,6 +57,13 @@ class Context:
     memo: dict[str, Any] = field(default_factory=dict)  # the kind's per-part cache
 
 
+def checks_passed(count: int) -> str:
+    """'the check passed', 'both checks passed', 'all 5 checks passed'."""
+    if count == 1:
+        return "the one check passed"
+    return "both checks passed" if count == 2 else f"all {count} checks passed"
+
+
 def mistaken(ctx: Context, matches: Callable[[Any], bool], lead: str = "") -> Verdict | None:
     """The verdict of the first catalogued mistake whose value the answer `matches`
     (its hint, after `lead`), or None."""

@@ -40,7 +40,7 @@ from grader.compare.nodes import items, kind, numbers, text, unusable
 from grader.compare.result import Unusable, Verdict
 from grader.compare.timelimit import TimeLimitExceeded, time_limit
 from grader.compare.wire import Encoder, Node, Wire, describe_exception, error
-from grader.kinds.base import Context, PartKind, SealedPart
+from grader.kinds.base import Context, PartKind, SealedPart, checks_passed
 from grader.kinds.numeric import sentence
 from grader.question import Inputs, Part
 
@@ -533,9 +533,7 @@ class ModelKind(PartKind[Model]):
         met = [_said(c, why) for c, ok, why in outcomes if ok]
         unmet = [_said(c, why) for c, ok, why in outcomes if not ok]
         if not unmet:
-            return Verdict(
-                "correct", 1.0, f"Correct: all {len(met)} checks passed: {'; '.join(met)}."
-            )
+            return Verdict("correct", 1.0, f"Correct: {checks_passed(len(met))}: {'; '.join(met)}.")
         total = sum(c.weight for c in part.criteria)
         fraction = sum(c.weight for c, ok, _ in outcomes if ok) / total if total else 0.0
         message = sentence(

@@ -63,8 +63,8 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _unknown(qid: object) -> Result:
-    ids = [q.id for q in installed.all_questions()]
+def _unknown(qid: object, ids: list[str]) -> Result:
+    """A check of a question id that is none of `ids`: the nearest ones, if any."""
     close = difflib.get_close_matches(str(qid), ids, n=3) if isinstance(qid, str) else []
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     return Result(str(qid), "unknown question", (), (f"There is no question {qid!r}.{hint}",))
@@ -76,14 +76,16 @@ def _in_ipython() -> bool:
 
 
 def _local(qid: str, answer: Any) -> Result:
-    """The verdict from the release folder's sealed key (see `grader.student.sealedkey`)."""
-    try:
-        key = sealedkey.find(qid) if isinstance(qid, str) else None
-    except sealedkey.NoSealedKey as e:
-        return Result(str(qid), "no sealed key", (), (str(e),))
-    if key is None:
-        return Result(str(qid), "unknown question", (), (f"There is no question {qid!r}.",))
-    return sealedkey.check(key, qid, answer)
+    """The verdict from the release folder's sealed key (see `grader.student.sealedkey`):
+    a question id none of the folder's sealed keys holds is a typo when there are some
+    (the nearest ids), a notebook run outside its release folder when there are none."""
+    keys = sealedkey.here()
+    key = next((k for k in keys if isinstance(qid, str) and qid in k.questions), None)
+    if key is not None:
+        return sealedkey.check(key, qid, answer)
+    if keys:
+        return _unknown(qid, [q for k in keys for q in k.questions])
+    return Result(str(qid), "no sealed key", (), (sealedkey.NOT_HERE.format(qid=qid),))
 
 
 def check(qid: str, answer: Any) -> Result | None:
@@ -98,7 +100,7 @@ def check(qid: str, answer: Any) -> Result | None:
         try:
             question = installed.get(qid)
         except (installed.UnknownQuestion, TypeError, AttributeError):
-            result = _unknown(qid)  # not a question id
+            result = _unknown(qid, [q.id for q in installed.all_questions()])
         else:
             with _quiet():
                 result = grade(question, encode(question, answer))

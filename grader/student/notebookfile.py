@@ -44,7 +44,7 @@ def parse(data: bytes, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Parsed:
         raw = json.loads(text)
     except json.JSONDecodeError as e:
         return Parsed(
-            None, f"the notebook is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})"
+            None, f"the notebook is not valid JSON ({e.msg}: line {e.lineno}, column {e.colno})"
         )
     except RecursionError:
         return Parsed(None, "the notebook's JSON is nested too deeply")

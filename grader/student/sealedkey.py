@@ -49,8 +49,11 @@ FOLLOW_THROUGH = (
 Seals = Mapping[str, Any]  # one part's entry of the sealed key
 
 
-class NoSealedKey(LookupError):
-    """No sealed key for the question in the notebook's folder."""
+#: What a check says where no sealed key is (a notebook run outside its release folder).
+NOT_HERE = (
+    "no sealed key for {qid} here: run the notebook from its release folder, where its "
+    f"{SUFFIX} file is"
+)
 
 
 @dataclass(frozen=True)
@@ -90,17 +93,6 @@ def here(folder: Path | None = None) -> list[SealedKey]:
     """The sealed keys in `folder` (default: the working directory, the notebook's)."""
     paths = sorted((folder or Path.cwd()).glob(f"*{SUFFIX}"))
     return [_read(path.resolve(), path.stat().st_mtime) for path in paths]
-
-
-def find(qid: str, folder: Path | None = None) -> SealedKey:
-    """The sealed key holding `qid` in `folder` (the notebook's working directory)."""
-    for key in here(folder):
-        if qid in key.questions:
-            return key
-    raise NoSealedKey(
-        f"no sealed key for {qid} here: run the notebook from its release folder, where "
-        f"its {SUFFIX} file is"
-    )
 
 
 def check(key: SealedKey, qid: str, answer: Any) -> Result:

@@ -145,3 +145,17 @@ def test_choice_bad_inputs(judge) -> None:
     assert judge(q, 1).parts[0].message == "got a number: give one of the options 'YES', 'NO'"
     assert judge(q, "perhaps").parts[0].message == "'perhaps' is not one of the options 'YES', 'NO'"
     assert judge(q, None).parts[0].status == "unanswered"
+
+
+def test_a_dict_s_keys_are_matched_as_a_choice_s_spellings_are(judge) -> None:
+    """'a' for 'A' (case and spacing aside, as options are compared), said in a note; two
+    keys spelt alike are matched to neither; a key exactly right wins."""
+    q = get("out.1")
+    lower = {k.lower(): v for k, v in q.answer.items()}
+    result = judge(q, lower)
+    assert result.score == q.points
+    assert result.notes == ("Your keys 'a', 'b', 'c', 'd' were read as 'A', 'B', 'C', 'D'.",)
+    both = {**q.answer, "a": 99.0}  # 'A' itself is there: 'a' is an extra key
+    assert judge(q, both).score == q.points
+    twice = {" a ": q.answer["A"], "a": q.answer["A"]}
+    assert judge(q, twice).parts[0].status == "unanswered"
