@@ -4,7 +4,8 @@ For one assignment, ``make_class`` writes ``<into>/submitted/<student>/<assignme
 <assignment>.ipynb`` for each student and returns who they are and what a correct grader
 concludes about them (`Expected`, checked with `optigrade.demo.expect.unmet`):
 
-- ``correct``: the solution notebook (full marks);
+- ``correct``: the release notebook with the solution's answers written in (full marks),
+  as a student hands it in: every other cell as released (no hidden test);
 - ``blank``: the release notebook (0);
 - ``partial``: the solution with the second half of its answer cells left as the
   release's stubs;
@@ -152,7 +153,14 @@ class _Builder:
         self.plants = mistakes.plants(self.all)
 
     def solution(self) -> _Draft:
-        return _Draft(copy.deepcopy(self.course.solution), Expected(full=self.all))
+        """The release notebook with every answer cell as the solution has it: what a
+        student who answers everything right hands in (the solution notebook itself still
+        holds the hidden tests, which a student never sees)."""
+        notebook = copy.deepcopy(self.course.release)
+        solved = _answers(self.course.solution)
+        for qid, i in _answers(notebook).items():
+            notebook.cells[i].source = self.course.solution.cells[solved[qid]].source
+        return _Draft(notebook, Expected(full=self.all))
 
     def base(self) -> _Draft:
         """The solution without Keras: its answers left as stubs, the author's optional
@@ -197,7 +205,7 @@ Make = Callable[[_Builder], tuple[str, _Draft]]
 
 
 def _correct(b: _Builder) -> tuple[str, _Draft]:
-    return "the solution notebook", b.solution()
+    return "the release notebook with the solution's answers", b.solution()
 
 
 def _blank(b: _Builder) -> tuple[str, _Draft]:
@@ -212,7 +220,7 @@ def _partial(b: _Builder) -> tuple[str, _Draft]:
 
 
 def _malformed(b: _Builder) -> tuple[str, _Draft]:
-    whole = nbformat.writes(b.course.solution).encode("utf-8")
+    whole = nbformat.writes(b.solution().notebook).encode("utf-8")
     expected = Expected(zero=b.all, status="invalid", reason="not valid JSON")
     draft = _Draft(b.course.solution, expected, raw=whole[: len(whole) // 2])
     return "the solution notebook's file cut off halfway", draft

@@ -12,8 +12,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from optigrade import bank
 from optigrade.demo import classes
+from optigrade.demo.demo import cell_timeout
 from optigrade.demo.expect import unmet
+from optigrade.export.scoresheet import warnings
+from optigrade.records.files import read
 
 COURSE = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = ("forward-pass", "optimisation")
@@ -131,3 +135,38 @@ def test_outside_the_repository_the_demo_says_where_to_run_it(tmp_path):
     assert line.endswith(
         "run `grader demo` from the optigrade repository checkout (or pass --course DIR)"
     )
+
+
+@pytest.fixture(scope="module")
+def correct_students(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The correct student of every assignment's demo class, graded as the demo grades
+    (its limits): the out folder of each assignment."""
+    into = tmp_path_factory.mktemp("correct")
+    for assignment in bank.assignments():
+        course = classes.Course.read(COURSE, assignment)
+        classes.make_class(COURSE, assignment, into / assignment, kinds=("correct",))
+        argv = [sys.executable, "-m", "optigrade", "grade", assignment, "--course", str(COURSE)]
+        argv += ["--submitted", str(into / assignment / "submitted")]
+        argv += ["--out", str(into / assignment / "graded")]
+        argv += ["--cell-timeout", str(cell_timeout(course))]
+        run = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert run.returncode == 0, run.stderr
+    return into
+
+
+@pytest.mark.parametrize("assignment", list(bank.assignments()))
+def test_the_demo_s_correct_student_has_full_marks_and_no_warning(correct_students, assignment):
+    """The demo tells the truth: built from the release notebook (no hidden test to look
+    edited), within limits that fit the course's training cells."""
+    graded = correct_students / assignment / "graded"
+    (path,) = (graded / "results").glob("*.json")
+    result = read(path.parent, path.stem)  # a plain id is its file's stem
+    assert result is not None and result.status == "graded"
+    assert result.score == result.max
+    questions = tuple(bank.get(e.id) for e in result.questions)
+    assert warnings(questions, result) == ()
