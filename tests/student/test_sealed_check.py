@@ -208,6 +208,8 @@ def test_grader_check_in_the_release_folder_uses_the_sealed_key(monkeypatch, cap
     text = result.text()
     assert "off by" not in text and "%" not in text  # no magnitude: it needs the value
     assert api.score("fp.1.1", right) == question.points
+    typo = api.check("fp.1.11", right).text()  # a mistyped id: the nearest ones
+    assert "There is no question 'fp.1.11'. Did you mean 'fp.1.1'" in typo
     monkeypatch.chdir(ROOT)
     assert "no sealed key for fp.1.1 here" in api.check("fp.1.1", right).text()
 
