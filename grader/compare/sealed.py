@@ -118,11 +118,13 @@ class Cost:
         return 128 * self.n * self.r * self.p
 
 
-#: n = 2**11, r = 9 (2.25 MiB): one call (one offline guess) is 8-9 ms on the course's
+#: n = 2**11, r = 12 (3 MiB): one call (one offline guess) is about 8 ms on the course's
 #: 2-core machine. A check costs one call per part (a part's mistakes are sealed on its
-#: expected value's grids, `seal_on`), a few more where `near` looks next door; chosen
-#: against the check budget (median <= 50 ms, none over 500 ms: BENCHMARKS.md).
-COST = Cost(n=2**11, r=9)
+#: expected value's grids, `seal_on`), up to `CHECK_BUDGET` more where `near` looks next
+#: door: chosen against the check's budget (median <= 50 ms, none over 500 ms), where
+#: r = 9 left a check at a median of 24 ms and 4 MiB (n = 2**12) would take a slow
+#: question to the limit (benchmarks/bench_sealed.py, BENCHMARKS.md).
+COST = Cost(n=2**11, r=12)
 
 
 class SealJSON(TypedDict):
