@@ -185,31 +185,51 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from optigrade.export import classbook, lms
+    from optigrade.export.lmsbook import LmsError
 
     _assignments(argparse.Namespace(assignments=[args.assignment]))
-    target = lms.Target(
-        output=args.output,
-        canvas=args.canvas,
-        column=args.column,
-        roster=Path(args.moodle) if args.moodle else None,
-        identifier=args.identifier,
-        out_of=args.out_of,
-    )
     try:
+        target = lms.Target(
+            output=args.output,
+            canvas=args.canvas,
+            column=args.column,
+            roster=Path(args.moodle) if args.moodle else None,
+            identifier=args.identifier,
+            out_of=args.out_of,
+        )
         graded = args.graded or args.course / "graded" / args.assignment
         done = lms.run(args.assignment, graded, target)
-    except (lms.LmsError, classbook.ExportError) as error:
+    except (LmsError, classbook.ExportError) as error:
         print(f"grader: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(f"{args.assignment}: {done.written} grade(s) written to {args.output}")
+    for notice in done.notices:
+        print(f"  {notice}")
     if done.unmatched:
         side = lms.side_file(args.output)
         print(f"{len(done.unmatched)} student(s) not matched, also listed in {side}:")
     for unmatched in done.unmatched:
         print(f"  {unmatched}")
+    if done.overwritten:
+        side = lms.overwritten_file(args.output)
+        print(
+            f"{len(done.overwritten)} cell(s) held another grade or N/A and are overwritten, "
+            f"also listed in {side}:"
+        )
+    for overwritten in done.overwritten:
+        print(f"  {overwritten}")
     for warning in done.warnings:
         print(f"  warning: {warning}")
     return 0
+
+
+def _points(text: str) -> float:
+    """--out-of as typed: a number written with a dot, whatever the gradebook's locale."""
+    try:
+        return float(text)
+    except ValueError:
+        hint = f" (write it with a dot: {text.replace(',', '.')})" if "," in text else ""
+        raise argparse.ArgumentTypeError(f"not a number of points: {text!r}{hint}") from None
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -230,12 +250,15 @@ _EXPORT_EXAMPLES = """examples:
       --column "Forward pass" --out-of 100 --output moodle-import.csv
 
 Students of the gradebook without a submission, and submissions without a gradebook
-row, are printed and listed beside FILE (canvas-import.csv: canvas-import.unmatched.csv).
+row, are printed and listed beside FILE (canvas-import.csv: canvas-import.unmatched.csv);
+cells that held another grade (or N/A) are printed and listed in canvas-import.overwritten.csv.
+Canvas: only an assignment column (with points in the Points Possible row) is filled.
+Moodle: its grade export is read with any of its separators (Tab, Comma, Colon, Semicolon).
 The manual overrides of the graded folder's overrides.csv are applied."""
 
 
 def _export_parser(commands: argparse._SubParsersAction) -> None:
-    from optigrade.export.lms import MOODLE_IDS
+    from optigrade.export import moodle
 
     export = commands.add_parser(
         "export",
@@ -252,8 +275,8 @@ def _export_parser(commands: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="GRADEBOOK.csv",
         help="a gradebook CSV exported from Canvas (Grades > Export): a copy is written with "
-        "the column --column filled, students matched by SIS Login ID, then SIS User ID, "
-        "then ID; every other cell is kept byte for byte",
+        "the assignment column --column filled, students matched by SIS Login ID, then SIS "
+        "User ID, then ID; every other cell is kept byte for byte",
     )
     lms.add_argument(
         "--moodle",
@@ -261,8 +284,8 @@ def _export_parser(commands: argparse._SubParsersAction) -> None:
         const="",  # --moodle alone: no export to match against
         metavar="EXPORT.csv",
         help="write Moodle's grade import CSV (identifier, grade, feedback); optionally "
-        "give Moodle's grade export (Export > Plain text file) so that only its students "
-        "are written, with their identifier from it",
+        "give Moodle's grade export (Export > Plain text file, any separator) so that only "
+        "its students are written, with their identifier from it",
     )
     export.add_argument(
         "--column",
@@ -275,15 +298,16 @@ def _export_parser(commands: argparse._SubParsersAction) -> None:
     )
     export.add_argument(
         "--identifier",
-        choices=tuple(MOODLE_IDS),
+        choices=tuple(moodle.IDS),
         default="username",
         help="Moodle: the user field students are identified by on import (default: username)",
     )
     export.add_argument(
         "--out-of",
-        type=float,
+        type=_points,
         metavar="POINTS",
-        help="rescale the totals to be out of POINTS (default: the assignment's points)",
+        help="rescale the totals to be out of POINTS, a positive number written with a dot "
+        "(default: the assignment's points)",
     )
     export.add_argument(
         "--graded",

@@ -38,16 +38,22 @@ class Record:
     def values(self) -> list[str]:
         return [f.value for f in self.fields]
 
+    def cell(self, i: int) -> str:
+        """The value of field `i`; empty past the end of a record shorter than its header
+        (which Canvas reads as empty cells)."""
+        return self.fields[i].value if i < len(self.fields) else ""
+
     @property
     def blank(self) -> bool:
         """Only delimiters and spaces (a spreadsheet's empty row)."""
         return not any(v.strip() for v in self.values)
 
 
-def sniff(text: str) -> str:
-    """The delimiter: ``;`` if the first line has more of them than commas outside quotes
-    (what Canvas writes in locales with a decimal comma), else ``,``."""
-    counts = {",": 0, ";": 0}
+def sniff(text: str, candidates: tuple[str, ...] = (",", ";")) -> str:
+    """The delimiter among `candidates` found most often outside quotes on the first line
+    (ties go to the earlier candidate): Canvas writes ``,``, or ``;`` in locales with a
+    decimal comma; Moodle's export offers Tab, Comma, Colon and Semicolon."""
+    counts = dict.fromkeys(candidates, 0)
     inside = False
     for char in text:
         if char == _QUOTE:
@@ -56,7 +62,7 @@ def sniff(text: str) -> str:
             break
         elif not inside and char in counts:
             counts[char] += 1
-    return ";" if counts[";"] > counts[","] else ","
+    return max(candidates, key=lambda c: counts[c])  # max keeps the first of equals
 
 
 def parse(text: str, delimiter: str) -> list[Record]:

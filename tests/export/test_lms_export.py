@@ -1,20 +1,24 @@
 """`grader export --canvas/--moodle`: a Canvas gradebook export round-trips byte for byte
-but for the filled column, students on either side without a partner are reported (on the
-terminal and in the side file), identifiers with quotes, accents and spaces match, and
-Moodle's import CSV has the columns its "Import > CSV file" maps. Bad input is one line
-on stderr and exit code 2."""
+but for the filled column (rows shorter than the header included), students on either
+side without a partner are reported (on the terminal and in the side file), cells that
+held another grade or N/A are listed, identifiers with quotes, accents and spaces match,
+the advice on points is an --out-of the command accepts in a decimal-comma locale, and
+Moodle's import CSV has the columns its "Import > CSV file" maps. Bad input (a custom
+column, --out-of 0) is one line on stderr and exit code 2."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from pathlib import Path
 
 import pytest
 
 from optigrade.cli import main
-from optigrade.export import lms
+from optigrade.export import canvas
+from optigrade.export.lmsbook import LmsError
 
 LAB = "Lab 1 (12345)"
 TARGET = "Forward pass (67890)"
@@ -252,6 +256,15 @@ def test_bad_input_is_one_line_and_exit_code_2(graded, tmp_path, capsys):
     )
     assert "read-only in Canvas" in _fails(capsys, *base, "--column", "Current Score")
     assert "describes students" in _fails(capsys, *base, "--column", "SIS Login ID")
+    err = _fails(capsys, *base, "--column", "Notes")  # a custom column, before the assignments
+    assert (
+        f"column 'Notes' of {gradebook} is not an assignment: its Points Possible cell is " in err
+    )
+    assert "empty, like Canvas's custom columns (notes, student numbers)" in err
+    pointless = tmp_path / "pointless.csv"
+    pointless.write_bytes(render(ROWS[:2] + ROWS[3:], ",", "\n", False))
+    err = _fails(capsys, *base[:3], pointless, *base[4:], "--column", LAB)
+    assert f"{pointless} has no Points Possible row" in err
     broken = tmp_path / "broken.csv"
     broken.write_bytes(
         render(ROWS, ",", "\n", False).replace(b'"Lovelace, Ada"', b'"Lovelace, Ada')
@@ -276,5 +289,107 @@ def test_bad_input_is_one_line_and_exit_code_2(graded, tmp_path, capsys):
     ids=["text-after-quote", "unclosed", "stray-quote"],
 )
 def test_malformed_csv_names_the_line(text):
-    with pytest.raises(lms.LmsError, match="malformed CSV: line 2"):
-        lms.canvas("Student,ID,Lab 1\n" + text, "Lab 1", {}, 1.0)
+    with pytest.raises(LmsError, match="malformed CSV: line 2"):
+        canvas.fill("Student,ID,Lab 1\n" + text, "Lab 1", {}, 1.0)
+
+
+def _gradebook(tmp_path: Path, rows: list[list[str]], delimiter: str = ",") -> Path:
+    path = tmp_path / "canvas.csv"
+    path.write_bytes(render(rows, delimiter, "\n", False))
+    return path
+
+
+def test_cells_that_held_another_grade_or_na_are_listed(graded, tmp_path, capsys):
+    rows = [list(r) for r in ROWS]
+    at = HEADER.index(TARGET)
+    rows[3][at] = "5.50"  # ada: the grade written now (not listed)
+    rows[5][at] = "N/A"  # bob (1003): the assignment is not assigned to him
+    out = tmp_path / "import.csv"
+    gradebook = _gradebook(tmp_path, rows)
+    assert (
+        export("--graded", graded, "--canvas", gradebook, "--column", TARGET, "--output", out) == 0
+    )
+    printed = capsys.readouterr().out
+    side = tmp_path / "import.overwritten.csv"
+    assert f"2 cell(s) held another grade or N/A and are overwritten, also listed in {side}" in (
+        printed
+    )
+    zoe = unicodedata.normalize("NFD", ZOE_SIS.upper())
+    assert f"  {zoe} (line 5; SIS User ID {ZOE_SIS}, ID 1002): 3 -> 2\n" in printed
+    assert "  1003 (line 7; ID 1003): N/A -> 0.125 (N/A: Canvas ignores this grade" in printed
+    listed = list(csv.DictReader(io.StringIO(side.read_text(encoding="utf-8"))))
+    assert [(r["student"], r["before"], r["after"]) for r in listed] == [
+        ("1003", "N/A", "0.125"),
+        (zoe, "3", "2"),
+    ]
+
+
+def test_rows_shorter_than_the_header_are_read_as_canvas_reads_them(graded, tmp_path, capsys):
+    at = HEADER.index(TARGET)
+    rows = [list(r) for r in ROWS]
+    rows[5] = rows[5][:5]  # bob (1003), matched: the fields up to the column are appended
+    rows[8] = rows[8][:4]  # the Test Student, unmatched: kept as it is
+    gradebook = _gradebook(tmp_path, rows)
+    out = tmp_path / "import.csv"
+    assert (
+        export("--graded", graded, "--canvas", gradebook, "--column", TARGET, "--output", out) == 0
+    )
+    expected = [list(r) for r in rows]
+    expected[3][at], expected[4][at] = FILLED[3], FILLED[4]
+    expected[5] += ["", "", FILLED[5]]
+    assert out.read_bytes() == render(expected, ",", "\n", False)
+    assert "fields separated by commas; 2 row(s) shorter than the header" in capsys.readouterr().out
+
+
+def test_advice_on_points_is_accepted_by_the_command_in_a_decimal_comma_locale(
+    graded, tmp_path, capsys
+):
+    rows = decimal(ROWS, comma=True)
+    rows[2][HEADER.index(TARGET)] = "10,00"
+    gradebook = _gradebook(tmp_path, rows, ";")
+    out = tmp_path / "import.csv"
+    args = ("--graded", graded, "--canvas", gradebook, "--column", TARGET, "--output", out)
+    assert export(*args) == 0
+    printed = capsys.readouterr().out
+    assert "fields separated by semicolons, decimal commas" in printed
+    advised = re.search(r"pass (--out-of \S+) to rescale them", printed)
+    assert advised is not None and advised[1] == "--out-of 10"
+    assert export(*args, *advised[1].split()) == 0
+    assert "is worth" not in capsys.readouterr().out
+    lovelace = next(
+        r for r in csv.reader(io.StringIO(out.read_text()), delimiter=";") if r[1] == "1001"
+    )
+    assert lovelace[HEADER.index(TARGET)] == "3,056"  # 5.5 of 18 is 3.056 of 10
+
+
+def test_a_column_worth_0_points_is_never_advised_out_of_0(graded, tmp_path, capsys):
+    rows = decimal(ROWS, comma=True)
+    rows[2][HEADER.index(TARGET)] = "0,00"
+    out = tmp_path / "import.csv"
+    gradebook = _gradebook(tmp_path, rows, ";")
+    assert (
+        export("--graded", graded, "--canvas", gradebook, "--column", TARGET, "--output", out) == 0
+    )
+    printed = capsys.readouterr().out
+    assert "is worth 0 points in Canvas, which counts its grades as extra credit" in printed
+    assert "--out-of 0" not in printed
+
+
+@pytest.mark.parametrize("out_of", ["0", "-5", "nan", "inf"])
+def test_out_of_must_be_a_positive_number(graded, tmp_path, capsys, out_of):
+    out = tmp_path / "import.csv"
+    base = ("--graded", graded, "--canvas", _gradebook(tmp_path, ROWS), "--output", out)
+    err = _fails(capsys, *base, "--column", TARGET, "--out-of", out_of)
+    assert "--out-of must be a positive number of points" in err
+    assert not out.exists()
+
+
+def test_out_of_is_written_with_a_dot(graded, tmp_path, capsys):
+    out = tmp_path / "import.csv"
+    base = ("--graded", graded, "--canvas", _gradebook(tmp_path, ROWS), "--output", out)
+    with pytest.raises(SystemExit) as usage:
+        export(*base, "--column", TARGET, "--out-of", "10,0")
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert "--out-of: not a number of points: '10,0' (write it with a dot: 10.0)\n" in err
+    assert not out.exists()
