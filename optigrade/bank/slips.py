@@ -196,17 +196,18 @@ _CATALOGUE: tuple[Slip, ...] = (
     ),
     Slip(
         "accuracy-imbalance",
-        "That is a reason to report other metrics too, not a reason it cannot be minimised.",
+        "Imbalance is a reason to report other metrics beside accuracy; it is not why "
+        "accuracy fails as a loss.",
         "Thinks class imbalance is why accuracy cannot be a loss.",
     ),
     Slip(
         "accuracy-slow",
-        "Counting right answers is cheap; speed is not the obstacle.",
+        "Counting right answers is cheap: speed is not why.",
         "Thinks accuracy is too slow to be a loss.",
     ),
     Slip(
         "accuracy-maximised",
-        "Maximising accuracy is minimising 1 − accuracy: the direction is not the obstacle.",
+        "Maximising accuracy is minimising 1 − accuracy: that is not why.",
         "Thinks accuracy cannot be a loss because it is maximised.",
     ),
     Slip(
