@@ -16,6 +16,7 @@ when an answer is wrong.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import replace
 from functools import cache, partial
 from typing import Any
@@ -103,13 +104,20 @@ class _Reference:
         return self._mistakes[part.name]
 
 
-_CACHE: dict[int, tuple[Question, _Reference]] = {}
+#: The references of the questions graded lately, the oldest first: a class graded with
+#: each student's own numbers has a question object per student, so the cache is bounded.
+_CACHE: OrderedDict[int, tuple[Question, _Reference]] = OrderedDict()
+CACHED = 1024
 
 
 def reference(question: Question) -> _Reference:
     hit = _CACHE.get(id(question))
     if hit is None or hit[0] is not question:
         hit = _CACHE[id(question)] = (question, _Reference(question))
+        while len(_CACHE) > CACHED:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(id(question))
     return hit[1]
 
 

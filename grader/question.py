@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from grader.variation import Draw
+
 Inputs = Mapping[str, Any]
 Prior = Mapping[str, Any]
 Compute = Callable[[Inputs, Prior], Any]
@@ -99,9 +101,12 @@ class Question:
     inputs: Inputs = field(default_factory=dict)
     layout: Layout = "single"
     practice: bool = False  # worked example: worth 0, and its check may show the answer
-    #: Inputs written into the notebook (as NumPy literals, by `grader assign sync`) for
-    #: the student to compute with; inputs not listed stay inside the grader.
+    #: Inputs written into the notebook (by `grader assign sync`) for the student to
+    #: compute with; inputs not listed stay inside the grader.
     given: tuple[str, ...] = ()
+    #: How inputs vary from student to student (`grader.variation`); the others are the
+    #: lab's for everyone.
+    varies: Mapping[str, Draw] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parts]
@@ -116,6 +121,11 @@ class Question:
         missing = set(self.given) - set(self.inputs)
         if missing:
             raise ValueError(f"{self.id}: given names {missing} are not inputs")
+        unknown = set(self.varies) - set(self.inputs)
+        if unknown:
+            raise ValueError(f"{self.id}: varying names {unknown} are not inputs")
+        if self.practice and self.varies:
+            raise ValueError(f"{self.id}: a worked example keeps the lab's numbers")
         if self.practice and self.points:
             raise ValueError(f"{self.id}: a practice question is worth 0 points")
 
