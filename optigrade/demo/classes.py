@@ -201,7 +201,8 @@ def _correct(b: _Builder) -> tuple[str, _Draft]:
 
 
 def _blank(b: _Builder) -> tuple[str, _Draft]:
-    draft = _Draft(copy.deepcopy(b.course.release), Expected(zero=b.all))
+    unanswered = tuple((q, "unanswered") for q in b.all)  # not "error": nothing was written
+    draft = _Draft(copy.deepcopy(b.course.release), Expected(zero=b.all, statuses=unanswered))
     return "the release notebook, handed in untouched", draft
 
 
@@ -213,7 +214,7 @@ def _partial(b: _Builder) -> tuple[str, _Draft]:
 
 def _malformed(b: _Builder) -> tuple[str, _Draft]:
     whole = nbformat.writes(b.course.solution).encode("utf-8")
-    expected = Expected(zero=b.all, status="invalid", reason="not valid JSON")
+    expected = Expected(zero=b.all, status="unreadable", reason="not valid JSON")
     draft = _Draft(b.course.solution, expected, raw=whole[: len(whole) // 2])
     return "the solution notebook's file cut off halfway", draft
 
@@ -276,7 +277,7 @@ def _patches_score(b: _Builder) -> tuple[str, _Draft]:
     draft.insert(first_code + 1, "grader.score = lambda *args, **kwargs: 1.0")
     answered = tuple(q for q in b.all if q not in b.course.keras)
     draft.expected = replace(
-        _zeroed(draft.expected, b.all), statuses=tuple((q, "no answer") for q in answered)
+        _zeroed(draft.expected, b.all), statuses=tuple((q, "not recorded") for q in answered)
     )
     return "replaced grader.score with a function returning full marks", draft
 

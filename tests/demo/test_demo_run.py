@@ -84,7 +84,8 @@ def test_correct_blank_and_mistaken_students(demo, assignment):
     (correct,) = by_kind["correct"]
     assert correct["score"] == correct["max"] > 0
     (blank,) = by_kind["blank"]
-    assert blank["score"] == 0 and blank["status"] == "graded"
+    assert blank["score"] == 0 and blank["status"] == "graded"  # it ran to its end
+    assert {q["status"] for q in blank["questions"]} == {"unanswered"}  # not "error"
     named = set()
     for result in by_kind["mistakes"]:
         assert 0 < result["score"] < result["max"]
@@ -107,7 +108,8 @@ def test_hostile_students_get_a_specific_reason_and_the_rest_completes(demo, ass
     assert "segmentation fault" in by_name["segfault-midway"]["reason"]
     loop = [c for c in by_name["infinite-loop"]["cells"] if c["status"] == "timeout"]
     assert [c["message"] for c in loop] == ["stopped after 10 s"]
-    assert {q["status"] for q in by_name["patches-grader-score"]["questions"]} == {"no answer"}
+    patched = by_name["patches-grader-score"]["questions"]
+    assert {q["status"] for q in patched} == {"not recorded"}
     summary = json.loads((demo.out / assignment / "graded" / "summary.json").read_text())
     assert sorted(summary["failed"]) == sorted(
         s.id for s in demo.students[assignment] if s.expected.status != "graded"

@@ -311,13 +311,14 @@ def test_forked_processes_are_reported_and_killed(graded, kit):
 def test_monkeypatching_grader_score_records_nothing(graded, kit):
     result = graded.course.result("patcher")
     assert graded.course.scores("patcher") == dict.fromkeys(kit.questions, 0.0)
-    assert {q["status"] for q in result["questions"]} == {"no answer"}
+    assert {q["status"] for q in result["questions"]} == {"not recorded"}
 
 
 def test_monkeypatching_numpy_or_builtins_changes_nothing_in_the_grader(graded, kit):
     assert graded.course.scores("allclose") == dict.fromkeys(kit.questions, 0.0)
-    statuses = {q["status"] for q in graded.course.result("allclose")["questions"]}
-    assert statuses == {"graded"}
+    entries = graded.course.result("allclose")["questions"]
+    assert all("result" in q for q in entries)  # every answer recorded and graded: wrong
+    assert {q["status"] for q in entries} <= {"incorrect", "unusable"}
 
 
 def test_edited_and_deleted_test_cells_are_restored(graded):
@@ -405,16 +406,20 @@ def test_nothing_is_left_in_shared_temporary_folders_or_the_home(graded):
     [
         (
             "malformed",
-            "invalid",
+            "unreadable",
             "the notebook is not valid JSON (Expecting value at line 1, column 12)",
         ),
         (
             "latin1",
-            "invalid",
+            "unreadable",
             f"the notebook is not UTF-8 text (byte 0xe9 at offset {LATIN1.index(0xE9)})",
         ),
-        ("version5", "invalid", "unsupported notebook format version 5 (Jupyter writes version 4)"),
-        ("missing", "missing", "no notebook in"),
+        (
+            "version5",
+            "unreadable",
+            "unsupported notebook format version 5 (Jupyter writes version 4)",
+        ),
+        ("missing", "no notebook", "no notebook in"),
     ],
 )
 def test_unreadable_notebooks_score_zero_with_a_specific_reason(
@@ -424,7 +429,7 @@ def test_unreadable_notebooks_score_zero_with_a_specific_reason(
     assert result["status"] == status
     assert result["reason"].startswith(reason)
     assert graded.course.scores(student) == dict.fromkeys(kit.questions, 0.0)
-    expected = "invalid" if status == "invalid" else "not run"
+    expected = "unreadable" if status == "unreadable" else "not run"
     assert {q["status"] for q in result["questions"]} == {expected}
     assert graded.summary.failed[student].startswith(f"{status}: {reason}")
 
