@@ -202,7 +202,7 @@ def _closing(summary: BatchSummary, seconds: float, course: Path) -> list[str]:
         counted = tally(graded)
         lines += [f"  {line}" for line in counted.lines()]
         lines += [
-            f"    {a.student}: {a.total:g} ({'; '.join(a.reasons)})"
+            f"    {a.student}: {a.total:g}/{counted.points:g} ({'; '.join(a.reasons)})"
             for a in counted.attention[:SHOWN_ATTENTION]
         ]
         if len(counted.attention) > SHOWN_ATTENTION:

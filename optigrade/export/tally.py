@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from grader.vocabulary import RUN_STATUSES, UNREAD
 from optigrade.export.classbook import GradedClass
+from optigrade.export.page import points
 from optigrade.export.scoresheet import Row, rows
 from optigrade.records.result import RETRY
 
@@ -88,9 +89,8 @@ class Tally:
             lines.append(f"Flagged: {len(flagged)} students ({kinds}).")
         else:
             lines.append("Flagged: none.")
-        lines.append(
-            f"Scores: mean {self.mean:.2f}, median {self.median:.2f} of {self.points:g} points."
-        )
+        mean, median, top = (points(x) for x in (self.mean, self.median, self.points))
+        lines.append(f"Scores: mean {mean}, median {median} of {top} points.")
         lines.append(
             f"Needs attention: {len(self.attention)} students (below {BELOW:.0%} of the "
             "points, flagged, or not graded)."

@@ -133,7 +133,7 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
     release = paths.release
     if not (release / assignment).is_dir():
         summary.warnings.append(f"no release folder {release / assignment}: no data files")
-    log = Log(assignment, len(found.submissions), options.progress)
+    log = Log(assignment, len(found.submissions), options.progress, limit=options.timeout)
     to_run, unchanged = _to_run(found.submissions, src, folder, options.force, summary)
     size = min(options.jobs or os.cpu_count() or 1, len(to_run))
     if not to_run:

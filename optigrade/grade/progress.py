@@ -4,10 +4,10 @@ Not a terminal (a log file, a pipe, CI): a line when grading starts, then one li
 student as each is done: the count, the score, how the run ended in the words of
 `grader.vocabulary`, and why when it did not end well. Nothing is drawn, so nothing is
 lost in a log. On a terminal (rich): a bar with the count, the time so far and an
-estimate of the time left that moves (from the pace of this run: it grows while one long
-notebook holds the workers), the students being graded now with their seconds, and the
-students whose runs did not end well printed above the bar. The class summary at the end
-is the command's (`optigrade.cli`), from the stored results.
+estimate of the time left that moves (`Log.left`: from the pace of this run, and it grows
+while a notebook runs past the time one takes), the students being graded now with how
+long each has run, and the students whose runs did not end well printed above the bar.
+The class summary at the end is the command's (`optigrade.cli`), from the stored results.
 """
 
 from __future__ import annotations
@@ -67,8 +67,7 @@ def now(running: Iterable[tuple[str, float]], at: float) -> str:
 
 
 class _Left(ProgressColumn):
-    """The time left, from this run's pace so far (seconds per notebook run since it
-    started): while no one finishes, it grows."""
+    """The time left (`Log.left`)."""
 
     def __init__(self, log: Log) -> None:
         super().__init__()
@@ -98,14 +97,21 @@ class Log:
     silent unless `enabled`."""
 
     def __init__(
-        self, assignment: str, total: int, enabled: bool, stream: IO[str] | None = None
+        self,
+        assignment: str,
+        total: int,
+        enabled: bool,
+        stream: IO[str] | None = None,
+        limit: float | None = None,
     ) -> None:
         self.assignment, self.total, self.enabled = assignment, total, enabled
+        self.limit = limit  # the seconds a submission may run
         self.stream = stream or sys.stderr
         self.tty = enabled and self.stream.isatty()
         self.count = 0  # students done, the unchanged ones included
         self.ran = 0  # notebooks run in this run (the pace: the unread ones take no time)
         self.started: float | None = None  # when this run's grading started
+        self.workers = 1
         self.board: _Board | None = None
         self.task: Any = None
         self.watched: Running = lambda: ()
@@ -119,7 +125,7 @@ class Log:
     def start(self, unchanged: Sequence[StudentResult], workers: int) -> None:
         """Say what this run will grade, and how many at a time; then the students
         `unchanged` since the last run, who are not graded again."""
-        to_grade = self.total - len(unchanged)
+        to_grade, self.workers = self.total - len(unchanged), max(workers, 1)
         said = f"{self.assignment}: {self.total} submissions, {to_grade} to grade"
         if unchanged:
             said += f", {len(unchanged)} unchanged since the last run"
@@ -134,11 +140,20 @@ class Log:
         self.watched = running
 
     def left(self, at: float) -> float | None:
-        """The seconds left at this pace (None before the first student of this run)."""
+        """The seconds left (None before the first notebook of this run is back): at
+        this run's pace (seconds per notebook, the workers together) for the students
+        not done, or longer while one runs past the time a notebook takes here: as long
+        again as it has run (up to the limit), so the estimate grows while it runs."""
         if self.started is None or not self.ran:
             return None
         pace = (at - self.started) / self.ran
-        return pace * (self.total - self.count)
+        each = pace * self.workers  # one notebook's own time
+        waits = []
+        for _, since in self.watched():
+            ran = at - since
+            wait = each - ran if ran < each else ran
+            waits.append(min(wait, self.limit - ran) if self.limit else wait)
+        return max([pace * (self.total - self.count), *waits, 0.0])
 
     @contextmanager
     def running(self) -> Iterator[None]:

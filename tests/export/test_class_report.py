@@ -28,7 +28,16 @@ from optigrade.demo.demo import grade_class
 from optigrade.export import classbook, items, page, report, scoresheet
 from optigrade.export.misconceptions import rank
 from tests.export.conftest import MISTAKEN, ROOT, STUDENTS
-from tests.export.made_classes import NONE, ODD_IDS, WARNED, Answer, Student, graded_class, wrong
+from tests.export.made_classes import (
+    NONE,
+    ODD_IDS,
+    QUESTIONS,
+    WARNED,
+    Answer,
+    Student,
+    graded_class,
+    wrong,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -465,3 +474,55 @@ def graded_class_for_width():
     }
     students["x.y.z@very-long-university-domain.example.edu"] = Student({})
     return graded_class(students, questions)
+
+
+# --- who needs attention, and the counts -----------------------------------------------
+
+
+def test_the_report_says_who_needs_attention_and_why():
+    students = {kind.replace(" ", "-"): student for kind, (student, _) in WARNED.items()}
+    students |= {"fine": Student({}), "low": Student({q: wrong(q) for q in QUESTIONS})}
+    made = graded_class(students)
+    html = parse(report.render(made))
+    assert html.find("h2").get_text() == "Needs attention"  # first, after the counts
+    shown = {r["data-student"]: [li.get_text() for li in r("li")] for r in rows(html, "attention")}
+    below = "below 50% of the points"
+    assert shown == {
+        "grader-patched": [below, "grader patched: fp.1.1, act.1"],
+        "low": [below],
+        "unanswered": [below],
+        "limit-reached": ["limit reached: cell timeout"],
+        "memory-cap": ["memory cap: cell MemoryError"],
+        "notebook-failed": ["notebook failed: crashed"],
+        "test-cell-deleted": ["test cell deleted: act.1"],
+        "test-cell-edited": ["test cell edited: fp.1.2"],
+    }
+    assert [r["data-student"] for r in rows(html, "attention")][:3] == [
+        "low",  # lowest total first
+        "grader-patched",
+        "unanswered",
+    ]
+    for row in rows(html, "attention"):
+        assert row.find("a")["href"] == f"feedback/{made.pages[row['data-student']]}"
+    counts = [li.get_text() for li in html.find("div", class_="note")("li")]
+    assert counts == [
+        "11 submissions: 10 ran to their end, 1 stopped before their end (1 crashed).",
+        "Flagged: 6 students (test cell edited: 1, test cell deleted: 1, grader patched: 1, "
+        "limit reached: 1, memory cap: 1, notebook failed: 1).",
+        # totals 0, 1, 1, 2, 3.5 and six times 4: sum 31.5 over 11
+        "Scores: mean 2.864, median 4 of 4 points.",
+        "Needs attention: 8 students (below 50% of the points, flagged, or not graded).",
+    ]
+
+
+def test_grader_grade_ends_with_the_counts_the_report_shows(graded_class, soup):
+    header = [li.get_text() for li in soup.find("div", class_="note")("li")]
+    printed = [line.strip() for line in graded_class.printed.splitlines()]
+    assert header[0] == (
+        "5 submissions: 3 ran to their end, 1 stopped before their end (1 exited), "
+        "1 not read (1 unreadable)."
+    )
+    for line in header:
+        assert line in printed
+    assert f"report: {graded_class.out / 'report.html'}" in printed
+    assert any(line.startswith("eve: 0/18 (below 50% of the points") for line in printed)

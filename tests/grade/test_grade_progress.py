@@ -73,11 +73,16 @@ def test_on_a_terminal_it_shows_who_is_being_graded_now_and_a_time_left_that_mov
         clock[0] += 60
         log.done(_result("ann", "graded"))
         first = log.left(clock[0])
-        clock[0] += 100  # a long notebook holds the workers: the estimate grows
+        clock[0] += 100  # nobody finishes: the estimate grows
         later = log.left(clock[0])
         log.done(_result("ben", "crashed", "the notebook's process crashed"))
+    # the pace: 60 s a notebook, 3 to go; then 160 s
     assert first == 60 * 3 and later == 160 * 3
-    assert log.left(clock[0]) == 80 * 2  # two done in 160 s, two to go
+    # two done in 160 s, two to go (160 s); but dan has run 260 s, far past the 80 s a
+    # notebook takes here: he may run as long again
+    assert log.left(clock[0]) == 260
+    log.limit = 300  # a notebook is stopped at 300 s: dan within 40 s, eve within 137 s
+    assert log.left(clock[0]) == 160  # the pace's estimate again
     printed = screen.getvalue()
     assert "[2/4] ben: 0/18, crashed in 1.0 s: the notebook's process crashed" in printed
     assert "ann:" not in printed  # one that went well only moves the bar
