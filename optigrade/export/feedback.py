@@ -30,12 +30,13 @@ from optigrade.records.result import RETRY, CellLog, QuestionEntry, StudentResul
 
 #: Where a failed cell before every question is said to be (the imports, say).
 BEFORE = "before the questions"
-#: Cell statuses that are a limit stopping the cell (the run went on).
-_LIMITS = ("timeout", "memory")
-
-
-def _counted(n: int, what: str) -> str:
-    return f"{n} {what}" if n == 1 else f"{n} {what.replace('cell ', 'cells ', 1)}"
+#: What a cell's status says of it, in the page's first lines (one cell, several).
+_ENDED = {
+    "timeout": ("cell was stopped at its time limit", "cells were stopped at their time limit"),
+    "memory": ("cell ran out of memory", "cells ran out of memory"),
+    "error": ("cell raised an error", "cells raised an error"),
+    "exit": ("cell called exit()", "cells called exit()"),
+}
 
 
 def _run(result: StudentResult) -> str:
@@ -54,12 +55,8 @@ def _run(result: StudentResult) -> str:
             f"Your notebook did not run to its end ({status}): {reason}. Questions after that "
             "point could not be graded."
         )
-    stopped = sum(c.status in _LIMITS for c in result.cells)
-    failed = sum(c.status not in ("ok", *_LIMITS) for c in result.cells)
-    said = [
-        *([_counted(stopped, "cell was stopped at a limit")] if stopped else []),
-        *([_counted(failed, "cell raised an error")] if failed else []),
-    ]
+    counts = {s: sum(c.status == s for c in result.cells) for s in _ENDED}
+    said = [f"{n} {_ENDED[s][n > 1]}" for s, n in counts.items() if n]
     if not said:
         return "Your notebook ran to its end."
     return f"Your notebook ran to its end, but {joined(said)}: see About your notebook."
