@@ -276,7 +276,7 @@ def render(graded: GradedClass, result: StudentResult) -> str:
         "<h2>How to read this page</h2>",
         "<p>Each question, and each part of an answer, is given one of these words (the "
         "check in your notebook uses the same ones):</p>",
-        page.key(_words(result)),
+        page.legend(_words(result)),
         "<h2>About your notebook</h2>",
         _notebook(graded, result),
         *(_question(q, result.entry(q.id), failed.get(q.id)) for q in graded.questions),

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from grader.vocabulary import Level, legend, word
+from grader import vocabulary
+from grader.vocabulary import Level
 
 _CSS = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -47,16 +48,16 @@ th[aria-sort="descending"] button::after { content: "\\A0\\25BC"; }
 def status(said: str, level: Level = "question") -> str:
     """A status word with its sign, in its colour (the sign is hidden from screen
     readers: the word says it)."""
-    shown = word(said, level)
+    shown = vocabulary.word(said, level)
     return (
         f'<span class="status" style="color:{shown.colour}">'
         f'<span aria-hidden="true">{shown.sign}</span> {escape(said)}</span>'
     )
 
 
-def key(words: Iterable[str], level: Level = "question") -> str:
+def legend(words: Iterable[str], level: Level = "question") -> str:
     """The legend of the words shown at `level`: each with its sign and what it means."""
-    shown = legend(words, level)
+    shown = vocabulary.legend(words, level)
     items = "".join(f"<li>{status(w, level)}: {escape(found.meaning)}</li>" for w, found in shown)
     return f'<ul class="legend">{items}</ul>' if items else ""
 

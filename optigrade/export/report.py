@@ -250,7 +250,7 @@ def _outcomes(items: Sequence[Item]) -> str:
             ),
             "<p>The outcomes, as the students' feedback pages and checks say them (the "
             "grader's verdicts: a score an instructor overrode keeps its verdict):</p>",
-            page.key(words),
+            page.legend(words),
         ]
     )
 
@@ -347,7 +347,7 @@ def _failed(graded: GradedClass) -> str:
                 rows,
                 "failed",
             ),
-            page.key(words, "run"),
+            page.legend(words, "run"),
         ]
     )
 
