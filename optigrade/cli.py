@@ -8,12 +8,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.student import cli as student_cli
 from grader.student.cli import EXIT_USAGE as EXIT_USAGE
 from grader.student.cli import Parser as _Parser
 from grader.student.cli import command as _command
+
+if TYPE_CHECKING:
+    from optigrade.grade.batch import BatchSummary
 
 EXIT_UNISOLATED = 3  # grading refused: student code cannot be isolated here
 
@@ -146,7 +149,7 @@ def _grade(args: argparse.Namespace) -> int:
         out=args.out or course / "graded" / args.assignment,
     )
     given = {name: getattr(args, name) for name in _GRADE_OPTIONS}
-    options = GradeOptions(**given, progress=sys.stderr.isatty())
+    options = GradeOptions(**given)
     started = time.monotonic()
     try:
         summary = grade_assignment(args.assignment, paths, options)
@@ -166,21 +169,55 @@ def _grade(args: argparse.Namespace) -> int:
         return 1
     from optigrade.export.run import write_all  # matplotlib loads only now
 
-    summary.warnings += write_all(summary.out, course if options.gradebook else None)
+    summary.warnings += write_all(summary.out, course, options.gradebook)
     seconds = time.monotonic() - started  # the exports' included
     if summary.unisolated:
         print(f"grader: WARNING: {UNISOLATED}: {summary.unisolated}", file=sys.stderr)
-    print(
-        f"{summary.assignment}: {len(summary.students)} submissions, {len(summary.graded)} graded, "
-        f"{len(summary.skipped)} unchanged, {len(summary.failed)} did not run to the end "
-        f"({seconds:.1f} s)"
-    )
-    for student, why in sorted(summary.failed.items()):
-        print(f"  {student}: {why}")
-    for warning in summary.warnings:
-        print(f"  warning: {warning}")
-    print(f"results, feedback pages and report.html in {summary.out}")
+    for line in _closing(summary, seconds, course):
+        print(line)
     return 0
+
+
+#: Students the closing summary names before "and n more" (the report lists them all).
+SHOWN_ATTENTION = 20
+
+
+def _closing(summary: BatchSummary, seconds: float, course: Path) -> list[str]:
+    """What `grader grade` ends with: the class in counts, from the stored results as the
+    report says them (`optigrade.export.tally`), who needs attention, the warnings and
+    where the report and the pages are."""
+    from optigrade.export import classbook, returned
+    from optigrade.export.run import FEEDBACK, REPORT
+    from optigrade.export.tally import tally
+
+    lines = [f"{summary.assignment}: graded in {seconds:.1f} s"]
+    if summary.skipped:
+        lines[0] += f" ({len(summary.skipped)} unchanged since the last run: kept as graded)"
+    try:
+        graded = classbook.load(summary.out)
+    except classbook.ExportError as error:
+        lines.append(f"  the class cannot be summed up: {error}")
+        graded = None
+    if graded is not None:
+        counted = tally(graded)
+        lines += [f"  {line}" for line in counted.lines()]
+        lines += [
+            f"    {a.student}: {a.total:g}/{counted.points:g} ({'; '.join(a.reasons)})"
+            for a in counted.attention[:SHOWN_ATTENTION]
+        ]
+        if len(counted.attention) > SHOWN_ATTENTION:
+            more = len(counted.attention) - SHOWN_ATTENTION
+            lines.append(f"    and {more} more: see the report")
+    lines += [f"  warning: {warning}" for warning in summary.warnings]
+    lines.append(f"report: {summary.out / REPORT}")
+    lines.append(f"feedback pages: {summary.out / FEEDBACK}/")
+    if graded is not None:
+        lines.append(f"  for an LMS's bulk upload: {returned.zip_path(graded)}")
+        if any((course / "feedback").glob(f"*/{summary.assignment}/*.html")):
+            lines.append(
+                f"  for nbgrader release_feedback {summary.assignment}: {course / 'feedback'}/"
+            )
+    return lines
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -209,7 +209,8 @@ def _correct(b: _Builder) -> tuple[str, _Draft]:
 
 
 def _blank(b: _Builder) -> tuple[str, _Draft]:
-    draft = _Draft(copy.deepcopy(b.course.release), Expected(zero=b.all))
+    unanswered = tuple((q, "unanswered") for q in b.all)  # not "error": nothing was written
+    draft = _Draft(copy.deepcopy(b.course.release), Expected(zero=b.all, statuses=unanswered))
     return "the release notebook, handed in untouched", draft
 
 
@@ -221,7 +222,7 @@ def _partial(b: _Builder) -> tuple[str, _Draft]:
 
 def _malformed(b: _Builder) -> tuple[str, _Draft]:
     whole = nbformat.writes(b.solution().notebook).encode("utf-8")
-    expected = Expected(zero=b.all, status="invalid", reason="not valid JSON")
+    expected = Expected(zero=b.all, status="unreadable", reason="not valid JSON")
     draft = _Draft(b.course.solution, expected, raw=whole[: len(whole) // 2])
     return "the solution notebook's file cut off halfway", draft
 

@@ -1,36 +1,26 @@
 """A graded class as `grader grade` left it on disk: `summary.json` and `results/*.json`.
 
 Every export reads this and nothing else, so exports can be rebuilt from the files alone
-(and are byte-identical for the same files). Question outcomes are one vocabulary shared
-by the feedback pages, the class report and its charts.
+(and are byte-identical for the same files). Outcomes are said in the words of
+`grader.vocabulary`, stored in the results; each student's feedback page has a name
+readable for any id (`page_names`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from grader.question import Question
 from optigrade import bank
 from optigrade.records import files, stored
-from optigrade.records.result import QuestionEntry, StudentResult
-
-#: How a student did on one question: the three verdicts of a graded answer (from its
-#: score), then the question statuses of `optigrade.records.result` for answers never
-#: graded.
-OUTCOMES = (
-    "correct",
-    "partial",
-    "incorrect",
-    "error",
-    "timeout",
-    "no answer",
-    "not run",
-    "invalid",
-)
-#: The outcomes of an answer that was graded.
-GRADED = OUTCOMES[:3]
+from optigrade.records.result import StudentResult
 
 
 class ExportError(Exception):
@@ -56,6 +46,11 @@ class GradedClass:
     def points(self) -> float:
         return float(sum(q.points for q in self.questions))
 
+    @cached_property
+    def pages(self) -> Mapping[str, str]:
+        """Each student's feedback page file name (`page_names`)."""
+        return page_names(self.students)
+
 
 def load(out: Path) -> GradedClass:
     """Read `out/summary.json` and the result file of every student it lists."""
@@ -80,20 +75,30 @@ def load(out: Path) -> GradedClass:
     )
 
 
-def outcome(entry: QuestionEntry) -> str:
-    """One of `OUTCOMES`."""
-    if entry.status != "graded":
-        return entry.status
-    if entry.score >= entry.max - 1e-9:
-        return "correct"
-    return "partial" if entry.score > 0 else "incorrect"
+#: What no file name may hold on Linux, macOS or Windows (and control characters).
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+#: Names Windows keeps for devices, whatever the extension.
+_DEVICES = re.compile(r"(?i)(con|prn|aux|nul|com\d|lpt\d)(\..*)?")
 
 
-def ordered(found: set[str]) -> list[str]:
-    """Outcome words in `OUTCOMES` order."""
-    return [o for o in OUTCOMES if o in found]
+def plain(student: str) -> str:
+    """The id as a file name: NFC, a disk's forbidden characters as "_", no leading or
+    trailing dot or space, at most `files.STEM_CHARS` characters."""
+    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", student)).strip(" .")
+    return name[: files.STEM_CHARS] or "_"
 
 
-def page_name(student: str) -> str:
-    """A student's feedback file name (as safe as the result file name)."""
-    return files.file_name(student).removesuffix(".json") + ".html"
+def page_names(students: Iterable[str]) -> dict[str, str]:
+    """Each student's feedback page name, readable for any id: the id itself where every
+    disk takes it as it is ("zoë.html", "o'brien.html", "a b.html"); else the id with "_"
+    for what a disk cannot hold, then "~" and a short hash of the id, as also for ids
+    that differ only in case (a case-insensitive disk takes them for one name)."""
+    plain_names = {s: plain(s) for s in students}
+    folded = Counter(p.casefold() for p in plain_names.values())
+    names = {}
+    for student, name in plain_names.items():
+        if name != student or folded[name.casefold()] > 1 or _DEVICES.fullmatch(name):
+            digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+            name = f"{name}~{digest}"
+        names[student] = name + ".html"
+    return names

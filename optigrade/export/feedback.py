@@ -1,9 +1,13 @@
-"""Per-student feedback pages: `feedback/<student>.html`, one self-contained page each.
+"""Per-student feedback pages: `feedback/<student>.html` (a name readable for any id:
+`classbook.page_names`), one self-contained page each.
 
-A page says, per question, the points, the outcome and the grader's explanation (each
-part's verdict, points and message, the hint of a recognised mistake included), what
-happened to the notebook (cells restored, cells that failed, timed out or printed too
-much) and the total.
+A page leads with the scores: the total and how the notebook ran, then each question's
+outcome and points in one table; then the legend of the words the page uses (from
+`grader.vocabulary`, as the notebook's own check says them); then what happened to the
+notebook (cells restored, and every cell that failed, timed out or printed too much,
+located by question and by its number in the student's own notebook); then each question
+with the grader's explanation (each part's verdict, points and message, the hint of a
+recognised mistake included) and the cells of that question that failed.
 It shows nothing hidden: the engine's messages never quote a graded question's expected
 value or a hidden test's inputs, and text the student's own code produced (outputs,
 exception messages) is never copied in, since a hidden test may have made it quote its
@@ -15,52 +19,47 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from grader.compare.result import Result
+from grader.compare.result import Result, joined
 from grader.question import Question
+from grader.vocabulary import UNREAD
 from optigrade.assign.cells import has_hidden_probes
 from optigrade.export import page
-from optigrade.export.classbook import GradedClass, outcome, page_name
+from optigrade.export.classbook import GradedClass
 from optigrade.records.files import write_atomic
 from optigrade.records.result import RETRY, CellLog, QuestionEntry, StudentResult
 
-_LEGEND = (
-    ("correct", "full points for this question."),
-    ("partial", "some of the points: see which parts were right."),
-    ("incorrect", "no points: the explanation says what looks wrong."),
-    (
-        "error",
-        "the autograder test cell raised an error (often: the answer variable is "
-        "not defined, or a cell before it failed).",
-    ),
-    ("timeout", "the test cell, or the whole notebook, ran out of time."),
-    ("no answer", "the test cell ran but recorded no answer."),
-    ("not run", "the notebook stopped before reaching this question."),
-    ("invalid", "the notebook could not be read."),
-)
-
-_PARTS_LEGEND = (
-    "Inside a question each part has its own verdict: correct, carried (right given your "
-    "own earlier, wrong, value: credit carried forward), partial, incorrect, missing (no "
-    "value for this part) or invalid (a value of the wrong kind)."
-)
+#: Where a failed cell before every question is said to be (the imports, say).
+BEFORE = "before the questions"
+#: What a cell's status says of it, in the page's first lines (one cell, several).
+_ENDED = {
+    "timeout": ("cell was stopped at its time limit", "cells were stopped at their time limit"),
+    "memory": ("cell ran out of memory", "cells ran out of memory"),
+    "error": ("cell raised an error", "cells raised an error"),
+    "exit": ("cell called exit()", "cells called exit()"),
+}
 
 
 def _run(result: StudentResult) -> str:
-    """What became of the notebook as a whole, for a page's summary."""
+    """What became of the notebook as a whole, for the page's first lines: how the run
+    ended, and, when it ran to its end, whether cells failed or were stopped on the way."""
     status, reason = result.status, result.reason
-    if status == "graded":
-        return "Your notebook ran to its end."
-    if status in ("missing", "invalid"):
-        return f"Your notebook could not be read: {reason}"
+    if status in UNREAD:
+        return f"Your submission could not be graded ({status}): {reason}"
     if status in RETRY:
         return (
             "The grader could not run your notebook (a problem on the grader's side, not in "
             f"your work): {reason}. Your instructor will grade it again."
         )
-    return (
-        f"Your notebook did not run to its end ({status}): {reason}. Questions after that "
-        "point could not be graded."
-    )
+    if status != "graded":
+        return (
+            f"Your notebook did not run to its end ({status}): {reason}. Questions after that "
+            "point could not be graded."
+        )
+    counts = {s: sum(c.status == s for c in result.cells) for s in _ENDED}
+    said = [f"{n} {_ENDED[s][n > 1]}" for s, n in counts.items() if n]
+    if not said:
+        return "Your notebook ran to its end."
+    return f"Your notebook ran to its end, but {joined(said)}: see About your notebook."
 
 
 def _cell_problem(cell: CellLog) -> str | None:
@@ -81,33 +80,47 @@ def _cell_problem(cell: CellLog) -> str | None:
     return status
 
 
-def _sentence(text: str) -> str:
-    text = str(text).strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+def _problems(cell: CellLog) -> list[str]:
+    """What one cell did wrong: failed, and printed more than the output limit."""
+    said = [p] if (p := _cell_problem(cell)) is not None else []
+    if cell.dropped:
+        said.append(
+            f"printed {cell.dropped / 1e6:.1f} MB more than the output limit: that output "
+            "was dropped, and the cell went on (its answers count)"
+        )
+    return said
 
 
-def _cell_notes(result: StudentResult) -> list[str]:
-    """Which cells failed and how, grouped; counted from 1, as a student counts them (the
-    cell log holds the notebook's index, from 0)."""
-    grouped: dict[str, list[int]] = {}
+def _cells(numbers: list[int | None]) -> str:
+    """ "cell 9", "cells 10 and 11"; a cell the grader put back has no number of yours."""
+    shown = [str(n) for n in numbers if n is not None]
+    back = ["a cell the grader put back"] if None in numbers else []
+    if not shown:
+        return back[0]
+    return ("cell " if len(shown) == 1 else "cells ") + joined([*shown, *back])
+
+
+def failures(result: StudentResult) -> dict[str, str]:
+    """Each question's failed cells, in the notebook's order (a cell between questions is
+    "after" the one before it, or `BEFORE` them all): what went wrong and where, the
+    cells with the same problem said once ("raised NameError (cells 10 and 11)")."""
+    by_question: dict[str, dict[str, list[int | None]]] = {}
+    last = ""  # the question of the latest cell with one
     for cell in result.cells:
-        problem = _cell_problem(cell)
-        if problem is not None:
-            grouped.setdefault(problem, []).append(cell.cell + 1)
-    dropped = [
-        f"Cell {c.cell + 1} printed {c.dropped / 1e6:.1f} MB more than the output "
-        "limit: that output was dropped, and the cell went on (its answers count)."
-        for c in result.cells
-        if c.dropped
-    ]
-    return dropped + [
-        f"{'Cell' if len(numbers) == 1 else 'Cells'} {', '.join(map(str, numbers))}: {problem}."
-        for problem, numbers in grouped.items()
-    ]
+        last = cell.question or last
+        for problem in _problems(cell):
+            place = cell.question or (f"after {last}" if last else BEFORE)
+            where = by_question.setdefault(place, {})
+            where.setdefault(problem, []).append(cell.number)
+    return {
+        question: "; ".join(f"{problem} ({_cells(numbers)})" for problem, numbers in said.items())
+        for question, said in by_question.items()
+    }
 
 
-def _notebook(result: StudentResult) -> str:
-    """How the notebook was read and restored, which cells failed, what was left running."""
+def _notebook(graded: GradedClass, result: StudentResult) -> str:
+    """How the notebook was read and restored, which cells failed (by question), what was
+    left running."""
     notes = [*result.submission.notes, *(result.restore_notes or ())]
     notes = [_sentence(n) for n in notes]
     if result.run is not None and result.run.leftover:
@@ -115,18 +128,34 @@ def _notebook(result: StudentResult) -> str:
             f"{result.run.leftover} process(es) your code started were still running at the "
             "end; they were stopped."
         )
-    cells = _cell_notes(result)
-    if not notes and not cells:
+    failed = failures(result)
+    if not notes and not failed:
         ran = "every cell ran without an error" if result.cells else "no cell ran"
         return f"<p>Nothing to report: {ran}.</p>"
-    numbering = (
-        "<p>Cells are counted from 1 at the top of the notebook, text cells included "
-        "(cell 3 is the third cell).</p>\n"
-        if cells
-        else ""
+    listed = f"<ul>{''.join(f'<li>{escape(n)}</li>' for n in notes)}</ul>" if notes else ""
+    if not failed:
+        return listed
+    graded_ids = {q.id for q in graded.questions}
+    rows = [
+        f'<tr><th scope="row">{_question_link(q, graded_ids)}</th><td>{escape(said)}</td></tr>'
+        for q, said in failed.items()
+    ]
+    return (
+        listed
+        + "<p>Where something went wrong, by question. Cells are counted from 1 at the top of "
+        "your own notebook, text cells included (cell 3 is the third cell).</p>\n"
+        + page.table([page.column("Question"), page.column("What happened")], rows, "cells")
     )
-    items = "".join(f"<li>{escape(n)}</li>" for n in [*notes, *cells])
-    return f"{numbering}<ul>{items}</ul>"
+
+
+def _question_link(qid: str, graded: set[str]) -> str:
+    """A question's id, linked to its section when the page has one."""
+    return f'<a href="#q-{escape(qid)}">{escape(qid)}</a>' if qid in graded else escape(qid)
+
+
+def _sentence(text: str) -> str:
+    text = str(text).strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _explanation(question: Question, found: QuestionEntry) -> str:
@@ -145,7 +174,7 @@ def _parts(result: Result) -> str:
     """The engine's verdict on each part, with its notes."""
     notes = "".join(f"<li>{escape(n)}</li>" for n in result.notes)
     rows = "".join(
-        f'<tr><th scope="row">{escape(p.title)}</th><td>{page.status(p.status)}</td>'
+        f'<tr><th scope="row">{escape(p.title)}</th><td>{page.status(p.status, "part")}</td>'
         f'<td class="num">{page.points(p.score)} of {page.points(p.points)}</td>'
         f"<td>{escape(p.message)}</td></tr>"
         for p in result.shown()
@@ -174,21 +203,55 @@ def _override(question: Question, found: QuestionEntry) -> str:
     )
 
 
-def _question(question: Question, found: QuestionEntry | None) -> str:
+def _points(score: float, question: Question) -> str:
+    return (
+        f"{page.points(score)} of {page.points(question.points)} "
+        f"point{'s' if question.points != 1 else ''}"
+    )
+
+
+def _question(question: Question, found: QuestionEntry | None, failed: str | None) -> str:
     qid = escape(question.id)
     head = f'<section id="q-{qid}">\n<h2>{qid}: {escape(question.title)}</h2>\n'
     if found is None:
         return head + "<p>No result was stored for this question.</p>\n</section>"
-    verdict = (
-        f"<p>{page.status(outcome(found))}: {page.points(found.score)} of "
-        f"{page.points(question.points)} point{'s' if question.points != 1 else ''}</p>\n"
-    )
+    verdict = f"<p>{page.status(found.status)}: {_points(found.score, question)}</p>\n"
     verdict += _override(question, found)
-    if found.status == "graded" and found.result is not None:
+    if found.result is not None:
         detail = _parts(found.result)
     else:
         detail = f"<p>{escape(_explanation(question, found))}</p>"
+    if failed:
+        detail += f"\n<p>In your notebook: {escape(failed)}.</p>"
     return head + verdict + detail + "\n</section>"
+
+
+def _scores(graded: GradedClass, result: StudentResult) -> str:
+    """Each question's outcome and points, first thing on the page."""
+    rows = []
+    for question in graded.questions:
+        found = result.entry(question.id)
+        said = page.status(found.status) if found else "no result"
+        score = _points(found.score if found else 0.0, question)
+        rows.append(
+            f'<tr><th scope="row"><a href="#q-{escape(question.id)}">{escape(question.id)}</a>'
+            f"</th><td>{escape(question.title)}</td><td>{said}</td>"
+            f'<td class="num">{score}</td></tr>'
+        )
+    columns = [
+        page.column("Question"),
+        page.column("Title"),
+        page.column("Outcome"),
+        page.column("Points", numeric=True),
+    ]
+    return page.table(columns, rows, "summary", "Your scores")
+
+
+def _words(result: StudentResult) -> set[str]:
+    """The outcome words the page shows: each question's and each part's."""
+    shown = {q.status for q in result.questions}
+    shown |= {p.status for q in result.questions if q.result for p in q.result.shown()}
+    return shown
 
 
 #: Said on the page of a notebook graded with --trust-submissions where isolation failed.
@@ -200,21 +263,23 @@ _UNISOLATED = (
 
 
 def render(graded: GradedClass, result: StudentResult) -> str:
-    """One student's feedback page."""
+    """One student's feedback page (see the module doc for its order)."""
     student, total = result.student, result.score
     share = f" ({100 * total / graded.points:.0f}%)" if graded.points else ""
+    failed = failures(result)
     body = [
         f"<h1>Feedback on {escape(graded.assignment)} for {escape(student)}</h1>",
         f'<p class="note"><strong>Total: {page.points(total)} of '
         f"{page.points(graded.points)} points{share}.</strong> {escape(_run(result))}</p>",
         *([_UNISOLATED] if result.unisolated else []),
-        "<h2>About your notebook</h2>",
-        _notebook(result),
+        _scores(graded, result),
         "<h2>How to read this page</h2>",
-        "<dl>"
-        + "".join(f"<dt>{page.status(w)}</dt><dd>{escape(t)}</dd>" for w, t in _LEGEND)
-        + f"</dl>\n<p>{escape(_PARTS_LEGEND)}</p>",
-        *(_question(q, result.entry(q.id)) for q in graded.questions),
+        "<p>Each question, and each part of an answer, is given one of these words (the "
+        "check in your notebook uses the same ones):</p>",
+        page.legend(_words(result)),
+        "<h2>About your notebook</h2>",
+        _notebook(graded, result),
+        *(_question(q, result.entry(q.id), failed.get(q.id)) for q in graded.questions),
     ]
     return page.document(f"Feedback: {graded.assignment}, {student}", "\n".join(body))
 
@@ -228,7 +293,7 @@ def write(graded: GradedClass, folder: Path) -> list[str]:
             continue
         try:
             page_text = render(graded, graded.results[student])
-            write_atomic(folder / page_name(student), page_text)
+            write_atomic(folder / graded.pages[student], page_text)
         except Exception as e:  # one odd result must not cost the others their page
             warnings.append(f"feedback page of {student} not written: {type(e).__name__}: {e}")
     return warnings

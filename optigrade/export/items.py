@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.question import Question
-from optigrade.export.classbook import GRADED, GradedClass, outcome
+from grader.vocabulary import GRADED
+from optigrade.export.classbook import GradedClass
 from optigrade.export.scoresheet import rows
 
 #: The flags of a question whose scores say little about the students.
@@ -32,7 +33,7 @@ class Item:
     mean: float  # points
     sd: float  # points
     discrimination: float | None  # None when the question's points or the rest do not vary
-    outcomes: Counter[str]  # students per outcome (`classbook.OUTCOMES`)
+    outcomes: Counter[str]  # students per outcome (`grader.vocabulary.QuestionOutcome`)
     carried: int  # students with a part credited by follow-through
 
     @property
@@ -42,7 +43,7 @@ class Item:
     @property
     def flag(self) -> str:
         """`NOBODY`, `EVERYBODY` or "" (no flag; no graded answer either)."""
-        answered = sum(self.outcomes[w] for w in GRADED)
+        answered = sum(self.outcomes[w] for w in GRADED if w != "unanswered")
         if not answered:
             return ""
         if not self.outcomes["correct"]:
@@ -68,7 +69,7 @@ def analyse(graded: GradedClass) -> tuple[Item, ...]:
         outcomes, carried = Counter[str](), 0
         for row in table:
             answer = graded.results[row.student].entry(question.id)
-            outcomes[outcome(answer) if answer else "not run"] += 1
+            outcomes[answer.status if answer else "not run"] += 1
             parts = answer.result.parts if answer and answer.result else ()
             carried += any(p.status == "carried" for p in parts)
         found.append(

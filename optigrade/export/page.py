@@ -1,6 +1,6 @@
 """The HTML page shared by feedback and report: self-contained (inline CSS, and a small
 inline script for sortable tables; no external assets), readable printed, statuses as
-words with a sign (never colour alone).
+words with a sign and a colour (never colour alone), all from `grader.vocabulary`.
 """
 
 from __future__ import annotations
@@ -8,11 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from grader.vocabulary import WORDS
-
-#: A sign beside each status word (`grader.vocabulary`), for a quick scan; the word
-#: carries the meaning.
-SIGNS = {name: word.sign for name, word in WORDS.items()}
+from grader import vocabulary
+from grader.vocabulary import Level
 
 _CSS = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -24,9 +21,8 @@ thead th { background: #eaeef2; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 section { border-top: 1px solid #d0d7de; }
 .status { font-weight: 600; white-space: nowrap; }
-.correct, .carried { color: #1a7f37; } .partial { color: #9a6700; }
-.incorrect, .error, .invalid { color: #b42318; }
-.timeout, .no-answer, .not-run, .missing { color: #57606a; }
+ul.legend { list-style: none; padding: 0; margin: .5rem 0 1rem; }
+ul.legend li { margin: .15rem 0; }
 .note { background: #f6f8fa; border-left: 4px solid #8c959f; padding: .5rem 1rem; }
 img { max-width: 100%; height: auto; }
 body.wide { max-width: 76rem; }
@@ -49,15 +45,21 @@ th[aria-sort="descending"] button::after { content: "\\A0\\25BC"; }
 """
 
 
-def status(word: str) -> str:
-    """A status word with its sign, styled by a class (the sign is hidden from screen
+def status(said: str, level: Level = "question") -> str:
+    """A status word with its sign, in its colour (the sign is hidden from screen
     readers: the word says it)."""
-    sign = SIGNS.get(word, "•")
-    css = word.replace(" ", "-")
+    shown = vocabulary.word(said, level)
     return (
-        f'<span class="status {escape(css)}"><span aria-hidden="true">{sign}</span> '
-        f"{escape(word)}</span>"
+        f'<span class="status" style="color:{shown.colour}">'
+        f'<span aria-hidden="true">{shown.sign}</span> {escape(said)}</span>'
     )
+
+
+def legend(words: Iterable[str], level: Level = "question") -> str:
+    """The legend of the words shown at `level`: each with its sign and what it means."""
+    shown = vocabulary.legend(words, level)
+    items = "".join(f"<li>{status(w, level)}: {escape(found.meaning)}</li>" for w, found in shown)
+    return f'<ul class="legend">{items}</ul>' if items else ""
 
 
 def points(x: float) -> str:

@@ -14,18 +14,19 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-#: Outcome colours (dark enough on white) with hatches, so print and colour-blind readers
-#: can tell the bars apart.
-_STYLE = {
-    "correct": ("#1a7f37", ""),
-    "partial": ("#bf8700", "//"),
-    "incorrect": ("#b42318", "xx"),
-    "error": ("#6e2c91", ".."),
-    "timeout": ("#57606a", "--"),
-    "no answer": ("#8c959f", "oo"),
-    "not run": ("#d0d7de", "\\\\"),
-    "invalid": ("#24292f", "++"),
-}
+from grader.vocabulary import TABLE, word
+
+#: Hatches for the outcomes that share a colour (`grader.vocabulary`), so print and
+#: colour-blind readers can tell the bars apart: the n-th word of a colour, in the
+#: table's order, gets the n-th.
+_HATCHES = ("", "//", "xx", "..", "oo", "++", "\\\\", "--")
+
+
+def _style(said: str) -> tuple[str, str]:
+    """An outcome's bar colour (the vocabulary's) and hatch."""
+    colour = word(said).colour
+    same = [w for w, found in TABLE["question"].items() if found.colour == colour]
+    return colour, _HATCHES[same.index(said) % len(_HATCHES)] if said in same else ""
 
 
 def _png(figure: Figure) -> str:
@@ -67,10 +68,11 @@ def outcomes(questions: Sequence[str], counts: Mapping[str, Sequence[int]]) -> s
     axes = figure.add_subplot()
     rows = np.arange(len(questions))
     left = np.zeros(len(questions))
-    for word, values in counts.items():
-        colour, hatch = _STYLE.get(word, ("#8250df", ""))
+    for said, values in counts.items():
+        colour, hatch = _style(said)
+        label = f"{word(said).sign} {said}"
         axes.barh(
-            rows, values, left=left, label=word, color=colour, hatch=hatch, edgecolor="#ffffff"
+            rows, values, left=left, label=label, color=colour, hatch=hatch, edgecolor="#ffffff"
         )
         left += np.asarray(values, dtype=float)
     axes.set_yticks(rows, labels=questions)

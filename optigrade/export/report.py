@@ -1,11 +1,16 @@
-"""The instructor's class report, `report.html`: how the class did and where it went wrong.
+"""The instructor's class report, `report.html`: how the class did, where it went wrong
+and who needs help.
 
-In the order a teaching team acts on it: the score distribution; the misconceptions
-ranked across the assignment by the students showing each (`misconceptions`); item
-analysis per question (mean, spread, discrimination, flags: `items`) with the students
-per outcome; the student x question table with each student's warnings (`scoresheet`,
-sortable, the same rows as scores.csv, names linking to the feedback pages); the
-submissions that failed to run; the grading's own warnings. Counts are of students.
+In the order a teaching team acts on it: the counts (every submission's run, the flags:
+`tally`, the same sentences `grader grade` ends with); the students who need attention
+(below a share of the points, a result in doubt: tampering, a patched grader, stopped by
+limits, a notebook that failed); the score distribution; the misconceptions ranked
+across the assignment by the students showing each, with those students (`misconceptions`);
+item analysis per question (mean, spread, discrimination, flags: `items`) with the
+students per outcome; the student x question table with each student's warnings
+(`scoresheet`, sortable, the same rows as scores.csv); the submissions that failed to
+run; the grading's own warnings. Counts are of students; outcomes are said in the words
+of `grader.vocabulary`, with their legend; every student's name links to their page.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from urllib.parse import quote
 
 import numpy as np
 
+from grader.vocabulary import TABLE, word
 from optigrade.export import page, plots
-from optigrade.export.classbook import GradedClass, ordered, outcome, page_name
+from optigrade.export.classbook import GradedClass
 from optigrade.export.items import Item, analyse
 from optigrade.export.misconceptions import Misconception, rank
 from optigrade.export.scoresheet import SCORES, Row, StudentWarning, rows
+from optigrade.export.tally import BELOW, Tally, tally
 from optigrade.records.overrides import mark
 
 #: Places of a warning shown in the table before "and n more" (scores.csv has them all).
@@ -47,6 +54,59 @@ def _share(count: int, of: int) -> str:
     return f"{count} of {of} ({100 * count / of:.0f}%)" if of else str(count)
 
 
+def _student(graded: GradedClass, student: str) -> str:
+    """A student's id, linked to their feedback page when they have one."""
+    name = escape(student)
+    if student not in graded.results:
+        return name
+    return f'<a href="feedback/{escape(quote(graded.pages[student]))}">{name}</a>'
+
+
+def _header(graded: GradedClass, counted: Tally) -> str:
+    """The class in counts: every submission's run, the flags, the scores, who needs
+    attention (the sentences `grader grade` ends with)."""
+    lines = "".join(f"<li>{escape(line)}</li>" for line in counted.lines())
+    return (
+        f'<div class="note"><ul class="plain">{lines}</ul>'
+        f"<p>{len(graded.questions)} graded questions worth {page.points(graded.points)} "
+        "points.</p></div>"
+    )
+
+
+def _attention(graded: GradedClass, counted: Tally) -> str:
+    heading = "<h2>Needs attention</h2>"
+    if not counted.attention:
+        return (
+            f"{heading}\n<p>Nobody: every total is at least {BELOW:.0%} of the points, and "
+            "no result is flagged.</p>"
+        )
+    rows_html = [
+        f'<tr data-student="{escape(a.student)}"><th scope="row" class="id">'
+        f"{_student(graded, a.student)}</th>"
+        f'<td class="num" data-sort="{a.total:.6f}">{page.points(a.total)} '
+        f"({100 * a.total / (graded.points or 1):.0f}%)</td>"
+        f'<td><ul class="plain">{"".join(f"<li>{escape(r)}</li>" for r in a.reasons)}</ul>'
+        "</td></tr>"
+        for a in counted.attention
+    ]
+    return "\n".join(
+        [
+            heading,
+            f"<p>Students below {BELOW:.0%} of the points, and students whose result a "
+            "person should look at before trusting it: a test cell edited or deleted, "
+            "grader.score or grader.check replaced (no answer recorded), a cell or the "
+            "notebook stopped by a limit, a notebook that did not run to its end or could "
+            "not be read. Lowest total first.</p>",
+            page.table(
+                [page.column("Student"), page.column("Total", numeric=True), page.column("Why")],
+                rows_html,
+                "attention",
+                sortable=True,
+            ),
+        ]
+    )
+
+
 def _distribution(graded: GradedClass, totals: Sequence[float]) -> str:
     shares = 100 * np.asarray(totals, dtype=float) / (graded.points or 1.0)
     counts, edges = np.histogram(shares, bins=np.linspace(0, 100, 11))
@@ -68,16 +128,18 @@ def _distribution(graded: GradedClass, totals: Sequence[float]) -> str:
     )
 
 
-def _misconceptions(found: Sequence[Misconception], students: int) -> str:
+def _misconceptions(graded: GradedClass, found: Sequence[Misconception]) -> str:
     heading = "<h2>Misconceptions</h2>"
     if not found:
         return f"{heading}\n<p>No catalogued mistake was recognised.</p>"
+    students = len(graded.results)
     rows = [
         f'<tr data-mistake="{escape(m.key)}"><td class="num">{n}</td>'
         f"<td>{escape(m.description)}<br><code>{escape(m.key)}</code></td>"
         f'<td class="num" data-sort="{len(m.students)}">'
         f"{_share(len(m.students), students)}</td>"
-        f"<td>{', '.join(f'{escape(q)} ({c})' for q, c in m.questions)}</td></tr>"
+        f"<td>{', '.join(f'{escape(q)} ({c})' for q, c in m.questions)}</td>"
+        f'<td class="id">{", ".join(_student(graded, s) for s in sorted(m.students))}</td></tr>'
         for n, m in enumerate(found, start=1)
     ]
     return "\n".join(
@@ -85,14 +147,15 @@ def _misconceptions(found: Sequence[Misconception], students: int) -> str:
             heading,
             "<p>The catalogued mistakes the grader recognised, by the number of students "
             "who made each at least once (a student who makes one in several parts or "
-            "questions counts once), with the questions where it appeared and the students "
-            "there.</p>",
+            "questions counts once), with the questions where it appeared (and how many "
+            "students there) and the students who made it, each linked to their page.</p>",
             page.table(
                 [
                     page.column("Rank", numeric=True),
                     page.column("Misconception"),
                     page.column("Students", numeric=True),
                     page.column("Questions (students)"),
+                    page.column("Who"),
                 ],
                 rows,
                 "misconceptions",
@@ -155,7 +218,8 @@ def _items(items: Sequence[Item]) -> str:
 
 
 def _outcomes(items: Sequence[Item]) -> str:
-    words = ordered({w for i in items for w, n in i.outcomes.items() if n})
+    found = {w for i in items for w, n in i.outcomes.items() if n}
+    words = [w for w in TABLE["question"] if w in found]
     carried = any(i.carried for i in items)
     rows = [
         f'<tr data-question="{escape(i.question.id)}"><th scope="row">'
@@ -184,6 +248,9 @@ def _outcomes(items: Sequence[Item]) -> str:
                 "Students per outcome"
                 + (", and students with a part credited by follow-through" if carried else ""),
             ),
+            "<p>The outcomes, as the students' feedback pages and checks say them (the "
+            "grader's verdicts: a score an instructor overrode keeps its verdict):</p>",
+            page.legend(words),
         ]
     )
 
@@ -206,14 +273,14 @@ OVERRIDDEN = "\u270e"
 def _score(graded: GradedClass, row: Row, j: int) -> str:
     question = graded.questions[j]
     found = graded.results[row.student].entry(question.id)
-    said = outcome(found) if found else "not run"
-    css, shown = said.replace(" ", "-"), page.points(row.scores[j])
+    said = found.status if found else "not run"
+    colour, shown = word(said).colour, page.points(row.scores[j])
     manual = found.override if found else None
     if manual is not None:
         said = mark(manual, question.points)
         shown += f' <span aria-hidden="true">{OVERRIDDEN}</span>'
     return (
-        f'<td class="num {escape(css)}" data-sort="{row.scores[j]:.6f}" '
+        f'<td class="num" style="color:{colour}" data-sort="{row.scores[j]:.6f}" '
         f'title="{escape(question.id)}: {escape(said)}">{shown}</td>'
     )
 
@@ -221,11 +288,10 @@ def _score(graded: GradedClass, row: Row, j: int) -> str:
 def _students(graded: GradedClass, table: Sequence[Row]) -> str:
     lines = []
     for row in table:
-        href = f"feedback/{quote(page_name(row.student))}"
         listed = "".join(map(_warning, row.warnings))
         lines.append(
             f'<tr data-student="{escape(row.student)}"><th scope="row" class="id">'
-            f'<a href="{escape(href)}">{escape(row.student)}</a></th>'
+            f"{_student(graded, row.student)}</th>"
             + "".join(_score(graded, row, j) for j in range(len(graded.questions)))
             + f'<td class="num" data-sort="{row.total:.6f}">{page.points(row.total)}</td>'
             f'<td data-sort="{len(row.warnings)}">'
@@ -235,7 +301,8 @@ def _students(graded: GradedClass, table: Sequence[Row]) -> str:
     return "\n".join(
         [
             "<h2>Students</h2>",
-            f"<p>Points per question and in total (of {page.points(graded.points)}); "
+            f"<p>Points per question and in total (of {page.points(graded.points)}), in the "
+            "colour of each outcome (its word shows on hovering); "
             f"{OVERRIDDEN} marks points an instructor set in overrides.csv. Click a column "
             "header to sort. Each name links to the student's feedback page. "
             f"Warnings: results to look at before trusting the score. The same table is in "
@@ -261,15 +328,14 @@ def _students(graded: GradedClass, table: Sequence[Row]) -> str:
 def _failed(graded: GradedClass) -> str:
     if not graded.failed:
         return "<h2>Failed submissions</h2>\n<p>Every notebook was read and ran to its end.</p>"
-    rows = []
+    rows, words = [], set()
     for student, why in sorted(graded.failed.items()):
         status, _, reason = why.partition(": ")
-        name = escape(student)
-        if student in graded.results:
-            name = f'<a href="feedback/{escape(quote(page_name(student)))}">{name}</a>'
+        words.add(status)
         rows.append(
-            f'<tr data-student="{escape(student)}"><th scope="row" class="id">{name}</th>'
-            f"<td>{escape(status)}</td><td>{escape(reason)}</td></tr>"
+            f'<tr data-student="{escape(student)}"><th scope="row" class="id">'
+            f"{_student(graded, student)}</th>"
+            f"<td>{page.status(status, 'run')}</td><td>{escape(reason)}</td></tr>"
         )
     return "\n".join(
         [
@@ -281,6 +347,7 @@ def _failed(graded: GradedClass) -> str:
                 rows,
                 "failed",
             ),
+            page.legend(words, "run"),
         ]
     )
 
@@ -302,16 +369,14 @@ def render(graded: GradedClass) -> str:
     """The report page."""
     table = rows(graded)
     items = analyse(graded)
-    students = len(graded.results)
+    counted = tally(graded)
     body = [
         f"<h1>Class report: {escape(graded.assignment)}</h1>",
-        f'<p class="note">{len(graded.students)} students submitted, {students} with '
-        f"results, {len(graded.failed)} whose notebooks failed to run or could not be read; "
-        f"{len(graded.questions)} graded questions worth {page.points(graded.points)} "
-        "points.</p>",
+        _header(graded, counted),
         _unisolated(graded),
+        _attention(graded, counted),
         _distribution(graded, [r.total for r in table]),
-        _misconceptions(rank(graded), students),
+        _misconceptions(graded, rank(graded)),
         _items(items),
         _outcomes(items),
         _students(graded, table),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from optigrade.export import classbook, feedback, report, scoresheet
+from optigrade.export import classbook, feedback, report, returned, scoresheet
 from optigrade.records import files
 
 REPORT = "report.html"
@@ -23,22 +23,30 @@ def _problem(what: str, error: Exception) -> str:
     return f"{what} not written: {error if known else f'{type(error).__name__}: {error}'}"
 
 
-def write_all(out: Path, course: Path | None = None) -> list[str]:
-    """Write `out/feedback/<student>.html`, `out/scores.csv` and `out/report.html` from
-    `out`'s summary and result files, and, given the nbgrader `course`, the scores into its
-    gradebook; return the warnings (also appended to `out/summary.json`). Never raises."""
+def write_all(out: Path, course: Path | None = None, gradebook: bool = False) -> list[str]:
+    """Write `out/feedback/<student>.html`, the class's zip of them for an LMS
+    (`returned`), `out/scores.csv` and `out/report.html` from `out`'s summary and result
+    files; given the nbgrader `course`, the pages also in its feedback layout for
+    `nbgrader release_feedback`, and with `gradebook` the scores into its gradebook.
+    Return the warnings (also appended to `out/summary.json`). Never raises."""
     try:
         graded = classbook.load(out)
     except Exception as e:
         warnings = [_problem("exports", e)]
     else:
         warnings: list[str] = []
+        pages = out / FEEDBACK
         steps: list[tuple[str, Callable[[], list[str]]]] = [
-            ("feedback pages", lambda: feedback.write(graded, out / FEEDBACK)),
+            ("feedback pages", lambda: feedback.write(graded, pages)),
+            (returned.zip_path(graded).name, lambda: returned.write_zip(graded, pages)),
             (scoresheet.SCORES, lambda: _write_scores(graded)),
         ]
         if course is not None:
-            steps.append(("gradebook", lambda: _write_gradebook(graded, course)))
+            steps.append(
+                ("nbgrader's feedback", lambda: returned.write_nbgrader(graded, pages, course))
+            )
+            if gradebook:
+                steps.append(("gradebook", lambda: _write_gradebook(graded, course)))
         # last, so that it lists the other exports' warnings too
         steps.append((REPORT, lambda: _write_report(graded, warnings)))
         for what, step in steps:

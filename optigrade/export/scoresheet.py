@@ -4,8 +4,9 @@ The report shows it (sortable) and `scores.csv` holds the same rows. A warning m
 result a person should look at before trusting its score; its kinds are `KINDS`, read
 from what the batch stored: restore notes (a protected cell was edited or deleted and put
 back), questions whose test cell recorded nothing (``grader.score`` replaced), a limit
-reached (a cell stopped at its time limit or its output cut, the notebook stopped), the
-memory cap reached, questions left unanswered, a notebook that did not run to its end,
+reached (a cell stopped at its time limit, the notebook stopped), the memory cap
+reached, output cut (printed over the limit: the cell went on), questions left
+unanswered, a notebook that did not run to its end,
 and the questions whose points an instructor overrode (overrides.csv: the score shown is
 theirs, not the grader's).
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from grader.question import Question
 from optigrade.export.classbook import GradedClass
 from optigrade.records.files import points
-from optigrade.records.result import QuestionEntry, StudentResult
+from optigrade.records.result import StudentResult
 
 SCORES = "scores.csv"
 
@@ -32,6 +33,7 @@ KINDS = (
     "grader patched",
     "limit reached",
     "memory cap",
+    "output cut",
     "unanswered",
     "notebook failed",
     "overridden",
@@ -87,14 +89,6 @@ def rows(graded: GradedClass) -> tuple[Row, ...]:
     )
 
 
-def _unanswered(question: Question, found: QuestionEntry) -> bool:
-    """The answer variable was never assigned, or holds nothing to grade (None)."""
-    if found.status == "error":
-        return f"name {question.variable!r} is not defined" in found.message
-    parts = found.result.parts if found.result else ()
-    return bool(parts) and all(p.status == "unanswered" for p in parts)
-
-
 def _cell(name: str, questions: Sequence[Question]) -> str:
     """The question a restore note's cell belongs to (named by its id, or by its grade
     id: dots as dashes), else the name itself (a read-only given cell)."""
@@ -110,7 +104,7 @@ def warnings(questions: Sequence[Question], result: StudentResult) -> tuple[Stud
         found[kind].append(_cell(named.group(1), questions) if named else note)
     entries = {q.id: e for q in questions if (e := result.entry(q.id)) is not None}
     found["grader patched"] = [
-        q for q, e in entries.items() if e.restored or e.status == "no answer"
+        q for q, e in entries.items() if e.restored or e.status == "not recorded"
     ]
     for cell in result.cells:
         if cell.status == "timeout":
@@ -118,7 +112,7 @@ def warnings(questions: Sequence[Question], result: StudentResult) -> tuple[Stud
         elif cell.status == "memory":
             found["memory cap"].append("cell MemoryError")
         if cell.dropped:  # the output over the cap was left out, the cell went on
-            found["limit reached"].append("cell output cut")
+            found["output cut"].append(f"cell {cell.number}" if cell.number else "a cell")
     run = result.status
     if run in _LIMIT_RUNS:
         found["limit reached"].append(f"notebook {run}")
@@ -126,9 +120,7 @@ def warnings(questions: Sequence[Question], result: StudentResult) -> tuple[Stud
         found["memory cap"].append("notebook killed")
     elif run != "graded":
         found["notebook failed"].append(run)
-    found["unanswered"] = [
-        q.id for q in questions if q.id in entries and _unanswered(q, entries[q.id])
-    ]
+    found["unanswered"] = [q for q, e in entries.items() if e.status == "unanswered"]
     found["overridden"] = [q for q, e in entries.items() if e.override is not None]
     return tuple(
         StudentWarning(kind, tuple(dict.fromkeys(where))) for kind, where in found.items() if where

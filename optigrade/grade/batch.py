@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,11 +31,14 @@ from optigrade.assign.cells import grade_id
 from optigrade.grade import results, submissions
 from optigrade.grade.judge import Judged
 from optigrade.grade.options import GradeOptions, GradePaths
+from optigrade.grade.places import Place, places
 from optigrade.grade.pool import Pool, WorkerPool
+from optigrade.grade.progress import Log
 from optigrade.grade.restore import grade_id_of, is_test, restore
 from optigrade.records import files, stored
 from optigrade.records.result import (
     RETRY,
+    CellLog,
     QuestionEntry,
     Run,
     RunStatus,
@@ -131,9 +133,12 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
     release = paths.release
     if not (release / assignment).is_dir():
         summary.warnings.append(f"no release folder {release / assignment}: no data files")
-    log = _Log(len(found.submissions), options.progress)
-    to_run = _to_run(found.submissions, src, folder, options.force, summary, log)
-    if to_run:
+    log = Log(assignment, len(found.submissions), options.progress, limit=options.timeout)
+    to_run, unchanged = _to_run(found.submissions, src, folder, options.force, summary)
+    size = min(options.jobs or os.cpu_count() or 1, len(to_run))
+    if not to_run:
+        log.start(unchanged, size)
+    else:
         limits = Limits(
             timeout=options.timeout, cell_timeout=options.cell_timeout, memory_mb=options.memory_mb
         )
@@ -161,12 +166,13 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
             bwrap=found_jail and found_jail.bwrap,
             trust=trust_submissions,
         )
-        size = min(options.jobs or os.cpu_count() or 1, len(to_run))
         with (
             log.running(),
             _scratch(out) as scratch,
             _pool(cluster, size, replace(settings, scratch=str(scratch))) as pool,
         ):
+            log.start(unchanged, size)  # once the workers are up: a refusal says only why
+            log.watch(pool.running)
             metas: dict[str, _Meta] = {}
 
             def jobs() -> Iterator[dict[str, Any]]:  # restored as the pool asks for them
@@ -204,18 +210,18 @@ def _to_run(
     folder: Path,
     force: bool,
     summary: BatchSummary,
-    log: _Log,
-) -> list[submissions.Submission]:
-    """The submissions to grade; those unchanged since an earlier run are skipped here."""
-    to_run = []
+) -> tuple[list[submissions.Submission], list[StudentResult]]:
+    """The submissions to grade, and the results of those unchanged since an earlier run
+    (skipped here)."""
+    to_run, unchanged = [], []
     for sub in found:
         earlier = None if force else files.read(folder, sub.student)
         if earlier is not None and _unchanged(earlier, sub, src):
             summary.skipped.append(sub.student)
-            log.done(earlier, skipped=True)
+            unchanged.append(earlier)
         else:
             to_run.append(sub)
-    return to_run
+    return to_run, unchanged
 
 
 def _pending(
@@ -223,7 +229,7 @@ def _pending(
     src: _Source,
     folder: Path,
     summary: BatchSummary,
-    log: _Log,
+    log: Log,
 ) -> Iterator[tuple[dict[str, Any], _Meta]]:
     """(job, what the result records besides the run) for each notebook to run, in turn;
     those that cannot be read or restored are recorded here instead."""
@@ -232,7 +238,7 @@ def _pending(
             prepared = _prepare(sub, src)
         except Exception as e:  # a notebook that breaks restoring must not stop the batch
             reason = f"the notebook could not be prepared: {type(e).__name__}: {e}"
-            prepared = _without_run(sub, src, "invalid", reason, [])
+            prepared = _without_run(sub, src, "unreadable", reason, [])
         if isinstance(prepared, StudentResult):  # nothing to run: missing or unreadable
             _finish(folder, prepared, summary, log)
         else:
@@ -262,12 +268,14 @@ def _unchanged(earlier: StudentResult, sub: submissions.Submission, src: _Source
 
 @dataclass(frozen=True)
 class _Meta:
-    """What every result records besides the run: the student and their submission, and
-    the notes on restoring the notebook's protected cells (None: it was never restored)."""
+    """What every result records besides the run: the student and their submission, the
+    notes on restoring the notebook's protected cells (None: it was never restored) and
+    where each cell of the notebook that runs is (`optigrade.grade.places`)."""
 
     student: str
     submission: SubmissionInfo
     restore_notes: tuple[str, ...] | None = None
+    places: dict[int, Place] = field(default_factory=dict)
 
 
 def _meta(sub: submissions.Submission, notes: Sequence[str]) -> _Meta:
@@ -305,7 +313,7 @@ def _without_run(
     notes: Sequence[str],
 ) -> StudentResult:
     """The finished result of a notebook that cannot run: 0 for every question."""
-    per_question = "invalid" if status == "invalid" else "not run"
+    per_question = "unreadable" if status == "unreadable" else "not run"
     entries = results.without_run(src.questions, per_question, reason)
     return _result(_meta(sub, notes), src, status, reason, entries)
 
@@ -317,7 +325,7 @@ def _prepare(
     readable notebook there is no job, only the finished result."""
     loaded = submissions.load(sub)
     if loaded.notebook is None:
-        status = cast(RunStatus, loaded.status)  # "missing", "invalid" or "refused"
+        status = cast(RunStatus, loaded.status)  # "no notebook", "unreadable" or "refused"
         return _without_run(sub, src, status, loaded.message, loaded.notes)
     restored = restore(src.notebook, loaded.notebook)
     tests = set(restored.tests.values())
@@ -327,20 +335,33 @@ def _prepare(
         "cells": [[i, c.source, i in tests] for i, c in code],
         "tests": {q.id: restored.tests[grade_id(q.id)] for q in src.questions},
     }
-    return job, replace(_meta(sub, loaded.notes), restore_notes=tuple(restored.notes))
+    meta = replace(
+        _meta(sub, loaded.notes),
+        restore_notes=tuple(restored.notes),
+        places=places(loaded.notebook, restored.notebook),
+    )
+    return job, meta
+
+
+def _placed(cell: CellLog, meta: _Meta) -> CellLog:
+    """A cell of the run's log with where it is in the student's notebook."""
+    place = meta.places.get(cell.cell)
+    return cell if place is None else replace(cell, question=place.question, number=place.number)
 
 
 def _merge(meta: _Meta, reply: Judged, src: _Source) -> StudentResult:
     """A judged run as a result; a run that was not judged still scores every question."""
-    if reply.run is None:
+    run = reply.run
+    if run is None:
         why = f"the submission could not be graded: {reply.reason}"
         entries = results.without_run(src.questions, "not run", why)
     else:
         entries = reply.questions
-    return _result(meta, src, reply.status, reply.reason, entries, reply.run)
+        run = replace(run, cells=tuple(_placed(c, meta) for c in run.cells))
+    return _result(meta, src, reply.status, reply.reason, entries, run)
 
 
-def _finish(folder: Path, result: StudentResult, summary: BatchSummary, log: _Log) -> None:
+def _finish(folder: Path, result: StudentResult, summary: BatchSummary, log: Log) -> None:
     files.save(folder, result)
     summary.graded.append(result.student)
     log.done(result)
@@ -378,46 +399,3 @@ def _tables(
             warnings=tuple(summary.warnings),
         ),
     )
-
-
-class _Log:
-    """Progress on stderr: a bar with ETA on a terminal, one line per student otherwise."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled, self.count = total, enabled, 0
-        self.bar: Any = None
-        self.task: Any = None
-        self.tty = enabled and sys.stderr.isatty()
-
-    @contextmanager
-    def running(self) -> Iterator[None]:
-        if not self.tty:
-            yield
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress("grading", *columns, transient=True) as bar:
-            self.bar = bar
-            self.task = bar.add_task("grading", total=self.total, completed=self.count)
-            try:
-                yield
-            finally:
-                self.bar = None
-
-    def done(self, result: StudentResult, skipped: bool = False) -> None:
-        self.count += 1
-        if not self.enabled:
-            return
-        status = result.status
-        line = f"[{self.count}/{self.total}] {result.student}: "
-        line += f"{result.score:g}/{result.max:g} "
-        line += "(unchanged, skipped)" if skipped else f"({status})"
-        if not skipped and status != "graded" and result.reason:
-            line += f": {result.reason}"
-        if self.bar is None:
-            print(line, file=sys.stderr, flush=True)
-            return
-        self.bar.update(self.task, completed=self.count)
-        if status != "graded" and not skipped:  # on a terminal, only what needs a look
-            self.bar.console.print(line, markup=False, highlight=False)

@@ -135,6 +135,7 @@ class ClusterPool:
         # a task rather than scattered data: recomputed should every worker holding it die
         self.settings = self.client.submit(str, text, key=f"optigrade-settings-{self.digest}")
         self.futures: dict[Future, Job] = {}
+        self.sent: dict[Future, float] = {}  # when each task was sent
         # each worker's runner starts now, beside the judge's warm-up, as in the local pool
         self.warming = [
             self.client.submit(node.warm, self.digest, self.settings, workers=[w], pure=False)
@@ -169,6 +170,7 @@ class ClusterPool:
             run = RunJob.of(job["cells"]).to_json()
             task = self.client.submit(node.run, self.digest, self.settings, run, key=key)
             self.futures[task] = job
+            self.sent[task] = time.monotonic()
             done.add(task)
             if done.count() >= window and time.monotonic() - counted > WINDOW_SECONDS:
                 window, counted = self._window(), time.monotonic()  # workers joined or left
@@ -181,8 +183,15 @@ class ClusterPool:
         """How many tasks may be in flight: AHEAD per worker thread of the cluster now."""
         return AHEAD * max(1, sum(self.client.nthreads().values()))
 
+    def running(self) -> list[tuple[str, float]]:
+        """The students sent to the cluster and not back yet (some may wait there for a
+        worker thread), with when each was sent."""
+        sent, held = dict(self.sent), dict(self.futures)  # copied: asked from another thread
+        return [(job["student"], sent[task]) for task, job in held.items() if task in sent]
+
     def _collected(self, task: Future, result: object) -> tuple[Job, Judged]:
         job = self.futures.pop(task)
+        self.sent.pop(task, None)
         return job, self._reply(job, task, result)
 
     def _reply(self, job: Job, task: Future, result: object) -> Judged:

@@ -45,6 +45,10 @@ class Pool(Protocol):
         """(job, judged reply) pairs, in completion order; every job gets one."""
         ...
 
+    def running(self) -> list[tuple[str, float]]:
+        """The students being graded now, with when each started (`time.monotonic`)."""
+        ...
+
     def close(self) -> None: ...
 
     def __enter__(self) -> Pool: ...
@@ -111,6 +115,11 @@ class WorkerPool:
             more = self._feed(queue, source, more, attempts)
             for job, run, seconds in finished:
                 yield job, self.judge.graded(job, run, self.isolation, seconds)
+
+    def running(self) -> list[tuple[str, float]]:
+        # asked from the progress display's thread: each slot's job read once
+        held = [(s.job, s.runner.since) for s in self.slots]
+        return [(job["student"], since) for job, since in held if job is not None]
 
     def _feed(
         self,

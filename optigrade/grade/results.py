@@ -4,7 +4,9 @@ tables rebuilt from the stored results.
 The judge grades each question from its test cell's record (`grade_run`); a notebook that
 never ran scores 0 everywhere (`without_run`). ``results.jsonl`` and ``grades.csv`` are
 rebuilt from the stored results alone (`optigrade.records.stored`), deterministically.
-The records and their status words are `optigrade.records.result`'s.
+Each entry's outcome is a word of `grader.vocabulary`: a graded answer says what its
+parts say (`vocabulary.outcome`, as the student's own check does), an answer never
+graded why not.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from grader.compare.result import Result
 from grader.question import Question
+from grader.vocabulary import QuestionOutcome, outcome
 from optigrade.records.files import points
-from optigrade.records.result import QuestionEntry, QuestionStatus, StudentResult
+from optigrade.records.result import QuestionEntry, StudentResult
 
 if TYPE_CHECKING:
     from grader.compare.wire import Files
@@ -31,7 +34,7 @@ MESSAGE_CHARS = 1000
 def question_entry(
     question: Question,
     score: float,
-    status: QuestionStatus,
+    status: QuestionOutcome,
     message: str,
     result: Result | None = None,
 ) -> QuestionEntry:
@@ -41,9 +44,9 @@ def question_entry(
 
 
 def without_run(
-    questions: Sequence[Question], status: QuestionStatus, message: str
+    questions: Sequence[Question], status: QuestionOutcome, message: str
 ) -> tuple[QuestionEntry, ...]:
-    """Every question at 0 with the same reason (a missing or unreadable notebook)."""
+    """Every question at 0 with the same reason (a notebook that was not read or not run)."""
     return tuple(question_entry(q, 0.0, status, message) for q in questions)
 
 
@@ -58,8 +61,10 @@ def summary(result: Result) -> str:
 
 
 def graded_entry(question: Question, result: Result) -> QuestionEntry:
-    """The entry of a question whose recorded answer was graded: score, summary, result."""
-    return question_entry(question, result.score, "graded", summary(result), result)
+    """The entry of a question whose recorded answer was graded: score, the word its parts
+    say (one part's own word: a transposed answer is "unusable"), summary, result."""
+    said = outcome((p.status for p in result.parts), result.score, question.points)
+    return question_entry(question, result.score, said, summary(result), result)
 
 
 def grade_run(
@@ -93,9 +98,9 @@ def grade_run(
 
 def _unrecorded(
     cell: Mapping[str, Any] | None, outcome: RunOutcome, variable: str
-) -> tuple[QuestionStatus, str]:
-    """(status, message) of a question whose test cell recorded no answer (`variable`: the
-    name the question's answer is assigned to)."""
+) -> tuple[QuestionOutcome, str]:
+    """(outcome, message) of a question whose test cell recorded no answer (`variable`:
+    the name the question's answer is assigned to)."""
     if cell is None:
         return "not run", f"the test cell did not run: {outcome.reason or 'the notebook ended'}"
     status = cell.get("status")
@@ -106,12 +111,14 @@ def _unrecorded(
         return "timeout", f"the test cell was {cell.get('message', 'stopped')}"
     if status == "ok":
         why = "was grader.score replaced, or could the answer not be written?"
-        return "no answer", f"the test cell ran but recorded no answer ({why})"
+        return "not recorded", f"the test cell ran but recorded no answer ({why})"
     message = str(cell.get("message", status))
     if message == f"NameError: name {variable!r} is not defined":
-        message += (
-            f": assign your answer to {variable} in the question's solution cell (an unfinished "
-            "one raises NotImplementedError first)"
+        # the answer was never assigned (a blank notebook): unanswered, as the student's
+        # own check says, not an error of the student's code
+        return "unanswered", (
+            f"{variable} is not defined: assign your answer to {variable} in the question's "
+            "solution cell (an unfinished one raises NotImplementedError first)"
         )
     return "error", f"the test cell failed: {message}"
 

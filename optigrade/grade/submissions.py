@@ -313,8 +313,8 @@ class Loaded:
     """A submission read as a notebook, or why it cannot be graded."""
 
     notebook: nbformat.NotebookNode | None
-    status: str  # "ok" | "invalid" | "missing" | "refused"
-    message: str = ""  # why it is invalid or missing
+    status: str  # "ok", else the run status it gets: "unreadable" | "no notebook" | "refused"
+    message: str = ""  # why it cannot be read
     notes: list[str] = field(default_factory=list)  # graded anyway, but worth saying
 
 
@@ -324,8 +324,9 @@ def load(submission: Submission, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Loaded:
     if submission.refused:
         return Loaded(None, "refused", submission.refused, notes)
     if submission.data is None:
-        return Loaded(None, "missing", notes[-1] if notes else "no notebook was submitted", notes)
+        message = notes[-1] if notes else "no notebook was submitted"
+        return Loaded(None, "no notebook", message, notes)
     parsed = notebookfile.parse(submission.data, max_bytes)
     if parsed.notebook is None:
-        return Loaded(None, "invalid", parsed.message, notes + parsed.notes)
+        return Loaded(None, "unreadable", parsed.message, notes + parsed.notes)
     return Loaded(parsed.notebook, "ok", "", notes + parsed.notes)

@@ -1,20 +1,12 @@
 """A student's result, as ``results/<student>.json`` holds it: one record per level.
 
 `StudentResult` is the student's: which submission, how its run ended (`RunStatus`), one
-`QuestionEntry` per graded question (`QuestionStatus`; a graded answer keeps the engine's
-full `Result`, whose parts have their own `grader.compare.result.Status`) and, when the
-notebook ran, the `Run`'s details. Each record's `to_json` writes the stored JSON and its
-`from_json` reads it back, refusing anything else (`checks.RecordError`), so a record
-read from a file writes back the same bytes.
-
-Question statuses:
-
-- ``graded``: the test cell recorded an answer and it was graded (the score says how well);
-- ``error``: the test cell raised before recording (e.g. the variable is undefined);
-- ``timeout``: the test cell, or the whole notebook, ran out of time before recording;
-- ``no answer``: the test cell ran but recorded nothing (``grader.score`` replaced?);
-- ``not run``: the notebook ended before the test cell (crash, exit) or was missing;
-- ``invalid``: the notebook could not be read.
+`QuestionEntry` per graded question (`QuestionOutcome`; a graded answer keeps the engine's
+full `Result`, whose parts have their own `PartStatus`) and, when the notebook ran, the
+`Run`'s details. The status words of the three levels are `grader.vocabulary`'s, the
+table every surface renders them from. Each record's `to_json` writes the stored JSON
+and its `from_json` reads it back, refusing anything else (`checks.RecordError`), so a
+record read from a file writes back the same bytes.
 """
 
 from __future__ import annotations
@@ -22,34 +14,27 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any, cast
 
 from grader.compare.result import Result
+from grader.vocabulary import (
+    GRADED,
+    LOCAL,
+    QUESTION_OUTCOMES,
+    RUN_STATUSES,
+    UNGRADED,
+    QuestionOutcome,
+    RunStatus,
+)
 from optigrade.records import checks
 
 #: The version of the stored result files; a file of another one is graded again.
-FORMAT = 1
+FORMAT = 2
 
-RunStatus = Literal[
-    "graded",  # the notebook ran to its end
-    "timeout",  # it ran out of time, or of a resource:
-    "cpu-limit",
-    "file-limit",
-    "killed",  # SIGKILL, most often for running out of memory
-    "crashed",
-    "exited",  # os._exit or similar
-    "setup-failed",  # the sandbox could not be prepared
-    "internal-error",  # the grader failed
-    "missing",  # no notebook to run
-    "invalid",
-    "refused",
-]
-RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 #: Run statuses that are the grader's fault, so a rerun grades them again.
 RETRY: frozenset[RunStatus] = frozenset({"internal-error", "setup-failed"})
-
-QuestionStatus = Literal["graded", "error", "timeout", "no answer", "not run", "invalid"]
-QUESTION_STATUSES: tuple[str, ...] = get_args(QuestionStatus)
+#: What a stored question entry may say: the vocabulary's words but the local check's own.
+STORED_OUTCOMES: tuple[str, ...] = tuple(w for w in QUESTION_OUTCOMES if w not in LOCAL)
 
 #: How far a stored total may be from the sum of its questions' scores.
 _SLACK = 1e-9
@@ -98,14 +83,16 @@ def _engine_result(data: object, what: str) -> Result:
 
 @dataclass(frozen=True)
 class QuestionEntry:
-    """One graded question of a student's result: `score` of `max` points, a status and
-    why; the engine's `result` when it graded an answer; the `override` when the
-    instructor set the points (the entry then has their points and says so)."""
+    """One graded question of a student's result: `score` of `max` points, its outcome
+    (`grader.vocabulary`: a graded answer's word from its parts, or why none was graded)
+    and why; the engine's `result` when it graded an answer; the `override` when the
+    instructor set the points (the entry then has their points and says so; the outcome
+    stays the grader's verdict on the answer)."""
 
     id: str
     score: float
     max: float
-    status: QuestionStatus
+    status: QuestionOutcome
     message: str
     result: Result | None = None
     override: Applied | None = None
@@ -115,11 +102,12 @@ class QuestionEntry:
 
     def __post_init__(self) -> None:
         where = f"question {self.id}"
-        checks.word(self.status, QUESTION_STATUSES, f"{where} status")
+        checks.word(self.status, STORED_OUTCOMES, f"{where} status")
         if not (math.isfinite(self.score) and self.score >= 0):
             raise checks.RecordError(f"{where}: score {self.score} is not a number of points")
-        if self.result is not None and self.status != "graded":
-            raise checks.RecordError(f"{where}: an engine result, yet the status is {self.status}")
+        if self.status not in (GRADED if self.result is not None else UNGRADED):
+            had = "an engine result" if self.result is not None else "no engine result"
+            raise checks.RecordError(f"{where}: {had}, yet the outcome is {self.status}")
         if self.override is not None and self.score != self.override.points:
             raise checks.RecordError(f"{where}: overridden, yet not scored the override's points")
 
@@ -148,7 +136,7 @@ class QuestionEntry:
             id=checks.text(d["id"], what),
             score=checks.number(d["score"], f"{what} score"),
             max=checks.number(d["max"], f"{what} max"),
-            status=cast(QuestionStatus, checks.word(d["status"], QUESTION_STATUSES, what)),
+            status=cast(QuestionOutcome, checks.word(d["status"], STORED_OUTCOMES, what)),
             message=checks.text(d["message"], f"{what} message"),
             result=_engine_result(d["result"], f"{what} result") if "result" in d else None,
             override=Applied.from_json(d["override"]) if "override" in d else None,
@@ -159,8 +147,8 @@ class QuestionEntry:
 @dataclass(frozen=True)
 class SubmissionInfo:
     """Which notebook was graded: where it was found, a hash of its bytes (a rerun skips
-    an unchanged one; "missing" or "refused" when there were none) and notes on reading
-    it."""
+    an unchanged one; a word instead when there was none, see
+    `optigrade.grade.submissions`) and notes on reading it."""
 
     origin: str
     sha256: str
@@ -189,15 +177,20 @@ _CELL_FIELDS: dict[str, Callable[[object, str], Any]] = {
     "forks": checks.integer,
     "dropped": checks.integer,
     "restored": checks.text,
+    "question": checks.text,
+    "number": checks.integer,
 }
 
 
 @dataclass(frozen=True)
 class CellLog:
     """One cell of a run's log, as the sandbox cleaned it (`grader_sandbox.sandbox`): its
-    index in the notebook (from 0) and, once it ended, its status ("ok", "error",
-    "timeout", "memory", "exit"; written by the student's process, so any short text) and
-    what it said. A cell with no status was running when the run ended."""
+    index in the notebook that ran (from 0) and, once it ended, its status ("ok",
+    "error", "timeout", "memory", "exit"; written by the student's process, so any short
+    text) and what it said. A cell with no status was running when the run ended. The
+    batch adds where the cell is (`optigrade.grade.places`): the question whose cells it
+    is among, and its number in the student's own notebook (from 1; none for a cell the
+    grader put back)."""
 
     cell: int
     status: str | None = None
@@ -210,6 +203,8 @@ class CellLog:
     #: What the notebook had replaced of the grader (`grader.score`...), put back before
     #: this test cell ran: its answer is graded as if nothing was replaced, and flagged.
     restored: str | None = None
+    question: str | None = None
+    number: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         said = {k: getattr(self, k) for k in _CELL_FIELDS if getattr(self, k) is not None}

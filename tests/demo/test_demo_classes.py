@@ -180,7 +180,7 @@ def test_literals_of_expressions_and_own_values():
 
 def _result(**overrides):
     part = {"name": "z", "points": 1.0, "score": 0.0, "mistake": "no-bias", "message": "m"}
-    question = {"id": "fp.1.2", "score": 0.0, "max": 1.0, "status": "graded", "message": ""}
+    question = {"id": "fp.1.2", "score": 0.0, "max": 1.0, "status": "incorrect", "message": ""}
     question["result"] = {"parts": [part]}
     result = {"status": "graded", "reason": "", "questions": [question], "cells": []}
     return result | overrides
@@ -194,8 +194,8 @@ def test_unmet_lists_every_expectation_a_result_misses():
     assert unmet(Expected(full=("fp.1.2",)), _result())[0].endswith("expected full marks")
     hostile = Expected(status="crashed", reason="segmentation", cell_status="timeout", note="x")
     assert len(unmet(hostile, _result())) == 4
-    missing = Expected(statuses=(("fp.1.2", "no answer"),), zero=("out.1",))
+    missing = Expected(statuses=(("fp.1.2", "not recorded"),), zero=("out.1",))
     assert unmet(missing, _result()) == [
         "out.1 was not graded",
-        "fp.1.2: status 'graded', expected 'no answer'",
+        "fp.1.2: status 'incorrect', expected 'not recorded'",
     ]

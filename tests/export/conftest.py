@@ -140,18 +140,27 @@ def write_class(out: Path, scores: dict[str, dict[str, float]], missing: tuple[s
     """A graded forward-pass class written directly as `grader grade` leaves it (summary
     and result files, no sandbox): `scores` maps student -> question id -> score (other
     questions score 0); `missing` students are listed but have no result file."""
+    from grader.compare.result import PartResult, Result
     from optigrade import bank
     from optigrade.grade import results
     from optigrade.records import files
     from optigrade.records.result import StudentResult, SubmissionInfo
     from optigrade.records.summary import ClassSummary, GradedQuestion
 
+    def graded(q, score: float):  # every part at the question's share of its points
+        share = score / q.points
+        said = "correct" if share == 1 else "incorrect" if share == 0 else "partial"
+        parts = tuple(
+            PartResult(p.name, p.label, p.points, p.points * share, said, "as graded")
+            for p in q.parts
+        )
+        return results.question_entry(
+            q, score, said, f"{q.id}: as graded", Result(q.id, q.title, parts)
+        )
+
     questions = [q for q in bank.questions(ASSIGNMENT) if not q.practice]
     for student, given in scores.items():
-        entries = tuple(
-            results.question_entry(q, given.get(q.id, 0.0), "graded", f"{q.id}: as graded")
-            for q in questions
-        )
+        entries = tuple(graded(q, given.get(q.id, 0.0)) for q in questions)
         submission = SubmissionInfo(f"{student}.ipynb", "0" * 64)
         result = StudentResult(
             student, ASSIGNMENT, submission, "1" * 64, "graded", "", 18.0, entries

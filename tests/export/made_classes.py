@@ -29,10 +29,11 @@ QUESTIONS = ("fp.1.1", "fp.1.2", "act.1")
 @dataclass(frozen=True)
 class Answer:
     """One question of one student: its parts' (status, fraction of points, mistake key),
-    or a status the batch gives an answer it never graded, with its message."""
+    or the outcome the batch gives an answer it never graded (`grader.vocabulary.UNGRADED`),
+    with its message."""
 
     parts: Sequence[tuple[str, float, str | None]] = ()
-    status: str = "graded"
+    status: str = ""  # "": graded from its parts
     message: str = ""
 
 
@@ -46,8 +47,9 @@ def wrong(qid: str, mistake: str | None = None) -> Answer:
 
 def entry(qid: str, answer: Answer) -> QuestionEntry:
     question = bank.get(qid)
-    if answer.status != "graded":
-        return results.question_entry(question, 0.0, answer.status, answer.message)
+    if answer.status:
+        said = answer.status
+        return results.question_entry(question, 0.0, said, answer.message)  # type: ignore[arg-type]
     parts = tuple(
         PartResult(p.name, p.label, p.points, p.points * share, status, "", mistake)  # type: ignore[arg-type]
         for p, (status, share, mistake) in zip(question.parts, answer.parts, strict=True)
@@ -108,10 +110,10 @@ def graded_class(
 #: Student ids with quotes, spaces, accents, markup, CSV delimiters.
 ODD_IDS = ("o'brien", "zoë", "a b", "x.y@uni.edu", "<b>", 'say "hi"', "50%&co", "smith, j")
 
-_TIMEOUT = CellLog(4, "timeout", message="stopped after 10 s")
-_FLOOD = CellLog(5, "ok", dropped=9_000_000)  # bytes over the output cap
-_MEMORY = CellLog(6, "memory", message="MemoryError: the memory limit")
-_UNDEFINED = "the test cell failed: NameError: name 'z_1_2' is not defined: assign it"
+_TIMEOUT = CellLog(4, "timeout", message="stopped after 10 s", question="fp.1.2", number=5)
+_FLOOD = CellLog(5, "ok", dropped=9_000_000, question="fp.1.2", number=6)  # over the cap
+_MEMORY = CellLog(6, "memory", message="MemoryError: the memory limit", number=7)
+_UNDEFINED = "z_1_2 is not defined: assign your answer to z_1_2"
 _NO_ANSWER = "the test cell ran but recorded no answer (was grader.score replaced?)"
 NONE = Answer([("unanswered", 0.0, None)] * 4)  # act.1 = None
 
@@ -128,13 +130,16 @@ WARNED = {
         ("act.1",),
     ),
     "grader patched": (
-        Student({q: Answer(status="no answer", message=_NO_ANSWER) for q in ("fp.1.1", "act.1")}),
+        Student(
+            {q: Answer(status="not recorded", message=_NO_ANSWER) for q in ("fp.1.1", "act.1")}
+        ),
         ("fp.1.1", "act.1"),
     ),
-    "limit reached": (Student({}, cells=[_TIMEOUT, _FLOOD]), ("cell timeout", "cell output cut")),
+    "limit reached": (Student({}, cells=[_TIMEOUT]), ("cell timeout",)),
     "memory cap": (Student({}, cells=[_MEMORY]), ("cell MemoryError",)),
+    "output cut": (Student({}, cells=[_FLOOD]), ("cell 6",)),
     "unanswered": (
-        Student({"fp.1.2": Answer(status="error", message=_UNDEFINED), "act.1": NONE}),
+        Student({"fp.1.2": Answer(status="unanswered", message=_UNDEFINED), "act.1": NONE}),
         ("fp.1.2", "act.1"),
     ),
     "overridden": (Student({"fp.1.2": wrong("fp.1.2")}, overridden={"fp.1.2": 0.5}), ("fp.1.2",)),

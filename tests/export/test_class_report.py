@@ -21,14 +21,23 @@ from bs4 import BeautifulSoup
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
+from grader.vocabulary import word
 from optigrade import bank
 from optigrade.bank.slips import SLIPS
 from optigrade.demo.demo import grade_class
 from optigrade.export import classbook, items, page, report, scoresheet
-from optigrade.export.classbook import page_name
 from optigrade.export.misconceptions import rank
 from tests.export.conftest import MISTAKEN, ROOT, STUDENTS
-from tests.export.made_classes import NONE, ODD_IDS, WARNED, Answer, Student, graded_class, wrong
+from tests.export.made_classes import (
+    NONE,
+    ODD_IDS,
+    QUESTIONS,
+    WARNED,
+    Answer,
+    Student,
+    graded_class,
+    wrong,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -83,10 +92,10 @@ def test_question_means_and_spreads_match_grades_csv(graded_class, soup):
 
 def test_outcome_counts_are_students_and_add_up_to_the_class(soup):
     header = [th.get_text(" ", strip=True) for th in soup.find("table", id="outcomes").thead("th")]
-    words = ["correct", "partial", "incorrect", "error", "not run", "invalid"]
+    words = ["correct", "partial", "incorrect", "unanswered", "not run", "unreadable"]
     assert header == [
         "Question",
-        *(f"{page.SIGNS.get(w, '•')} {w}" for w in words),
+        *(f"{word(w).sign} {w}" for w in words),
         "credited by follow-through",
     ]
     for row in rows(soup, "outcomes"):
@@ -95,8 +104,8 @@ def test_outcome_counts_are_students_and_add_up_to_the_class(soup):
         assert sum(int(td.get_text()) for td in cells[:-1]) == len(STUDENTS)
     by_question = {r["data-question"]: r.find_all("td") for r in rows(soup, "outcomes")}
     by_word = {td["data-outcome"]: int(td.get_text()) for td in by_question["fp.1.2"]}
-    expected = {"correct": 1, "partial": 0, "incorrect": 2, "error": 1, "not run": 0}
-    assert by_word == expected | {"invalid": 1, "carried": 0}
+    expected = {"correct": 1, "partial": 0, "incorrect": 2, "unanswered": 1, "not run": 0}
+    assert by_word == expected | {"unreadable": 1, "carried": 0}  # ben's blank: unanswered
 
 
 def test_misconceptions_are_the_planted_ones_counted_in_students(soup):
@@ -109,10 +118,14 @@ def test_misconceptions_are_the_planted_ones_counted_in_students(soup):
     assert listed[0]["data-mistake"] == MISTAKEN["fp-1-2-answer"][2]  # two students
     for row in listed:
         key = row["data-mistake"]
-        _, described, students, questions = texts(row)
+        _, described, students, questions, who = texts(row)
         assert described == f"{SLIPS[key].description} {key}"
         assert students == f"{len(planted[key])} of {len(STUDENTS)} ({20 * len(planted[key])}%)"
         assert questions == f"{where[key]} ({len(planted[key])})"
+        # each student who made it, linked to their feedback page
+        links = {a.get_text(): a["href"] for a in row.find_all("td")[-1]("a")}
+        assert who.replace(" ,", ",") == ", ".join(sorted(planted[key]))
+        assert links == {s: f"feedback/{s}.html" for s in planted[key]}
 
 
 def test_failed_students_are_listed_with_their_reasons(graded_class, soup):
@@ -121,7 +134,9 @@ def test_failed_students_are_listed_with_their_reasons(graded_class, soup):
     listed = {}
     for row in rows(soup, "failed"):
         _, status, reason = texts(row)
-        listed[row["data-student"]] = f"{status}: {reason}"
+        sign, _, said = status.partition(" ")
+        assert sign == word(said, "run").sign
+        listed[row["data-student"]] = f"{said}: {reason}"
     assert listed == failed
     assert "exited with code 3" in listed["dan"] and "not valid JSON" in listed["eve"]
 
@@ -206,8 +221,13 @@ def test_a_misconception_counts_once_per_student_across_parts_and_questions():
     ]
     html = parse(report.render(made))
     shown = {r["data-mistake"]: texts(r) for r in rows(html, "misconceptions")}
-    assert shown["no-bias"][2:] == ["2 of 5 (40%)", "fp.1.1 (1), fp.1.2 (2)"]
-    assert shown["sigmoid-sign"][2:] == ["2 of 5 (40%)", "act.1 (2)"]
+    assert shown["no-bias"][2:4] == ["2 of 5 (40%)", "fp.1.1 (1), fp.1.2 (2)"]
+    assert shown["sigmoid-sign"][2:4] == ["2 of 5 (40%)", "act.1 (2)"]
+    who = {r["data-mistake"]: r("td")[-1] for r in rows(html, "misconceptions")}
+    assert [a.get_text() for a in who["no-bias"]("a")] == ["amy", "bob"]
+    assert [a["href"] for a in who["sigmoid-sign"]("a")] == [
+        f"feedback/{made.pages[s]}" for s in ("amy", "cyd")
+    ]
     assert shown["no-bias"][1] == f"{SLIPS['no-bias'].description} no-bias"
 
 
@@ -336,7 +356,7 @@ def test_each_kind_of_warning_is_found_and_shown():
 def test_a_long_list_of_places_is_cut_in_the_page_but_whole_in_its_tooltip():
     blank = Student(
         {
-            q: Answer(status="error", message=f"name {bank.get(q).variable!r} is not defined")
+            q: Answer(status="unanswered", message=f"{bank.get(q).variable} is not defined")
             for q in ("fp.1.1", "fp.1.2")
         }
         | {"act.1": NONE}
@@ -364,7 +384,7 @@ def test_any_student_id_is_escaped_in_the_page_and_quoted_in_its_links():
     for row in table:
         link = row.find("a")
         assert link.get_text() == row["data-student"]
-        assert unquote(link["href"]) == f"feedback/{page_name(row['data-student'])}"
+        assert unquote(link["href"]) == f"feedback/{made.pages[row['data-student']]}"
         assert re.fullmatch(r"feedback/[A-Za-z0-9._~%-]+", link["href"]), link["href"]
 
 
@@ -454,3 +474,55 @@ def graded_class_for_width():
     }
     students["x.y.z@very-long-university-domain.example.edu"] = Student({})
     return graded_class(students, questions)
+
+
+# --- who needs attention, and the counts -----------------------------------------------
+
+
+def test_the_report_says_who_needs_attention_and_why():
+    students = {kind.replace(" ", "-"): student for kind, (student, _) in WARNED.items()}
+    students |= {"fine": Student({}), "low": Student({q: wrong(q) for q in QUESTIONS})}
+    made = graded_class(students)
+    html = parse(report.render(made))
+    assert html.find("h2").get_text() == "Needs attention"  # first, after the counts
+    shown = {r["data-student"]: [li.get_text() for li in r("li")] for r in rows(html, "attention")}
+    below = "below 50% of the points"
+    assert shown == {
+        "grader-patched": [below, "grader patched: fp.1.1, act.1"],
+        "low": [below],
+        "unanswered": [below],
+        "limit-reached": ["limit reached: cell timeout"],
+        "memory-cap": ["memory cap: cell MemoryError"],
+        "notebook-failed": ["notebook failed: crashed"],
+        "test-cell-deleted": ["test cell deleted: act.1"],
+        "test-cell-edited": ["test cell edited: fp.1.2"],
+    }
+    assert [r["data-student"] for r in rows(html, "attention")][:3] == [
+        "low",  # lowest total first
+        "grader-patched",
+        "unanswered",
+    ]
+    for row in rows(html, "attention"):
+        assert row.find("a")["href"] == f"feedback/{made.pages[row['data-student']]}"
+    counts = [li.get_text() for li in html.find("div", class_="note")("li")]
+    assert counts == [
+        "11 submissions: 10 ran to their end, 1 stopped before their end (1 crashed).",
+        "Flagged: 6 students (test cell edited: 1, test cell deleted: 1, grader patched: 1, "
+        "limit reached: 1, memory cap: 1, notebook failed: 1).",
+        # totals 0, 1, 1, 2, 3.5 and six times 4: sum 31.5 over 11
+        "Scores: mean 2.864, median 4 of 4 points.",
+        "Needs attention: 8 students (below 50% of the points, flagged, or not graded).",
+    ]
+
+
+def test_grader_grade_ends_with_the_counts_the_report_shows(graded_class, soup):
+    header = [li.get_text() for li in soup.find("div", class_="note")("li")]
+    printed = [line.strip() for line in graded_class.printed.splitlines()]
+    assert header[0] == (
+        "5 submissions: 3 ran to their end, 1 stopped before their end (1 exited), "
+        "1 not read (1 unreadable)."
+    )
+    for line in header:
+        assert line in printed
+    assert f"report: {graded_class.out / 'report.html'}" in printed
+    assert any(line.startswith("eve: 0/18 (below 50% of the points") for line in printed)

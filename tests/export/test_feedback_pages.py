@@ -9,18 +9,16 @@ import json
 import re
 from pathlib import Path
 
-import matplotlib
 import nbformat
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
-from fontTools.ttLib import TTFont
 
 from grader import engine
+from grader.vocabulary import word
 from optigrade import bank
 from optigrade.assign.leaks import scan_notebook
 from optigrade.export import classbook, feedback
-from optigrade.export import page as pagekit
 from optigrade.grade import results
 from optigrade.records import files
 from optigrade.records.result import CellLog, QuestionEntry, Run, StudentResult
@@ -69,7 +67,7 @@ def test_each_question_shows_its_outcome_score_and_explanations(graded_class):
         soup = page(graded_class, student)
         for entry in result.questions:
             text = section(soup, entry.id)
-            assert classbook.outcome(entry) in text
+            assert entry.status in text
             assert f"{entry.score:g} of {entry.max:g} point" in text
             if entry.result is not None:
                 for part in entry.result.shown():
@@ -94,7 +92,8 @@ def test_the_explanations_are_the_ones_a_student_can_act_on(graded_class):
     assert "Total: 13.5 of 18 points" in cat.get_text(" ")
 
     ben = page(graded_class, "ben")
-    assert "name 'z_1_1' is not defined" in section(ben, "fp.1.1")
+    assert "unanswered" in section(ben, "fp.1.1")
+    assert "z_1_1 is not defined: assign your answer to z_1_1" in section(ben, "fp.1.1")
     assert "raised NotImplementedError" in ben.get_text(" ")
 
     dan = " ".join(page(graded_class, "dan").get_text(" ").split())
@@ -127,33 +126,58 @@ def test_an_all_correct_question_is_one_line(graded_class):
         assert said[1] == "✓ correct"
 
 
-def test_cells_are_counted_from_1(graded_class):
-    ben = " ".join(page(graded_class, "ben").get_text(" ").split())
-    assert "Cells are counted from 1 at the top of the notebook, text cells included" in ben
+def test_failed_cells_are_located_by_question_and_counted_from_1(graded_class):
+    ben = page(graded_class, "ben")
+    said = " ".join(ben.get_text(" ").split())
+    assert "Cells are counted from 1 at the top of your own notebook, text cells included" in said
     release = nbformat.read(ROOT / "release" / "forward-pass" / "forward-pass.ipynb", 4)
-    stubs = [
-        i + 1
+    stubs = {  # the worked example is answered already
+        c.metadata["grader"]["question"]: i + 1
         for i, c in enumerate(release.cells)
         if c.cell_type == "code" and "raise NotImplementedError()" in c.source
+    }
+    where = {
+        r.th.get_text(" ", strip=True): r.td.get_text(" ", strip=True)
+        for r in ben.find("table", id="cells").tbody("tr")
+    }
+    graded = [q.id for q in bank.questions("forward-pass") if not q.practice]
+    assert list(where) == list(stubs) == graded  # every failure, by question
+    for qid, cell in stubs.items():  # the stub's own cell, the ninth is cell 9
+        assert where[qid].startswith(f"raised NotImplementedError (cell {cell});"), qid
+        said = f"In your notebook: raised NotImplementedError (cell {cell})"
+        assert said in section(ben, qid)  # and again in the question's own section
+
+
+def test_the_page_leads_with_the_scores_then_the_legend_of_its_words(graded_class):
+    cat = page(graded_class, "cat")
+    headings = [h.get_text() for h in cat(["h2", "caption"])]
+    assert headings[:3] == ["Your scores", "How to read this page", "About your notebook"]
+    summary = {
+        r.th.get_text(" ", strip=True): [td.get_text(" ", strip=True) for td in r("td")]
+        for r in cat.find("table", id="summary").tbody("tr")
+    }
+    stored = {q["id"]: q for q in graded_class.result("cat")["questions"]}
+    assert list(summary) == list(stored)
+    for qid, (_, outcome, points) in summary.items():
+        assert outcome == f"{word(stored[qid]['status']).sign} {stored[qid]['status']}"
+        assert points.startswith(f"{stored[qid]['score']:g} of {stored[qid]['max']:g} point")
+    # the legend lists the words on the page, and only those
+    legend = [
+        li.find(class_="status").get_text(" ", strip=True) for li in cat.find("ul", "legend")("li")
     ]
-    failing = re.search(r"Cells ([\d, ]+): raised NotImplementedError", ben)
-    assert failing is not None
-    assert [int(n) for n in failing.group(1).split(", ")] == stubs  # cell 9 is the ninth
+    shown = {q["status"] for q in stored.values()}
+    shown |= {
+        p["status"] for q in stored.values() for p in (q.get("result") or {}).get("parts", [])
+    }
+    assert {w.partition(" ")[2] for w in legend} == shown
+    assert "incorrect" in shown and "partial" in shown
 
 
-def test_every_status_sign_is_in_a_common_font():
-    # DejaVu Sans: the sans-serif of Linux desktops, bundled with matplotlib; a sign it lacks
-    # shows as a box where no other installed font has it
-    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    cmap = TTFont(font).getBestCmap()
-    shown = {}
-    for word in [*pagekit.SIGNS, "a status without a sign"]:
-        sign = BeautifulSoup(pagekit.status(word), "html.parser").find(
-            attrs={"aria-hidden": "true"}
-        )
-        shown[word] = sign.get_text()
-    assert [word for word, sign in shown.items() if ord(sign) not in cmap] == []
-    assert ord("⧗") not in cmap  # the old timeout sign: the check does tell
+def test_a_notebook_that_ran_to_its_end_still_says_which_cells_failed(graded_class):
+    ann = " ".join(page(graded_class, "ann").get_text(" ").split())
+    assert "Your notebook ran to its end." in ann and "Nothing to report" in ann
+    ben = " ".join(page(graded_class, "ben").get_text(" ").split())
+    assert "Your notebook ran to its end, but" in ben and "cells raised an error" in ben
 
 
 def test_no_page_leaks_an_expected_value_or_solution_code(graded_class):
@@ -232,9 +256,9 @@ def hidden_class() -> classbook.GradedClass:
         STABLE, 0.0, "error", f"the test cell failed: KeyboardInterrupt: {quoted}"
     )
     cells = [
-        CellLog(3, "ok", output=f"called with {quoted}\n"),
-        CellLog(4, "error", error="KeyboardInterrupt", message=quoted),
-        CellLog(5, "exit", message=f"exit({quoted!r}) called: ignored"),
+        CellLog(3, "ok", output=f"called with {quoted}\n", number=4),
+        CellLog(4, "error", error="KeyboardInterrupt", message=quoted, number=5),
+        CellLog(5, "exit", message=f"exit({quoted!r}) called: ignored", number=6),
     ]
     made = {
         "naive": _stored("naive", _graded_entry(naive_softmax), made_run()),
@@ -276,8 +300,8 @@ def test_hidden_test_failures_are_still_explained(hidden_class):
     assert "raised ValueError" in quoting
     escaped = " ".join(BeautifulSoup(pages["escaped"], "html.parser").get_text(" ").split())
     assert "the test cell failed: KeyboardInterrupt" in escaped
-    assert "Cell 5: raised KeyboardInterrupt." in escaped  # the log's index 4, from 1
-    assert "Cell 6: called exit()" in escaped
+    assert "raised KeyboardInterrupt (cell 5)" in escaped  # the log's index 4: cell 5
+    assert "called exit(): ignored, as in Jupyter, and later cells still ran (cell 6)" in escaped
 
 
 def test_a_result_the_page_cannot_render_costs_only_that_page(hidden_class, tmp_path, monkeypatch):

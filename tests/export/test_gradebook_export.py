@@ -92,7 +92,7 @@ def _graded_copy(graded_class, tmp_path: Path) -> Path:
 
 def test_a_course_without_gradebook_gets_a_warning_and_every_other_export(graded_class, tmp_path):
     out = _graded_copy(graded_class, tmp_path)
-    warnings = write_all(out, tmp_path)
+    warnings = write_all(out, tmp_path, gradebook=True)
     assert len(warnings) == 1
     assert "no gradebook at" in warnings[0]
     assert f"nbgrader generate_assignment {ASSIGNMENT}" in warnings[0]
@@ -112,7 +112,7 @@ def test_a_gradebook_without_the_assignment_says_how_to_add_it(graded_class, tmp
     with Gradebook(url, COURSE_ID) as gb:
         gb.remove_assignment(ASSIGNMENT)
     before = counts(url)
-    warnings = write_all(out, tmp_path)
+    warnings = write_all(out, tmp_path, gradebook=True)
     assert len(warnings) == 1
     assert f"has no assignment {ASSIGNMENT}" in warnings[0]
     assert f"nbgrader generate_assignment {ASSIGNMENT}" in warnings[0]

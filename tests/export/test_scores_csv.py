@@ -59,7 +59,7 @@ def test_the_warnings_column_names_each_kind_and_where():
 
 def test_several_warnings_share_the_cell_in_kind_order():
     many = Student(
-        {"fp.1.2": Answer(status="no answer", message="recorded no answer")},
+        {"fp.1.2": Answer(status="not recorded", message="recorded no answer")},
         status="timeout",
         restore_notes=["the protected cell fp-1-1 was edited: the original was restored"],
     )

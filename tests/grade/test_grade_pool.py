@@ -60,13 +60,17 @@ def test_jobs_are_read_as_the_runners_need_them(tmp_path):
             read.append(f"s{i}")
             yield _job(f"s{i}", f"x = {i}")
 
-    seen = []
+    seen, running = [], []
     with WorkerPool(1, _settings(tmp_path)) as pool:
         for job, reply in pool.map(jobs()):
             seen.append((job["student"], len(read), reply.status))
+            running.append([student for student, _ in pool.running()])
     assert [student for student, _, _ in seen] == read == [f"s{i}" for i in range(6)]
     assert {status for _, _, status in seen} == {"graded"}
     assert seen[0][1] <= 3  # when the first came back, at most two more had been read
+    # what the progress display shows as running: the one runner's next job, sent before
+    # the finished one was judged; none once the last is back
+    assert running == [[f"s{i + 1}"] for i in range(5)] + [[]]
 
 
 def _signalling(runner: Callable[[], RunnerProcess], times: int, sig: int) -> list[int]:

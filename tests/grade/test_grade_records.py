@@ -37,7 +37,11 @@ def graded_entry(qid: str):
 def made(status: str = "graded", **given) -> StudentResult:
     """ann's result on `QUESTIONS`: both answers right, after a run of three cells."""
     run = Run(
-        cells=(CellLog(0, "ok", seconds=0.5), CellLog(1, "error", "NameError", "x"), CellLog(2)),
+        cells=(
+            CellLog(0, "ok", seconds=0.5),
+            CellLog(1, "error", "NameError", "x", question="fp.1.1", number=3),
+            CellLog(2),
+        ),
         protections=Protections(("network", "pid"), {"uts": "refused"}),
         output="hello\n",
         leftover=1,
@@ -62,8 +66,8 @@ def made(status: str = "graded", **given) -> StudentResult:
 
 SHAPES = {
     "graded": made(),
-    "missing": made(
-        "missing",
+    "no notebook": made(
+        "no notebook",
         reason="no notebook was submitted",
         questions=results.without_run(QUESTIONS, "not run", "no notebook was submitted"),
         restore_notes=None,
@@ -89,9 +93,9 @@ def test_a_result_reads_back_to_the_same_record_and_bytes(tmp_path, shape):
 
 
 def test_the_stored_json_is_the_format_the_batch_has_always_written():
-    stored = SHAPES["missing"].to_json()
+    stored = SHAPES["no notebook"].to_json()
     assert stored == {
-        "format": 1,
+        "format": 2,
         "student": "ann",
         "assignment": "forward-pass",
         "submission": {
@@ -100,7 +104,7 @@ def test_the_stored_json_is_the_format_the_batch_has_always_written():
             "notes": ["note"],
         },
         "source_sha256": "cd" * 32,
-        "status": "missing",
+        "status": "no notebook",
         "reason": "no notebook was submitted",
         "max": 3.0,
         "score": 0.0,
@@ -122,8 +126,11 @@ def test_the_stored_json_is_the_format_the_batch_has_always_written():
         "status": "error",
         "error": "NameError",
         "message": "x",
+        "question": "fp.1.1",
+        "number": 3,
     }
     assert graded["questions"][0]["result"]["parts"][0]["status"] == "correct"
+    assert graded["questions"][0]["status"] == "correct"  # the vocabulary's word, not "graded"
 
 
 def _set(path: str, value: object):
@@ -157,7 +164,12 @@ MALFORMED = {
     "unknown status word: a question's": _set("questions.0.status", "done"),
     "unknown status word: a part's": _set("questions.0.result.parts.0.status", "right"),
     "unknown key": _set("grade", "A"),
-    "another format": _set("format", 2),
+    "another format: an older one": _set("format", 1),
+    "an older word: the run's": _set("status", "missing"),
+    "an older word: a question's": _set("questions.0.status", "graded"),
+    "a word only the local check says": _set("questions.0.status", "unconfirmed"),
+    "a graded outcome without its result": _set("questions.0.result", DELETE),
+    "a result on an answer never graded": _set("questions.0.status", "not run"),
     "a total that is not its questions'": _set("score", 2.0),
     "a question graded twice": _set("questions.1.id", "fp.1.1"),
     "a score that is not a number of points": _set("questions.0.score", float("nan")),

@@ -121,7 +121,7 @@ def test_oversized_files_and_members_are_refused(tmp_path):
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("bob_forward-pass.ipynb", big)
     (member,) = discover(archive, A, max_bytes=1000).submissions
-    assert member.data is None and load(member).status == "missing"
+    assert member.data is None and load(member).status == "no notebook"
 
 
 def test_a_submission_is_identified_by_its_content():
@@ -151,14 +151,14 @@ def sub(data: bytes | None) -> Submission:
 )
 def test_unreadable_notebooks_have_specific_messages(data, message):
     loaded = load(sub(data))
-    assert (loaded.status, loaded.message) == ("invalid", message)
+    assert (loaded.status, loaded.message) == ("unreadable", message)
     assert loaded.notebook is None
 
 
 def test_missing_and_too_large():
-    assert load(sub(None)).status == "missing"
+    assert load(sub(None)).status == "no notebook"
     loaded = load(sub(notebook_bytes()), max_bytes=10)
-    assert loaded.status == "invalid" and "over the" in loaded.message
+    assert loaded.status == "unreadable" and "over the" in loaded.message
 
 
 def test_readable_notebooks_load_with_notes_where_due():
