@@ -426,7 +426,7 @@ def test_nothing_is_left_in_shared_temporary_folders_or_the_home(graded):
         (
             "malformed",
             "unreadable",
-            "the notebook is not valid JSON (Expecting value at line 1, column 12)",
+            "the notebook is not valid JSON (Expecting value: line 1, column 12)",
         ),
         (
             "latin1",

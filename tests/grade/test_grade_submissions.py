@@ -137,7 +137,7 @@ def sub(data: bytes | None) -> Submission:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b'{"cells": [', "the notebook is not valid JSON (Expecting value at line 1, column 12)"),
+        (b'{"cells": [', "the notebook is not valid JSON (Expecting value: line 1, column 12)"),
         (b'{"a": "caf\xe9"}', "the notebook is not UTF-8 text (byte 0xe9 at offset 10)"),
         (b"[1, 2]", "the file is JSON but not a notebook (a list)"),
         (b'{"cells": []}', "the file has no notebook format version: not a Jupyter notebook"),
