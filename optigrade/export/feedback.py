@@ -18,7 +18,7 @@ from pathlib import Path
 from grader.compare.result import Result
 from grader.question import Question
 from optigrade.assign.cells import has_hidden_probes
-from optigrade.export import page
+from optigrade.export import lateness, page
 from optigrade.export.classbook import GradedClass, outcome, page_name
 from optigrade.records.files import write_atomic
 from optigrade.records.result import RETRY, CellLog, QuestionEntry, StudentResult
@@ -108,7 +108,7 @@ def _cell_notes(result: StudentResult) -> list[str]:
 
 def _notebook(result: StudentResult) -> str:
     """How the notebook was read and restored, which cells failed, what was left running."""
-    notes = [*result.submission.notes, *(result.restore_notes or ())]
+    notes = [*result.submission.notes, *map(str, result.repairs or ())]
     notes = [_sentence(n) for n in notes]
     if result.run is not None and result.run.leftover:
         notes.append(
@@ -207,6 +207,7 @@ def render(graded: GradedClass, result: StudentResult) -> str:
         f"<h1>Feedback on {escape(graded.assignment)} for {escape(student)}</h1>",
         f'<p class="note"><strong>Total: {page.points(total)} of '
         f"{page.points(graded.points)} points{share}.</strong> {escape(_run(result))}</p>",
+        lateness.paragraph(result),
         *([_UNISOLATED] if result.unisolated else []),
         "<h2>About your notebook</h2>",
         _notebook(result),

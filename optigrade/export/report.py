@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from optigrade.export import page, plots
+from optigrade.export import lateness, page, plots
 from optigrade.export.classbook import GradedClass, ordered, outcome, page_name
 from optigrade.export.items import Item, analyse
 from optigrade.export.misconceptions import Misconception, rank
@@ -310,6 +310,7 @@ def render(graded: GradedClass) -> str:
         f"{len(graded.questions)} graded questions worth {page.points(graded.points)} "
         "points.</p>",
         _unisolated(graded),
+        lateness.section(graded),
         _distribution(graded, [r.total for r in table]),
         _misconceptions(rank(graded), students),
         _items(items),
