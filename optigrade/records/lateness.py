@@ -53,24 +53,21 @@ def parse_time(text: str) -> datetime:
     if not said:
         raise ValueError("no time was given (the text is empty)")
     head, _, zone = said.rpartition(" ")
-    tz = None
-    if head and zone[:1].isalpha():  # nbgrader's "<date> <time> <zone name>"
+    named = bool(head) and zone[:1].isalpha()  # nbgrader's "<date> <time> <zone name>"
+    try:
+        found = datetime.fromisoformat(head if named else said)
+    except ValueError:
+        raise ValueError(f"{said!r} is not a date and time (e.g. 2025-03-10 17:00)") from None
+    if named:
+        if found.tzinfo is not None:
+            raise ValueError(f"{said!r} gives two time zones")
         try:
-            tz = ZoneInfo(zone)
+            found = found.replace(tzinfo=ZoneInfo(zone))
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 f"unknown time zone {zone!r} in {said!r} (give a zone name such as "
                 "Europe/Paris or UTC, or an offset such as +01:00)"
             ) from None
-        said = head
-    try:
-        found = datetime.fromisoformat(said)
-    except ValueError:
-        raise ValueError(f"{said!r} is not a date and time (e.g. 2025-03-10 17:00)") from None
-    if tz is not None:
-        if found.tzinfo is not None:
-            raise ValueError(f"{text.strip()!r} gives two time zones")
-        found = found.replace(tzinfo=tz)
     return (found if found.tzinfo is not None else found.replace(tzinfo=UTC)).astimezone(UTC)
 
 
