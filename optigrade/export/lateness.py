@@ -21,10 +21,10 @@ def _duration(late: timedelta) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
-    said = [f"{days} day{'s' * (days != 1)}"] if days else []
-    said += [f"{hours} h"] if hours else []
-    said += [f"{minutes} min"] if minutes and not days else []
-    return " ".join(said) or f"{seconds} s"
+    said = [f"{days}\u00a0day{'s' * (days != 1)}"] if days else []  # no-break spaces:
+    said += [f"{hours}\u00a0h"] if hours else []  # a number stays with its unit
+    said += [f"{minutes}\u00a0min"] if minutes and not days else []
+    return " ".join(said) or f"{seconds}\u00a0s"
 
 
 def _due(lateness: Lateness) -> str:
@@ -105,6 +105,8 @@ def _row(result: StudentResult) -> str:
     if lateness.extension_hours:
         due += f" (extended by {_duration(timedelta(hours=lateness.extension_hours))})"
     late = _duration(lateness.late) if lateness.late else "on time"
+    if lateness.submitted is None:
+        late = "unknown"
     return (
         f'<tr data-student="{escape(result.student)}"><th scope="row" class="id">'
         f'<a href="{escape(href)}">{escape(result.student)}</a></th>'

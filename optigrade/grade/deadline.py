@@ -46,9 +46,9 @@ class Deadline:
         """A submission's lateness (None: no deadline, or nothing was submitted)."""
         if self.due is None or sub.data is None:
             return None
-        note = "" if sub.time is not None else sub.time_note or "the submission time is unknown"
+        time, note = sub.stamp.time, sub.stamp.note or "its download gives no time"
         extension = self.extensions.get(sub.student, 0.0)
-        return Lateness(self.policy, self.due, extension, sub.time, note)
+        return Lateness(self.policy, self.due, extension, time, "" if time else note)
 
 
 def resolve(

@@ -75,18 +75,27 @@ _ATTEMPT = re.compile(
 _GENERIC = re.compile(rf"^(?P<id>{_ID}?)(?:_(?P<file>.*))?$")
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """When a notebook was submitted, as far as its submission says: the `time` (None:
+    unknown, and `note` says why), `unreadable` when a time was given but is none."""
+
+    time: datetime | None = None
+    note: str = ""
+    unreadable: bool = False
+
+
 @dataclass
 class Submission:
     """One student's notebook as found: raw bytes (None when there is none), and when it
-    was submitted (None: unknown; `time_note` says why when that is worth saying)."""
+    was submitted."""
 
     student: str
     origin: str  # where it came from, for messages: a path or "archive.zip:member"
     data: bytes | None
     notes: list[str] = field(default_factory=list)
     refused: str = ""  # why it is not graded though found (a link, no student id...)
-    time: datetime | None = None
-    time_note: str = ""
+    stamp: Stamp = Stamp()
 
     @property
     def sha256(self) -> str:
@@ -144,8 +153,7 @@ class _Name:
 
     student: str
     file: str
-    time: datetime | None = None
-    time_note: str = ""
+    stamp: Stamp = Stamp()
     generic: bool = False
 
 
@@ -162,7 +170,7 @@ def _named(parts: tuple[str, ...], assignment: str) -> _Name | str:
     found = _CANVAS.match(name)
     if found:
         late = "Canvas marked it LATE, but its download holds no time" if found["late"] else ""
-        return _Name(found["id"], name[found.end() :], time_note=late)
+        return _Name(found["id"], name[found.end() :], Stamp(note=late))
     stem = name.removesuffix(".ipynb")
     attempt = _ATTEMPT.match(stem)
     if attempt:
@@ -194,8 +202,8 @@ def _attempt(found: re.Match[str], assignment: str) -> _Name | str:
     try:
         time = datetime.strptime(found["time"], "%Y-%m-%d-%H-%M-%S").replace(tzinfo=UTC)
     except ValueError as e:
-        return _Name(student, file, time_note=f"its attempt time {found['time']} is no time ({e})")
-    return _Name(student, file, time)
+        return _Name(student, file, Stamp(None, f"its attempt time is no time ({e})", True))
+    return _Name(student, file, Stamp(time))
 
 
 def student_of(name: str, assignment: str) -> str | None:
@@ -280,7 +288,8 @@ def _latest(
     earlier = []
     for file, sub in found:
         kept = latest.get(file)
-        if kept is not None and not (sub.time and (kept.time is None or sub.time > kept.time)):
+        time, before = sub.stamp.time, kept.stamp.time if kept else None
+        if kept is not None and not (time and (before is None or time > before)):
             earlier.append(sub)
             continue
         if kept is not None:
@@ -308,38 +317,38 @@ def _from_nbgrader(folders: list[Path], chooser: _Chooser) -> Discovery:
             continue
         read = [(p.name, _read_file(student, p, chooser.max_bytes)) for p in notebooks]
         chosen = chooser.choose(student, read)
-        chosen.time, chosen.time_note = _timestamp(where / TIMESTAMP)
+        chosen.stamp = _timestamp(where / TIMESTAMP)
         found.append(chosen)
     return Discovery(found, _time_warnings(found) + chooser.warnings)
 
 
-def _timestamp(path: Path) -> tuple[datetime | None, str]:
-    """The time in nbgrader's timestamp.txt (None and why, if it cannot be had)."""
+def _timestamp(path: Path) -> Stamp:
+    """The time in nbgrader's timestamp.txt (none, and why, if it cannot be had)."""
     what = path.name
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                return None, f"{what} is not a regular file"
+                return Stamp(None, f"{what} is not a regular file", True)
             raw = f.read(_TIMESTAMP_BYTES + 1)
     except FileNotFoundError:
-        return None, f"no {TIMESTAMP}: the submission time is unknown"
+        return Stamp(None, f"no {TIMESTAMP} beside the notebook")
     except OSError as e:
-        return None, f"{what} could not be read ({e.strerror})"
+        return Stamp(None, f"{what} could not be read ({e.strerror})", True)
     if len(raw) > _TIMESTAMP_BYTES:
-        return None, f"{what} is over {_TIMESTAMP_BYTES} bytes: not a time"
+        return Stamp(None, f"{what} is over {_TIMESTAMP_BYTES} bytes: not a time", True)
     try:
-        return parse_time(raw.decode("utf-8")), ""
+        return Stamp(parse_time(raw.decode("utf-8")))
     except (UnicodeDecodeError, ValueError) as e:
-        return None, f"{what} holds no time: {e}"
+        return Stamp(None, f"{what} holds no time: {e}", True)
 
 
 def _time_warnings(found: Iterable[Submission]) -> list[str]:
     """A warning per submission whose time was there but unreadable."""
     return [
-        f"{s.student}: {s.time_note}: no late penalty can be applied"
+        f"{s.student}: {s.stamp.note}: no late penalty can be applied"
         for s in found
-        if s.time is None and s.time_note and not s.time_note.startswith(("no ", "Canvas"))
+        if s.stamp.unreadable
     ]
 
 
@@ -461,7 +470,7 @@ def _from_files(folder: Path, chooser: _Chooser) -> Discovery:
 
 def _stamped(sub: Submission, name: _Name) -> Submission:
     """A submission with the time its LMS name gives."""
-    sub.time, sub.time_note = name.time, name.time_note
+    sub.stamp = name.stamp
     return sub
 
 

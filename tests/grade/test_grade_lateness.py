@@ -257,7 +257,7 @@ def test_results_jsonl_has_a_lateness_line_per_student(dated):
         "max": FULL,
     }
     assert late["unknown"]["submitted"] is None
-    assert late["unknown"]["note"] == "no timestamp.txt: the submission time is unknown"
+    assert late["unknown"]["note"] == "no timestamp.txt beside the notebook"
 
 
 def test_a_malformed_timestamp_is_a_warning_not_a_crash(dated):
@@ -273,10 +273,10 @@ def test_the_feedback_page_says_the_lateness_the_policy_and_the_penalty(dated):
     words = escape(LatePolicy.parse(POLICY).describe())
     said = page("late")
     assert "Total: 16.2 of 18 points (90%)." in said
-    assert "Late: submitted 2025-03-10 19:30 UTC, 2 h 30 min after the due date" in said
+    assert "Late: submitted 2025-03-10 19:30 UTC, 2\u00a0h 30\u00a0min after the due date" in said
     assert words in said and "1.8 points deducted: your questions earned 18" in said
     assert "Submitted 2025-03-11 20:00 UTC, on time: due 2025-03-12 17:00 UTC" in page("extended")
-    assert "extended for you by 2 days" in page("extended")
+    assert "extended for you by 2\u00a0days" in page("extended")
     assert "no late penalty was applied" in page("malformed")
     assert "Submitted 2025-03-10 16:59:59 UTC, on time" in page("ontime")
 

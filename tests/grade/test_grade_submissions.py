@@ -326,7 +326,7 @@ def test_zip_collect_names_are_each_their_student_s_with_the_attempt_time(tmp_pa
     hacker = by_id["hacker"]
     assert hacker.origin.endswith("2016-01-30-20-30-10_forward-pass.ipynb")
     assert hacker.data == SOLVED
-    assert hacker.time == datetime(2016, 1, 30, 20, 30, 10, tzinfo=UTC)
+    assert hacker.stamp.time == datetime(2016, 1, 30, 20, 30, 10, tzinfo=UTC)
     assert hacker.notes == [
         "2 notebooks found (forward-pass_hacker_attempt_2016-01-30-16-30-10_myforward-pass.ipynb, "
         "forward-pass_hacker_attempt_2016-01-30-20-30-10_forward-pass.ipynb): graded "
@@ -335,7 +335,7 @@ def test_zip_collect_names_are_each_their_student_s_with_the_attempt_time(tmp_pa
         "an earlier attempt was not graded: "
         "forward-pass_hacker_attempt_2016-01-30-16-30-10_forward-pass.ipynb",
     ]
-    assert by_id["jane_doe"].time == datetime(2016, 2, 1, 9, tzinfo=UTC)
+    assert by_id["jane_doe"].stamp.time == datetime(2016, 2, 1, 9, tzinfo=UTC)
     assert found.warnings == []
 
 
@@ -445,7 +445,7 @@ def test_nbgrader_timestamps_are_read_and_a_malformed_one_is_a_warning(
         (submitted / "ann" / A / "timestamp.txt").write_text(written)
     found = discover(submitted, A)
     (ann,) = found.submissions
-    assert ann.time == time
+    assert ann.stamp.time == time
     if warned:
         (warning,) = found.warnings
         assert warning.startswith(warned) and warning.endswith(": no late penalty can be applied")
