@@ -96,7 +96,8 @@ class Restored:
     repairs: list[Repair] = field(default_factory=list)
 
 
-def _source_text(cell: Any) -> str:
+def source_text(cell: Any) -> str:
+    """A cell's code or text (nbformat may hold it as a list of lines)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
 
@@ -149,9 +150,9 @@ def _positions(
 
 def _compared(cell: Any, original: Any) -> list[Repair]:
     """What a student changed in a protected cell (restored either way)."""
-    released = as_released(_source_text(original)).rstrip()  # as nbgrader releases it
+    released = as_released(source_text(original)).rstrip()  # as nbgrader releases it
     found = []
-    if _source_text(cell).rstrip() != released:
+    if source_text(cell).rstrip() != released:
         found.append(_repair(original, "edited"))
     elif cell.get("cell_type") != original.cell_type:
         found.append(_repair(original, "type", str(cell.get("cell_type"))))
@@ -242,7 +243,7 @@ def _retyped(cell: Any, cell_type: str) -> nbformat.NotebookNode:
     metadata and id kept)."""
     new = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell}
     make = new.get(cell_type, nbformat.v4.new_raw_cell)
-    retyped = make(_source_text(cell), metadata=copy.deepcopy(cell.get("metadata", {})))
+    retyped = make(source_text(cell), metadata=copy.deepcopy(cell.get("metadata", {})))
     if "id" in cell:
         retyped["id"] = cell["id"]
     return retyped
@@ -250,7 +251,7 @@ def _retyped(cell: Any, cell_type: str) -> nbformat.NotebookNode:
 
 def _restored(cell: Any) -> nbformat.NotebookNode:
     restored = copy.deepcopy(cell)
-    restored.source = with_hidden_tests(_source_text(cell))
+    restored.source = with_hidden_tests(source_text(cell))
     if restored.get("cell_type") == "code":
         restored.outputs, restored.execution_count = [], None
     return restored

@@ -54,7 +54,7 @@ import nbformat
 
 from grader.student import notebookfile
 from grader.student.notebookfile import MAX_NOTEBOOK_BYTES, too_large
-from optigrade.grade.restore import grade_id_of, is_answer
+from optigrade.grade.restore import grade_id_of, is_answer, source_text
 from optigrade.records.lateness import parse_time
 
 T = TypeVar("T")
@@ -122,7 +122,7 @@ class Reference:
     @classmethod
     def of(cls, notebook: nbformat.NotebookNode) -> Reference:
         ids = {gid for c in notebook.cells if (gid := grade_id_of(c)) is not None}
-        stubs = {grade_id_of(c): _text(c) for c in notebook.cells if is_answer(c)}
+        stubs = {grade_id_of(c): source_text(c) for c in notebook.cells if is_answer(c)}
         return cls(frozenset(ids), stubs)  # type: ignore[arg-type]
 
     def match(self, data: bytes | None, max_bytes: int) -> tuple[int, int]:
@@ -136,14 +136,9 @@ class Reference:
             1
             for c in notebook.cells
             if grade_id_of(c) in self.stubs
-            and _text(c).strip() != self.stubs[grade_id_of(c)].strip()  # type: ignore[index]
+            and source_text(c).strip() != self.stubs[grade_id_of(c)].strip()  # type: ignore[index]
         )
         return len(ids & self.grade_ids), answered
-
-
-def _text(cell: object) -> str:
-    source = cell.get("source", "") if isinstance(cell, dict) else ""
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 @dataclass(frozen=True)
