@@ -33,9 +33,9 @@ from statistics import mean
 
 from nbgrader.api import Gradebook
 
+from optigrade.assign.coursedir import course_directory
 from optigrade.assign.release import copy_course, nbgrader
 from optigrade.demo.classes import HOSTILE, NOT_HOSTILE, make_class
-from optigrade.export.gradebook import course_directory
 
 ROOT = Path(__file__).resolve().parents[1]
 #: assignment -> (submissions by default, goal: the least speed-up)

@@ -331,6 +331,8 @@ def environment(home: str, keras_backend: str) -> dict[str, str]:
         "KERAS_BACKEND": keras_backend,
         "JAX_PLATFORMS": "cpu",  # never probe for accelerators (some probes use the network)
         "PYTHONDONTWRITEBYTECODE": "1",
+        # as nbgrader's autograde sets it: notebooks written for nbgrader branch on it
+        "NBGRADER_EXECUTION": "autograde",
     }
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"

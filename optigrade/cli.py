@@ -104,6 +104,24 @@ def _cluster_address(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _due(text: str) -> Any:
+    from optigrade.records.lateness import parse_time
+
+    try:
+        return parse_time(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _late_policy(text: str) -> Any:
+    from optigrade.records.lateness import LatePolicy
+
+    try:
+        return LatePolicy.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 #: `grader grade`'s options of `GradeOptions`, in the order --help lists them, each with
 #: the type of its argument (bool: a flag).
 _GRADE_OPTIONS: dict[str, Callable[[str], Any] | type[bool]] = {
@@ -114,6 +132,8 @@ _GRADE_OPTIONS: dict[str, Callable[[str], Any] | type[bool]] = {
     "gradebook": bool,
     "trust_submissions": bool,
     "cluster": _cluster_address,
+    "due": _due,
+    "late_policy": _late_policy,
 }
 
 
@@ -125,7 +145,8 @@ def _grade_options(grade: argparse.ArgumentParser) -> None:
     for name, kind in _GRADE_OPTIONS.items():
         option = declared[name]
         flag = "--" + name.replace("_", "-")
-        said = option.metadata["help"].format(default=option.default)
+        # argparse formats help with %: a percent sign in it is written %%
+        said = option.metadata["help"].format(default=option.default).replace("%", "%%")
         if kind is bool:
             grade.add_argument(flag, action="store_true", help=said)
         else:
@@ -137,6 +158,7 @@ def _grade(args: argparse.Namespace) -> int:
     from grader_sandbox.jail import IsolationUnavailable
     from optigrade.grade.batch import UNISOLATED, grade_assignment
     from optigrade.grade.cluster import ClusterUnavailable
+    from optigrade.grade.deadline import DeadlineError
     from optigrade.grade.options import GradeOptions, GradePaths
     from optigrade.grade.pool import PoolFailed
 
@@ -147,13 +169,14 @@ def _grade(args: argparse.Namespace) -> int:
         source=course / "exercises",
         release=course / "release",
         out=args.out or course / "graded" / args.assignment,
+        course=course,
     )
     given = {name: getattr(args, name) for name in _GRADE_OPTIONS}
     options = GradeOptions(**given)
     started = time.monotonic()
     try:
         summary = grade_assignment(args.assignment, paths, options)
-    except ClusterUnavailable as error:
+    except (ClusterUnavailable, DeadlineError) as error:
         print(f"grader: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except IsolationUnavailable as error:
@@ -396,6 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
         "grader grade forward-pass                      # submitted/<student>/forward-pass/",
         "grader grade forward-pass --submitted lms-downloads.zip --jobs 4",
         "grader grade forward-pass --force --gradebook  # regrade all; fill gradebook.db",
+        "grader grade forward-pass --due '2025-03-10 17:00 Europe/Paris' "
+        "--late-policy 10%/day,max=50%",
         "grader grade backpropagation --cluster tcp://scheduler:8786",
     )
     grade.add_argument("assignment", help="assignment id, e.g. forward-pass")

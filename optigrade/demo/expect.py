@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from optigrade.records.repairs import Repair
+
 EPS = 1e-9
 
 
@@ -39,7 +41,7 @@ class Expected:
     reason: str = ""  # in the result's reason
     cell_status: str = ""  # the status of at least one cell of the run
     statuses: tuple[tuple[str, str], ...] = ()  # (question, its status)
-    note: str = ""  # in a restore note
+    note: str = ""  # in a repair, as the feedback page says it
     restored: tuple[str, ...] = ()  # questions whose test cell had the grader put back
 
 
@@ -93,7 +95,7 @@ def unmet(expected: Expected, result: Mapping[str, Any]) -> list[str]:
     for qid in expected.restored:
         if "grader.score" not in (questions.get(qid, {}).get("restored") or ""):
             found.append(f"{qid}: not flagged as recorded with grader.score put back")
-    notes = result.get("restore_notes", [])
-    if expected.note and not any(expected.note in n for n in notes):
-        found.append(f"no restore note says {expected.note!r}")
+    said = [str(Repair.from_json(r)) for r in result.get("repairs", [])]
+    if expected.note and not any(expected.note in n for n in said):
+        found.append(f"no repair says {expected.note!r}")
     return found

@@ -23,7 +23,7 @@ from grader.compare.result import Result, joined
 from grader.question import Question
 from grader.vocabulary import UNREAD
 from optigrade.assign.cells import has_hidden_probes
-from optigrade.export import page
+from optigrade.export import lateness, page
 from optigrade.export.classbook import GradedClass
 from optigrade.records.files import write_atomic
 from optigrade.records.result import RETRY, CellLog, QuestionEntry, StudentResult
@@ -121,7 +121,7 @@ def failures(result: StudentResult) -> dict[str, str]:
 def _notebook(graded: GradedClass, result: StudentResult) -> str:
     """How the notebook was read and restored, which cells failed (by question), what was
     left running."""
-    notes = [*result.submission.notes, *(result.restore_notes or ())]
+    notes = [*result.submission.notes, *map(str, result.repairs or ())]
     notes = [_sentence(n) for n in notes]
     if result.run is not None and result.run.leftover:
         notes.append(
@@ -271,6 +271,7 @@ def render(graded: GradedClass, result: StudentResult) -> str:
         f"<h1>Feedback on {escape(graded.assignment)} for {escape(student)}</h1>",
         f'<p class="note"><strong>Total: {page.points(total)} of '
         f"{page.points(graded.points)} points{share}.</strong> {escape(_run(result))}</p>",
+        lateness.paragraph(result),
         *([_UNISOLATED] if result.unisolated else []),
         _scores(graded, result),
         "<h2>How to read this page</h2>",

@@ -4,9 +4,10 @@ Does for each student what `nbgrader autograde` does for scores (see nbgrader's
 `converters/autograde.py` and `preprocessors/saveautogrades.py`), through nbgrader's own
 API: ensure the student, create or update the submission (with the time in
 `submitted/<student>/<assignment>/timestamp.txt` when there is one), and set each grade
-cell's `auto_score`; a grade an instructor scored by hand keeps its manual score and is
-flagged for review. Only what `nbgrader generate_assignment` recorded is filled in: a
-missing assignment or grade cell is reported, never invented. Reruns update in place.
+cell's `auto_score` and the notebook's `late_submission_penalty` (the result's); a grade
+an instructor scored by hand keeps its manual score and is flagged for review. Only what
+`nbgrader generate_assignment` recorded is filled in: a missing assignment or grade cell
+is reported, never invented. Reruns update in place.
 """
 
 from __future__ import annotations
@@ -18,23 +19,10 @@ from nbgrader.api import Assignment, Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
-from traitlets.config import Config, PyFileConfigLoader
 
 from optigrade.assign.cells import grade_id
+from optigrade.assign.coursedir import course_directory
 from optigrade.export.classbook import ExportError, GradedClass
-
-CONFIG = "nbgrader_config.py"
-
-
-def course_directory(course: Path) -> CourseDirectory:
-    """nbgrader's view of the course: its `nbgrader_config.py`, root defaulting to `course`."""
-    config = Config()
-    if (course / CONFIG).is_file():
-        config = PyFileConfigLoader(CONFIG, path=str(course)).load_config()
-    coursedir = CourseDirectory(config=config)
-    if "root" not in config.CourseDirectory:
-        coursedir.root = str(course.resolve())
-    return coursedir
 
 
 def _how_to_create(assignment: str, root: str) -> str:
@@ -117,4 +105,8 @@ def _write_student(
         grade.auto_score = found.score if found else 0.0
         # as SaveAutoGrades: a hand-given score stays, and is flagged for a second look
         grade.needs_manual_grade = grade.manual_score is not None
+    notebook = next(iter(cells.values()), None)  # the late penalty once, as nbgrader's own
+    if notebook is not None:  # (`nbgrader export` deducts it from the score, as ours)
+        submitted = gb.find_submission_notebook(notebook, graded.assignment, student)
+        submitted.late_submission_penalty = result.penalty or None
     gb.db.commit()

@@ -37,7 +37,7 @@ def grades(graded: classbook.GradedClass, out_of: float | None = None) -> dict[s
 
 def feedback(graded: classbook.GradedClass, result: StudentResult) -> str:
     """One line for an LMS's feedback field: the total, then each question's points (and
-    the instructor's comment where they set the points by hand)."""
+    the instructor's comment where they set the points by hand), and any late penalty."""
     said = [f"{page.points(result.score)} of {page.points(graded.points)} points"]
     for q in graded.questions:
         found = result.entry(q.id)
@@ -47,6 +47,8 @@ def feedback(graded: classbook.GradedClass, result: StudentResult) -> str:
         if manual is not None:
             line += " (set by the instructor" + (f": {manual.comment})" if manual.comment else ")")
         said.append(line)
+    if result.penalty:  # the total above is after it: say so
+        said.append(f"late penalty: -{page.points(result.penalty)}")
     return "; ".join(said) + "."
 
 

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import numpy as np
 
 from grader.vocabulary import TABLE, word
-from optigrade.export import page, plots
+from optigrade.export import lateness, page, plots
 from optigrade.export.classbook import GradedClass
 from optigrade.export.items import Item, analyse
 from optigrade.export.misconceptions import Misconception, rank
@@ -375,6 +375,7 @@ def render(graded: GradedClass) -> str:
         _header(graded, counted),
         _unisolated(graded),
         _attention(graded, counted),
+        lateness.section(graded),
         _distribution(graded, [r.total for r in table]),
         _misconceptions(graded, rank(graded)),
         _items(items),

@@ -1,27 +1,28 @@
 """The student x question table: each student's points per question, total and warnings.
 
-The report shows it (sortable) and `scores.csv` holds the same rows. A warning marks a
-result a person should look at before trusting its score; its kinds are `KINDS`, read
-from what the batch stored: restore notes (a protected cell was edited or deleted and put
-back), questions whose test cell recorded nothing (``grader.score`` replaced), a limit
-reached (a cell stopped at its time limit, the notebook stopped), the memory cap
-reached, output cut (printed over the limit: the cell went on), questions left
-unanswered, a notebook that did not run to its end,
-and the questions whose points an instructor overrode (overrides.csv: the score shown is
-theirs, not the grader's).
+The report shows it (sortable) and `scores.csv` holds the same rows; a total is after
+the late penalty. A warning marks a result a person should look at before trusting its
+score; its kinds are `KINDS`, read from what the batch stored: repairs (a test cell
+edited or deleted, a given cell edited, and the harmless ones: a cell's type restored, a
+test cell put back after its answer), a replaced ``grader.score`` (put back before the
+test cell, or a test cell that recorded nothing), a limit reached (a cell stopped at its
+time limit, the notebook stopped), the memory cap reached, output cut (printed over the
+limit: the cell went on), questions left unanswered, a notebook that did not run to its
+end, a late penalty, and the questions whose points an instructor overrode
+(overrides.csv: the score shown is theirs, not the grader's).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grader.question import Question
 from optigrade.export.classbook import GradedClass
 from optigrade.records.files import points
+from optigrade.records.repairs import Repair
 from optigrade.records.result import StudentResult
 
 SCORES = "scores.csv"
@@ -30,21 +31,21 @@ SCORES = "scores.csv"
 KINDS = (
     "test cell edited",
     "test cell deleted",
+    "given cell edited",
     "grader patched",
     "limit reached",
     "memory cap",
     "output cut",
     "unanswered",
     "notebook failed",
+    "cell repaired",
+    "late",
     "overridden",
 )
 #: Run statuses that a limit caused.
 _LIMIT_RUNS = ("timeout", "cpu-limit", "file-limit")
 #: The run status of a notebook killed by SIGKILL, most often for running out of memory.
 _KILLED = "killed"
-#: A restore note's cell: a test cell by its question id, another by its grade id (and,
-#: in results stored before notes named questions, a test cell by its grade id too).
-_PROTECTED = re.compile(r"(?:protected cell|test cell of) (\S+)")
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,11 @@ class Row:
     student: str
     scores: tuple[float, ...]  # per question, in the class's question order
     warnings: tuple[StudentWarning, ...]
+    penalty: float = 0.0  # the late penalty, in points
 
     @property
     def total(self) -> float:
-        return float(sum(self.scores))
+        return float(sum(self.scores)) - self.penalty
 
 
 def score(result: StudentResult, qid: str) -> float:
@@ -84,24 +86,28 @@ def rows(graded: GradedClass) -> tuple[Row, ...]:
             student,
             tuple(score(result, q.id) for q in graded.questions),
             warnings(graded.questions, result),
+            result.penalty,
         )
         for student, result in sorted(graded.results.items())
     )
 
 
-def _cell(name: str, questions: Sequence[Question]) -> str:
-    """The question a restore note's cell belongs to (named by its id, or by its grade
-    id: dots as dashes), else the name itself (a read-only given cell)."""
-    return next((q.id for q in questions if name in (q.id, q.id.replace(".", "-"))), name)
+def _repaired(repair: Repair) -> str:
+    """The warning kind of a repair: tampering with the instructor's cells, or harmless."""
+    if repair.cell == "given":
+        return "given cell edited"
+    if repair.cell == "test" and repair.kind == "missing":
+        return "test cell deleted"
+    if repair.cell == "test" and repair.kind in ("edited", "metadata"):
+        return "test cell edited"
+    return "cell repaired"
 
 
 def warnings(questions: Sequence[Question], result: StudentResult) -> tuple[StudentWarning, ...]:
     """Every warning about one student's result, in `KINDS` order."""
     found: dict[str, list[str]] = {kind: [] for kind in KINDS}
-    for note in result.restore_notes or ():
-        named = _PROTECTED.search(note)
-        kind = "test cell deleted" if "was missing" in note else "test cell edited"
-        found[kind].append(_cell(named.group(1), questions) if named else note)
+    for repair in result.repairs or ():
+        found[_repaired(repair)].append(repair.where)
     entries = {q.id: e for q in questions if (e := result.entry(q.id)) is not None}
     found["grader patched"] = [
         q for q, e in entries.items() if e.restored or e.status == "not recorded"
@@ -121,6 +127,8 @@ def warnings(questions: Sequence[Question], result: StudentResult) -> tuple[Stud
     elif run != "graded":
         found["notebook failed"].append(run)
     found["unanswered"] = [q for q, e in entries.items() if e.status == "unanswered"]
+    if result.penalty:
+        found["late"].append(f"{result.penalty:g} points deducted")
     found["overridden"] = [q for q, e in entries.items() if e.override is not None]
     return tuple(
         StudentWarning(kind, tuple(dict.fromkeys(where))) for kind, where in found.items() if where

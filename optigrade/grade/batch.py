@@ -2,9 +2,10 @@
 
 Each student's result is written atomically (``<out>/results/<student>.json``) as soon as
 it is known; a rerun skips students whose submission and source are unchanged (their
-hashes match), so a killed run resumes where it stopped. ``results.jsonl``,
-``grades.csv`` and ``summary.json`` are then rebuilt from the per-student files alone:
-the same inputs give byte-identical tables.
+hashes match), so a killed run resumes where it stopped, and brings their lateness up to
+date (`optigrade.grade.deadline`: a new extension or policy runs no notebook again).
+``results.jsonl``, ``grades.csv`` and ``summary.json`` are then rebuilt from the
+per-student files alone: the same inputs give byte-identical tables.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from grader_sandbox.messages import RunnerSettings
 from grader_sandbox.runner import heavy_imports
 from optigrade import bank
 from optigrade.assign.cells import grade_id
-from optigrade.grade import results, submissions
+from optigrade.grade import deadline, results, submissions
 from optigrade.grade.judge import Judged
 from optigrade.grade.options import GradeOptions, GradePaths
 from optigrade.grade.places import Place, places
@@ -36,6 +37,8 @@ from optigrade.grade.pool import Pool, WorkerPool
 from optigrade.grade.progress import Log
 from optigrade.grade.restore import grade_id_of, is_test, restore
 from optigrade.records import files, stored
+from optigrade.records.lateness import Lateness
+from optigrade.records.repairs import Repair
 from optigrade.records.result import (
     RETRY,
     CellLog,
@@ -110,6 +113,16 @@ def _source(assignment: str, folder: Path) -> _Source:
     return _Source(assignment, notebook, digest, graded, tuple(sorted(warnings)))
 
 
+def _reference(release: Path, src: _Source) -> submissions.Reference:
+    """What a student's copy of the assignment looks like: the released notebook, else
+    the source (its grade ids are the same)."""
+    path = release / f"{src.assignment}.ipynb"
+    try:
+        return submissions.Reference.of(nbformat.read(path, as_version=4))
+    except (OSError, ValueError):  # no release, or not a notebook: the source will do
+        return submissions.Reference.of(src.notebook)
+
+
 def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) -> BatchSummary:
     """Grade every submission of `assignment` found in `paths` as `options` say (see the
     module doc), and write the tables. Student code runs isolated (`grader_sandbox.jail`);
@@ -122,19 +135,24 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
     folder = out / files.RESULTS
     folder.mkdir(parents=True, exist_ok=True)
     src = _source(assignment, paths.source)
-    found = submissions.discover(paths.submitted, assignment)
+    release = paths.release
+    reference = _reference(release / assignment, src)
+    found = submissions.discover(paths.submitted, assignment, reference=reference)
+    students = [s.student for s in found.submissions]
+    due = deadline.resolve(
+        assignment, options.due, options.late_policy, paths.course, out, students
+    )
     summary = BatchSummary(
         assignment,
         out,
         [q.id for q in src.questions],
-        [s.student for s in found.submissions],
-        warnings=[*src.warnings, *found.warnings],
+        students,
+        warnings=[*src.warnings, *found.warnings, *due.warnings],
     )
-    release = paths.release
     if not (release / assignment).is_dir():
         summary.warnings.append(f"no release folder {release / assignment}: no data files")
     log = Log(assignment, len(found.submissions), options.progress, limit=options.timeout)
-    to_run, unchanged = _to_run(found.submissions, src, folder, options.force, summary)
+    to_run, unchanged = _to_run(found.submissions, src, folder, options.force, summary, due)
     size = min(options.jobs or os.cpu_count() or 1, len(to_run))
     if not to_run:
         log.start(unchanged, size)
@@ -176,7 +194,7 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
             metas: dict[str, _Meta] = {}
 
             def jobs() -> Iterator[dict[str, Any]]:  # restored as the pool asks for them
-                for job, meta in _pending(to_run, src, folder, summary, log):
+                for job, meta in _pending(to_run, src, folder, summary, log, due):
                     metas[job["student"]] = meta
                     yield job
 
@@ -210,18 +228,29 @@ def _to_run(
     folder: Path,
     force: bool,
     summary: BatchSummary,
+    due: deadline.Deadline,
 ) -> tuple[list[submissions.Submission], list[StudentResult]]:
     """The submissions to grade, and the results of those unchanged since an earlier run
-    (skipped here)."""
+    (skipped here, their lateness brought up to date: a new extension or policy needs no
+    new run)."""
     to_run, unchanged = [], []
     for sub in found:
         earlier = None if force else files.read(folder, sub.student)
         if earlier is not None and _unchanged(earlier, sub, src):
             summary.skipped.append(sub.student)
-            unchanged.append(earlier)
+            unchanged.append(_relate(folder, earlier, due.lateness(sub)))
         else:
             to_run.append(sub)
     return to_run, unchanged
+
+
+def _relate(folder: Path, earlier: StudentResult, lateness: Lateness | None) -> StudentResult:
+    """A stored result with this run's lateness (saved again if it changed)."""
+    if earlier.lateness == lateness:
+        return earlier
+    result = replace(earlier, lateness=lateness)
+    files.save(folder, result)
+    return result
 
 
 def _pending(
@@ -230,6 +259,7 @@ def _pending(
     folder: Path,
     summary: BatchSummary,
     log: Log,
+    due: deadline.Deadline,
 ) -> Iterator[tuple[dict[str, Any], _Meta]]:
     """(job, what the result records besides the run) for each notebook to run, in turn;
     those that cannot be read or restored are recorded here instead."""
@@ -239,10 +269,12 @@ def _pending(
         except Exception as e:  # a notebook that breaks restoring must not stop the batch
             reason = f"the notebook could not be prepared: {type(e).__name__}: {e}"
             prepared = _without_run(sub, src, "unreadable", reason, [])
+        late = due.lateness(sub)
         if isinstance(prepared, StudentResult):  # nothing to run: missing or unreadable
-            _finish(folder, prepared, summary, log)
+            _finish(folder, replace(prepared, lateness=late), summary, log)
         else:
-            yield prepared
+            job, meta = prepared
+            yield job, replace(meta, lateness=late)
 
 
 @contextmanager
@@ -269,13 +301,14 @@ def _unchanged(earlier: StudentResult, sub: submissions.Submission, src: _Source
 @dataclass(frozen=True)
 class _Meta:
     """What every result records besides the run: the student and their submission, the
-    notes on restoring the notebook's protected cells (None: it was never restored) and
-    where each cell of the notebook that runs is (`optigrade.grade.places`)."""
+    repairs restoring made (None: it was never restored), where each cell of the notebook
+    that runs is (`optigrade.grade.places`) and its lateness."""
 
     student: str
     submission: SubmissionInfo
-    restore_notes: tuple[str, ...] | None = None
+    repairs: tuple[Repair, ...] | None = None
     places: dict[int, Place] = field(default_factory=dict)
+    lateness: Lateness | None = None
 
 
 def _meta(sub: submissions.Submission, notes: Sequence[str]) -> _Meta:
@@ -300,8 +333,9 @@ def _result(
         reason=reason,
         max=src.points,
         questions=tuple(questions),
-        restore_notes=meta.restore_notes,
+        repairs=meta.repairs,
         run=run,
+        lateness=meta.lateness,
     )
 
 
@@ -337,7 +371,7 @@ def _prepare(
     }
     meta = replace(
         _meta(sub, loaded.notes),
-        restore_notes=tuple(restored.notes),
+        repairs=tuple(restored.repairs),
         places=places(loaded.notebook, restored.notebook),
     )
     return job, meta

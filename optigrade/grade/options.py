@@ -6,10 +6,12 @@ arguments are made from them (`optigrade.cli`), the limits' defaults are the san
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader_sandbox.isolation import Limits
+from optigrade.records.lateness import POLICY_FORMS, LatePolicy
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -18,13 +20,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class GradePaths:
     """The class's submissions (nbgrader's submitted/ folder, or a folder or .zip of LMS
-    downloads), the course's source and release folders, and where the grading goes
-    (None: graded/ASSIGNMENT)."""
+    downloads), the course's source and release folders, where the grading goes (None:
+    graded/ASSIGNMENT) and the nbgrader course whose gradebook gives the due date when
+    `GradeOptions.due` does not (None: no gradebook is read)."""
 
     submitted: Path = Path("submitted")
     source: Path = Path("exercises")
     release: Path = Path("release")
     out: Path | None = None
+    course: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,25 @@ class GradeOptions:
     keras_backend: str | None = field(
         default=None,
         metadata={"help": "the Keras backend of student code (default: $KERAS_BACKEND, else jax)"},
+    )
+    due: datetime | None = field(
+        default=None,
+        metadata={
+            "help": "the due date, e.g. '2025-03-10 17:00 Europe/Paris' or "
+            "2025-03-10T17:00+01:00 (no zone: UTC, as nbgrader takes it); default: the "
+            "assignment's due date in nbgrader's gradebook, if any. Each submission's time "
+            "is its timestamp.txt (nbgrader collect, zip_collect) or its LMS download's; "
+            "per-student extensions go in extensions.csv beside overrides.csv",
+            "metavar": "TIME",
+        },
+    )
+    late_policy: LatePolicy = field(
+        default=LatePolicy(),
+        metadata={
+            "help": f"what a late submission loses: {POLICY_FORMS} (e.g. 10%/day,max=50%; "
+            "default none: lateness is shown, nothing deducted)",
+            "metavar": "POLICY",
+        },
     )
     progress: bool = field(default=True, metadata={"help": "show the progress on stderr"})
     hide: tuple[Path, ...] = field(

@@ -22,6 +22,7 @@ from grader.compare.result import Result
 from grader.question import Question
 from grader.vocabulary import QuestionOutcome, outcome
 from optigrade.records.files import points
+from optigrade.records.lateness import Lateness
 from optigrade.records.result import QuestionEntry, StudentResult
 
 if TYPE_CHECKING:
@@ -127,24 +128,54 @@ def _unrecorded(
 
 
 def jsonl(results: Iterable[StudentResult]) -> str:
-    """One line per student and question: score, max, status, message."""
+    """One line per student and question: score, max, status, message; against a deadline,
+    one more per student (no "question" key): its lateness, penalty and total."""
     lines = []
     for r in results:
         for q in r.questions:
             row = {"student": r.student, "question": q.id, "score": q.score}
             row |= {"max": q.max, "status": q.status, "message": q.message}
             lines.append(json.dumps(row))
+        if r.lateness is not None:
+            lines.append(json.dumps(_lateness_row(r, r.lateness)))
     return "".join(line + "\n" for line in lines)
 
 
+def _lateness_row(result: StudentResult, lateness: Lateness) -> dict[str, Any]:
+    """A student's lateness line of results.jsonl."""
+    row = {"student": result.student, **lateness.to_json(), "hours_late": lateness.hours_late}
+    return row | {"penalty": result.penalty, "total": result.score, "max": result.max}
+
+
+#: grades.csv's columns of a class graded against a deadline, before the total.
+LATENESS_COLUMNS = ("submitted", "due", "hours_late", "penalty")
+
+
 def grades_csv(questions: Sequence[Question], results: Iterable[StudentResult]) -> str:
-    """student_id, one column per question (bank order), total, max; rows by student id."""
+    """student_id, one column per question (bank order), total, max; rows by student id.
+    Against a deadline, `LATENESS_COLUMNS` come before the total, which is after the
+    penalty."""
+    results = sorted(results, key=lambda r: r.student)
+    late = any(r.lateness is not None for r in results)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student_id", *(q.id for q in questions), "total", "max"])
+    shown = LATENESS_COLUMNS if late else ()
+    writer.writerow(["student_id", *(q.id for q in questions), *shown, "total", "max"])
     top = sum(q.points for q in questions)
-    for r in sorted(results, key=lambda r: r.student):
+    for r in results:
         scores = {q.id: q.score for q in r.questions}
         row = [scores.get(q.id, 0.0) for q in questions]
-        writer.writerow([r.student, *map(points, row), points(sum(row)), points(top)])
+        cells = _lateness_cells(r) if late else []
+        total = points(sum(row) - r.penalty)
+        writer.writerow([r.student, *map(points, row), *cells, total, points(top)])
     return out.getvalue()
+
+
+def _lateness_cells(result: StudentResult) -> list[str]:
+    """A student's `LATENESS_COLUMNS` (empty where there is nothing to say)."""
+    lateness = result.lateness
+    if lateness is None:  # nothing was submitted
+        return ["", "", "", points(0.0)]
+    submitted = lateness.submitted.isoformat() if lateness.submitted else ""
+    hours = f"{lateness.hours_late:.2f}" if lateness.submitted else ""
+    return [submitted, lateness.own_due.isoformat(), hours, points(result.penalty)]

@@ -15,14 +15,13 @@ results.jsonl shows it too.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.question import Question
+from optigrade.records import sheet
 from optigrade.records.result import Applied, QuestionEntry, StudentResult
 
 FILE = "overrides.csv"
@@ -91,34 +90,20 @@ def load(out: Path, questions: Sequence[Question], students: Iterable[str]) -> O
     except (OSError, UnicodeDecodeError) as e:
         return Overrides({}, (f"{FILE} not read ({e}): no override applied",))
     try:
-        return _parse(text, {q.id: q for q in questions}, set(students))
-    except csv.Error as e:
-        return Overrides({}, (f"{FILE} is not a valid CSV file ({e}): no override applied",))
+        table = list(sheet.rows(text, FILE, COLUMNS, _REQUIRED))
+    except sheet.SheetError as e:
+        return Overrides({}, (f"{e}: no override applied",))
+    return _parse(table, {q.id: q for q in questions}, set(students))
 
 
-def _parse(text: str, questions: Mapping[str, Question], students: set[str]) -> Overrides:
-    first = text.partition("\n")[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","  # Excel in some locales
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in _REQUIRED if c not in header]
-    if missing:
-        expected = ", ".join(COLUMNS)
-        return Overrides(
-            {},
-            (
-                f"{FILE} has no column {', '.join(missing)} (expected {expected}): no override "
-                "applied",
-            ),
-        )
-    where = {c: header.index(c) for c in COLUMNS if c in header}
+def _parse(
+    table: Iterable[tuple[int, Mapping[str, str]]],
+    questions: Mapping[str, Question],
+    students: set[str],
+) -> Overrides:
     found: dict[tuple[str, str], Override] = {}
     warnings = []
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        row = reader.line_num
-        values = {c: cells[i].strip() if i < len(cells) else "" for c, i in where.items()}
+    for row, values in table:
         override = _override(values, row, questions, students)
         if isinstance(override, str):
             student, qid = values["student"], values["question"]

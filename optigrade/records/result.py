@@ -2,11 +2,13 @@
 
 `StudentResult` is the student's: which submission, how its run ended (`RunStatus`), one
 `QuestionEntry` per graded question (`QuestionOutcome`; a graded answer keeps the engine's
-full `Result`, whose parts have their own `PartStatus`) and, when the notebook ran, the
-`Run`'s details. The status words of the three levels are `grader.vocabulary`'s, the
-table every surface renders them from. Each record's `to_json` writes the stored JSON
-and its `from_json` reads it back, refusing anything else (`checks.RecordError`), so a
-record read from a file writes back the same bytes.
+full `Result`, whose parts have their own `PartStatus`), the repairs made before it ran
+(`optigrade.records.repairs`), when the notebook ran, the `Run`'s details, and against a
+deadline its `Lateness` (`optigrade.records.lateness`). The status words of the three
+levels are `grader.vocabulary`'s, the table every surface renders them from. Each
+record's `to_json` writes the stored JSON and its `from_json` reads it back, refusing
+anything else (`checks.RecordError`), so a record read from a file writes back the same
+bytes.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from grader.vocabulary import (
     RunStatus,
 )
 from optigrade.records import checks
+from optigrade.records.lateness import Lateness
+from optigrade.records.repairs import Repair
 
 #: The version of the stored result files; a file of another one is graded again.
-FORMAT = 2
+FORMAT = 3  #: 2: the vocabulary's words; 3: repairs and lateness too
 
 #: Run statuses that are the grader's fault, so a rerun grades them again.
 RETRY: frozenset[RunStatus] = frozenset({"internal-error", "setup-failed"})
@@ -299,9 +303,10 @@ class StudentResult:
     """A student's result: the submission graded (`submission`, and `source_sha256` the
     source notebook's hash: a rerun skips the student while both are unchanged), how the
     run ended (`status`, `reason`), the entry of every graded question, worth `max` in
-    all; the notes on restoring the instructor's cells (None: the notebook could not be
-    read) and the `run` (None: nothing ran, or the grader failed). `score` is the sum of
-    the entries' scores (with the instructor's overrides, once applied)."""
+    all; the repairs restoring made to the notebook (None: it could not be read), the
+    `run` (None: nothing ran, or the grader failed) and the submission's `lateness` (None:
+    no due date was declared). `earned` is the sum of the entries' scores (with the
+    instructor's overrides, once applied), `score` the total after the late `penalty`."""
 
     student: str
     assignment: str
@@ -311,8 +316,9 @@ class StudentResult:
     reason: str
     max: float
     questions: tuple[QuestionEntry, ...]
-    restore_notes: tuple[str, ...] | None = None
+    repairs: tuple[Repair, ...] | None = None
     run: Run | None = None
+    lateness: Lateness | None = None
 
     def __post_init__(self) -> None:
         checks.word(self.status, RUN_STATUSES, f"{self.student}'s status")
@@ -321,8 +327,19 @@ class StudentResult:
             raise checks.RecordError(f"{self.student}: a question graded twice in {ids}")
 
     @property
-    def score(self) -> float:
+    def earned(self) -> float:
+        """The points the questions earned, before any late penalty."""
         return sum((q.score for q in self.questions), 0.0)
+
+    @property
+    def penalty(self) -> float:
+        """The points deducted for lateness (0 without a deadline or when on time)."""
+        return self.lateness.penalty(self.earned, self.max) if self.lateness else 0.0
+
+    @property
+    def score(self) -> float:
+        """The total: the points earned, less the late penalty."""
+        return self.earned - self.penalty
 
     @property
     def cells(self) -> tuple[CellLog, ...]:
@@ -351,15 +368,17 @@ class StudentResult:
             "score": self.score,
             "questions": [q.to_json() for q in self.questions],
         }
-        if self.restore_notes is not None:
-            data["restore_notes"] = list(self.restore_notes)
+        if self.repairs is not None:
+            data["repairs"] = [r.to_json() for r in self.repairs]
         if self.run is not None:
             data |= self.run.to_json()
+        if self.lateness is not None:
+            data["lateness"] = self.lateness.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: object) -> StudentResult:
-        d = checks.keys(data, "result", _RESULT_KEYS, ("restore_notes", *Run.KEYS))
+        d = checks.keys(data, "result", _RESULT_KEYS, ("repairs", "lateness", *Run.KEYS))
         if d["format"] != FORMAT:
             raise checks.RecordError(f"result: format {d['format']!r}, not {FORMAT}")
         ran = [k for k in Run.KEYS if k in d]
@@ -375,12 +394,15 @@ class StudentResult:
             reason=checks.text(d["reason"], "reason"),
             max=checks.number(d["max"], "max"),
             questions=tuple(QuestionEntry.from_json(q) for q in entries),
-            restore_notes=(
-                checks.texts(d["restore_notes"], "restore_notes") if "restore_notes" in d else None
+            repairs=(
+                tuple(Repair.from_json(r) for r in checks.array(d["repairs"], "repairs"))
+                if "repairs" in d
+                else None
             ),
             run=Run.from_json(d) if ran else None,
+            lateness=Lateness.from_json(d["lateness"]) if "lateness" in d else None,
         )
         score = checks.number(d["score"], "score")
         if not math.isclose(score, found.score, rel_tol=0, abs_tol=_SLACK):
-            raise checks.RecordError(f"result: score {score} is not its questions' {found.score}")
+            raise checks.RecordError(f"result: score {score} is not its total {found.score}")
         return found

@@ -20,9 +20,9 @@ from typing import Any
 from nbgrader.api import Gradebook
 
 from optigrade import bank
+from optigrade.assign.coursedir import course_directory
 from optigrade.assign.release import copy_course, nbgrader
 from optigrade.demo.classes import FIXED, NOT_HOSTILE, Course, Student, make_class
-from optigrade.export.gradebook import course_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = bank.assignments()

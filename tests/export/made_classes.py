@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.compare.result import PartResult, Result
 from optigrade import bank
 from optigrade.export.classbook import GradedClass
 from optigrade.grade import results
+from optigrade.records.lateness import Lateness, LatePolicy
 from optigrade.records.overrides import Override, Overrides
+from optigrade.records.repairs import Repair
 from optigrade.records.result import (
     CellLog,
     Protections,
@@ -61,9 +64,10 @@ def entry(qid: str, answer: Answer) -> QuestionEntry:
 class Student:
     answers: Mapping[str, Answer]  # question id -> answer; right() for the others
     status: str = "graded"
-    restore_notes: Sequence[str] = ()
+    repairs: Sequence[Repair] = ()
     cells: Sequence[CellLog] = ()
     overridden: Mapping[str, float] = field(default_factory=dict)  # question id -> points
+    lateness: Lateness | None = None
 
 
 def run(cells: Sequence[CellLog] = (), isolation: str = "userns") -> Run:
@@ -81,8 +85,9 @@ def result(student: str, made: Student, questions: Sequence[str] = QUESTIONS) ->
         reason="" if made.status == "graded" else f"the run ended: {made.status}",
         max=sum(bank.get(q).points for q in questions),
         questions=tuple(entry(q, made.answers.get(q) or right(q)) for q in questions),
-        restore_notes=tuple(made.restore_notes),
+        repairs=tuple(made.repairs),
         run=run(made.cells),
+        lateness=made.lateness,
     )
     manual = {
         (student, q): Override(student, q, points, "re-marked by hand", row=2)
@@ -117,18 +122,32 @@ _UNDEFINED = "z_1_2 is not defined: assign your answer to z_1_2"
 _NO_ANSWER = "the test cell ran but recorded no answer (was grader.score replaced?)"
 NONE = Answer([("unanswered", 0.0, None)] * 4)  # act.1 = None
 
+#: Two days late, at 10% of the points a day.
+LATE = Lateness(
+    LatePolicy.parse("10%/day"),
+    due=datetime(2025, 3, 10, 17, tzinfo=UTC),
+    submitted=datetime(2025, 3, 12, 9, tzinfo=UTC),
+)
+
 #: A student per kind of warning, and the places the warning names.
 WARNED = {
     "test cell edited": (
-        Student(
-            {}, restore_notes=["the protected cell fp-1-2 was edited: the original was restored"]
-        ),
+        Student({}, repairs=[Repair("test", "fp-1-2", "fp.1.2", "edited")]),
         ("fp.1.2",),
     ),
     "test cell deleted": (
-        Student({}, restore_notes=["the protected cell act-1 was missing: it was put back"]),
+        Student({}, repairs=[Repair("test", "act-1", "act.1", "missing")]),
         ("act.1",),
     ),
+    "given cell edited": (
+        Student({}, repairs=[Repair("given", "setup", None, "edited")]),
+        ("setup",),
+    ),
+    "cell repaired": (
+        Student({}, repairs=[Repair("answer", "fp-1-1-answer", "fp.1.1", "type", "markdown")]),
+        ("fp.1.1",),
+    ),
+    "late": (Student({}, lateness=LATE), ("0.8 points deducted",)),
     "grader patched": (
         Student(
             {q: Answer(status="not recorded", message=_NO_ANSWER) for q in ("fp.1.1", "act.1")}

@@ -13,6 +13,7 @@ import nbformat
 from optigrade import bank
 from optigrade.export import scoresheet
 from optigrade.grade.restore import grade_id_of, restore
+from optigrade.records.repairs import Repair
 from tests.export.conftest import ASSIGNMENT, ROOT
 from tests.export.made_classes import (
     ODD_IDS,
@@ -61,7 +62,7 @@ def test_several_warnings_share_the_cell_in_kind_order():
     many = Student(
         {"fp.1.2": Answer(status="not recorded", message="recorded no answer")},
         status="timeout",
-        restore_notes=["the protected cell fp-1-1 was edited: the original was restored"],
+        repairs=[Repair("test", "fp-1-1", "fp.1.1", "edited")],
     )
     row = read(scoresheet.csv_text(graded_class({"x": many})))[0]
     assert row["warnings"] == (
@@ -69,15 +70,15 @@ def test_several_warnings_share_the_cell_in_kind_order():
     )
 
 
-def test_the_restore_notes_the_batch_writes_are_read_as_edited_and_deleted_test_cells():
+def test_the_repairs_the_batch_writes_are_read_as_edited_and_deleted_test_cells():
     source = nbformat.read(ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     submission = copy.deepcopy(source)
     edited = next(c for c in submission.cells if grade_id_of(c) == "fp-1-2")
     edited.source = "pass  # no test here"
     submission.cells = [c for c in submission.cells if grade_id_of(c) != "act-1"]
-    notes = restore(source, submission).notes
+    repairs = restore(source, submission).repairs
     qids = ("fp.1.2", "act.1")
-    restored = result("x", Student({}, restore_notes=notes), qids)
+    restored = result("x", Student({}, repairs=repairs), qids)
     assert scoresheet.warnings([bank.get(q) for q in qids], restored) == (
         scoresheet.StudentWarning("test cell edited", ("fp.1.2",)),
         scoresheet.StudentWarning("test cell deleted", ("act.1",)),

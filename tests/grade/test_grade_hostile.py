@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from grader.vocabulary import GRADED
+from optigrade.records.repairs import Repair
 
 SLEEPER = "987654"  # the double-forked daemon's argument, to find it in /proc
 TOKEN = f"optigrade-escape-{os.getpid()}"
@@ -348,7 +349,7 @@ def test_edited_and_deleted_test_cells_are_restored(graded):
         "act.1": 2.0,
         "out.1": 2.0,
     }
-    notes = result["restore_notes"]
+    notes = [str(Repair.from_json(r)) for r in result["repairs"]]
     assert "the test cell of fp.1.1 was edited: the original was restored" in notes
     assert "the test cell of fp.2.1 was missing: it was put back" in notes
     assert "full marks, surely" not in _output(result)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ from optigrade import bank
 from optigrade.grade import results
 from optigrade.records import files
 from optigrade.records.checks import RecordError
+from optigrade.records.lateness import Lateness, LatePolicy
+from optigrade.records.repairs import Repair
 from optigrade.records.result import (
+    FORMAT,
     CellLog,
     Protections,
     Run,
@@ -58,7 +62,7 @@ def made(status: str = "graded", **given) -> StudentResult:
         "reason": "",
         "max": sum(q.points for q in QUESTIONS),
         "questions": tuple(graded_entry(q.id) for q in QUESTIONS),
-        "restore_notes": ("the protected cell fp-1-1 was edited: the original was restored",),
+        "repairs": (Repair("test", "fp-1-1", "fp.1.1", "edited"),),
         "run": run,
     }
     return StudentResult(**(fields | given))
@@ -70,8 +74,16 @@ SHAPES = {
         "no notebook",
         reason="no notebook was submitted",
         questions=results.without_run(QUESTIONS, "not run", "no notebook was submitted"),
-        restore_notes=None,
+        repairs=None,
         run=None,
+    ),
+    "late": made(  # 26 h late at 10% a day, at most 15%: 15% of 3 points
+        lateness=Lateness(
+            LatePolicy.parse("10%/day,max=15%"),
+            due=datetime(2025, 3, 10, 17, tzinfo=UTC),
+            extension_hours=24.0,
+            submitted=datetime(2025, 3, 12, 19, tzinfo=UTC),
+        )
     ),
     "internal-error": made(
         "internal-error",
@@ -89,13 +101,14 @@ def test_a_result_reads_back_to_the_same_record_and_bytes(tmp_path, shape):
     found = files.read(tmp_path / "first", "ann")
     assert found == result
     assert files.save(tmp_path / "again", found).read_bytes() == written
-    assert json.loads(written)["score"] == result.score == (3.0 if shape == "graded" else 0.0)
+    total = {"graded": 3.0, "late": 3.0 - 0.45}.get(shape, 0.0)
+    assert json.loads(written)["score"] == result.score == total
 
 
 def test_the_stored_json_is_the_format_the_batch_has_always_written():
     stored = SHAPES["no notebook"].to_json()
     assert stored == {
-        "format": 2,
+        "format": FORMAT,
         "student": "ann",
         "assignment": "forward-pass",
         "submission": {
@@ -120,7 +133,17 @@ def test_the_stored_json_is_the_format_the_batch_has_always_written():
         ],
     }
     graded = SHAPES["graded"].to_json()
-    assert set(graded) - set(stored) == {"restore_notes", *Run.KEYS}
+    assert set(graded) - set(stored) == {"repairs", *Run.KEYS}
+    assert graded["repairs"] == [
+        {"cell": "test", "grade_id": "fp-1-1", "question": "fp.1.1", "kind": "edited", "detail": ""}
+    ]
+    assert SHAPES["late"].to_json()["lateness"] == {
+        "policy": "10%/day,max=15%",
+        "due": "2025-03-10T17:00:00+00:00",
+        "extension_hours": 24.0,
+        "submitted": "2025-03-12T19:00:00+00:00",
+        "note": "",
+    }
     assert graded["cells"][1] == {
         "cell": 1,
         "status": "error",
@@ -164,21 +187,36 @@ MALFORMED = {
     "unknown status word: a question's": _set("questions.0.status", "done"),
     "unknown status word: a part's": _set("questions.0.result.parts.0.status", "right"),
     "unknown key": _set("grade", "A"),
-    "another format: an older one": _set("format", 1),
+    "another format: an older one": _set("format", FORMAT - 1),
     "an older word: the run's": _set("status", "missing"),
     "an older word: a question's": _set("questions.0.status", "graded"),
     "a word only the local check says": _set("questions.0.status", "unconfirmed"),
     "a graded outcome without its result": _set("questions.0.result", DELETE),
     "a result on an answer never graded": _set("questions.0.status", "not run"),
+    "a repair of an unknown kind": _set("repairs.0.kind", "fixed"),
+    "a repair of an unknown cell": _set("repairs.0.cell", "check"),
     "a total that is not its questions'": _set("score", 2.0),
     "a question graded twice": _set("questions.1.id", "fp.1.1"),
     "a score that is not a number of points": _set("questions.0.score", float("nan")),
 }
 
 
-@pytest.mark.parametrize("change", MALFORMED.values(), ids=MALFORMED)
-def test_a_malformed_result_is_refused_and_read_as_absent(tmp_path, change):
-    data = copy.deepcopy(SHAPES["graded"].to_json())
+LATE_MALFORMED = {
+    "an unknown late policy": _set("lateness.policy", "5 points a day"),
+    "a time without its zone": _set("lateness.due", "2025-03-10T17:00:00"),
+    "a time that is no time": _set("lateness.submitted", "yesterday"),
+    "a negative extension": _set("lateness.extension_hours", -1),
+    "a total before the penalty": _set("score", 3.0),
+}
+
+
+@pytest.mark.parametrize(
+    ("shape", "change"),
+    [("graded", c) for c in MALFORMED.values()] + [("late", c) for c in LATE_MALFORMED.values()],
+    ids=[*MALFORMED, *LATE_MALFORMED],
+)
+def test_a_malformed_result_is_refused_and_read_as_absent(tmp_path, shape, change):
+    data = copy.deepcopy(SHAPES[shape].to_json())
     change(data)
     with pytest.raises(RecordError):
         StudentResult.from_json(data)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from optigrade.grade.submissions import Submission, discover, load, student_of
+from optigrade.grade.submissions import Reference, Submission, discover, load, student_of
 
 A = "forward-pass"
+ROOT = Path(__file__).resolve().parents[2]
+#: The course's release notebook and its solutions (a student with every answer right).
+RELEASE = (ROOT / "release" / A / f"{A}.ipynb").read_bytes()
+SOLVED = (ROOT / "solutions" / A / f"{A}.ipynb").read_bytes()
+REFERENCE = Reference.of(nbformat.reads(RELEASE.decode(), as_version=4))
 
 
 def notebook_bytes(**metadata: object) -> bytes:
@@ -31,6 +38,15 @@ def notebook_bytes(**metadata: object) -> bytes:
         ("carol.ipynb", "carol"),
         ("forward-pass.ipynb", None),
         ("no spaces allowed.ipynb", None),
+        # nbgrader's zip_collect naming (Blackboard's), from its docs' ps1 download
+        ("ps1_hacker_attempt_2016-01-30-20-30-10_problem1.ipynb", "hacker"),
+        ("forward-pass_bitdiddle_attempt_2016-01-30-15-30-10_forward-pass.ipynb", "bitdiddle"),
+        ("forward-pass_jane_doe_attempt_2016-01-30-15-30-10_forward-pass.ipynb", "jane_doe"),
+        ("forward-pass_bitdiddle_attempt_2016-01-30-15-30-10.ipynb", "bitdiddle"),
+        # the assignment's name is never a student's
+        ("forward-pass_old.ipynb", None),
+        ("forward-pass_bitdiddle.ipynb", None),
+        ("forward-pass (1).ipynb", None),
     ],
 )
 def test_student_ids_from_lms_file_names(name, student):
@@ -54,7 +70,8 @@ def test_nbgrader_layout(tmp_path):
     assert list(by_id) == ["alice", "bob", "carol", "dave", "jane doe"]
     assert by_id["bob"].origin.endswith("bob/forward-pass/forward-pass.ipynb")
     assert by_id["bob"].notes == [
-        "2 notebooks found (draft.ipynb, forward-pass.ipynb): graded forward-pass.ipynb"
+        "2 notebooks found (draft.ipynb, forward-pass.ipynb): graded forward-pass.ipynb, "
+        "the assignment's notebook"
     ]
     assert by_id["carol"].data is None and by_id["carol"].sha256 == "missing"
     assert by_id["dave"].origin.endswith("mine.ipynb")
@@ -280,3 +297,157 @@ def test_a_notebook_outside_any_student_folder_gets_a_row(tmp_path):
     found = discover(tmp_path, A).submissions
     assert [s.student for s in found] == ["alice", "?stray.ipynb"]
     assert found[1].refused.endswith("is outside any student's folder")
+
+
+def zipped(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_zip_collect_names_are_each_their_student_s_with_the_attempt_time(tmp_path):
+    """nbgrader's documented download (re-created on forward-pass): every student graded
+    separately, the latest attempt of a file kept, the assignment's notebook graded."""
+    archive = zipped(
+        tmp_path / "blackboard.zip",
+        {
+            "forward-pass_bitdiddle_attempt_2016-01-30-15-30-10_forward-pass.ipynb": SOLVED,
+            "forward-pass_bitdiddle_attempt_2016-01-30-15-30-10_jupyter.png": b"png",
+            "forward-pass_hacker_attempt_2016-01-30-16-30-10_myforward-pass.ipynb": RELEASE,
+            "forward-pass_hacker_attempt_2016-01-30-16-30-10_forward-pass.ipynb": RELEASE,
+            "forward-pass_hacker_attempt_2016-01-30-20-30-10_forward-pass.ipynb": SOLVED,
+            "forward-pass_jane_doe_attempt_2016-02-01-09-00-00_forward-pass.ipynb": SOLVED,
+        },
+    )
+    found = discover(archive, A, reference=REFERENCE)
+    by_id = {s.student: s for s in found.submissions}
+    assert list(by_id) == ["bitdiddle", "hacker", "jane_doe"]
+    hacker = by_id["hacker"]
+    assert hacker.origin.endswith("2016-01-30-20-30-10_forward-pass.ipynb")
+    assert hacker.data == SOLVED
+    assert hacker.stamp.time == datetime(2016, 1, 30, 20, 30, 10, tzinfo=UTC)
+    assert hacker.notes == [
+        "2 notebooks found (forward-pass_hacker_attempt_2016-01-30-16-30-10_myforward-pass.ipynb, "
+        "forward-pass_hacker_attempt_2016-01-30-20-30-10_forward-pass.ipynb): graded "
+        "forward-pass_hacker_attempt_2016-01-30-20-30-10_forward-pass.ipynb, the assignment's "
+        "notebook",
+        "an earlier attempt was not graded: "
+        "forward-pass_hacker_attempt_2016-01-30-16-30-10_forward-pass.ipynb",
+    ]
+    assert by_id["jane_doe"].stamp.time == datetime(2016, 2, 1, 9, tzinfo=UTC)
+    assert found.warnings == []
+
+
+def test_a_zip_whose_names_would_make_one_student_is_refused_not_merged(tmp_path):
+    archive = zipped(
+        tmp_path / "class.zip",
+        {"DL101_bitdiddle.ipynb": SOLVED, "DL101_hacker.ipynb": RELEASE},
+    )
+    found = discover(archive, A)
+    assert [s.student for s in found.submissions] == [
+        "?DL101_bitdiddle.ipynb",
+        "?DL101_hacker.ipynb",
+    ]
+    for sub in found.submissions:
+        assert load(sub).status == "refused"
+        assert "every notebook's name starts with DL101_" in sub.refused
+        assert "nothing was merged" in sub.refused
+
+
+def test_a_name_starting_with_the_assignment_s_names_no_student(tmp_path):
+    archive = zipped(tmp_path / "a.zip", {"forward-pass_notes.ipynb": SOLVED, "s1_x.ipynb": SOLVED})
+    found = {s.student: s for s in discover(archive, A).submissions}
+    assert sorted(found) == ["?forward-pass_notes.ipynb", "s1"]
+    assert (
+        "starts with the assignment's, not a student id"
+        in found["?forward-pass_notes.ipynb"].refused
+    )
+
+
+def folder_of(tmp_path: Path, files: dict[str, bytes], student: str = "ann") -> Path:
+    where = tmp_path / student / A
+    where.mkdir(parents=True)
+    for name, data in files.items():
+        (where / name).write_bytes(data)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("files", "graded", "warned"),
+    [
+        # an old blank copy beside the notebook: the assignment's name wins
+        (
+            {"forward-pass.ipynb": SOLVED, "forward-pass_old.ipynb": RELEASE},
+            "forward-pass.ipynb",
+            "",
+        ),
+        # two renamed copies: the one whose cells match the release, answered, is graded
+        (
+            {"forward-pass (1).ipynb": SOLVED, "forward-pass (2).ipynb": RELEASE},
+            "forward-pass (1).ipynb",
+            "the one whose cells match the released notebook best",
+        ),
+        # a scratch notebook beside a renamed copy: the copy has the release's cells
+        (
+            {"forward-pass (1).ipynb": RELEASE, "zz-scratch.ipynb": notebook_bytes()},
+            "forward-pass (1).ipynb",
+            "the one whose cells match the released notebook best",
+        ),
+        # two identical copies: the last by name, and the instructor is told
+        (
+            {"forward-pass (1).ipynb": SOLVED, "forward-pass (2).ipynb": SOLVED},
+            "forward-pass (2).ipynb",
+            "the last by name of 2 that match the released notebook equally",
+        ),
+    ],
+)
+def test_which_notebook_is_graded(tmp_path, files, graded, warned):
+    found = discover(folder_of(tmp_path, files), A, reference=REFERENCE)
+    (ann,) = found.submissions
+    assert ann.origin.endswith(graded)
+    names = ", ".join(sorted(files))
+    assert ann.notes[0].startswith(f"2 notebooks found ({names})")
+    if warned:
+        (warning,) = found.warnings
+        assert warning == f"ann: {ann.notes[0]}" and warned in warning
+        assert f"none named {A}.ipynb alone: graded {graded}" in warning
+    else:
+        assert found.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("written", "time", "warned"),
+    [
+        # as nbgrader's docs and tests write it
+        (
+            "2015-02-02 14:58:23.948203 America/Los_Angeles",
+            datetime(2015, 2, 2, 22, 58, 23, 948203, tzinfo=UTC),
+            "",
+        ),
+        (
+            "2019-05-30 11:44:01.911849 UTC",
+            datetime(2019, 5, 30, 11, 44, 1, 911849, tzinfo=UTC),
+            "",
+        ),
+        ("2016-01-30 15:50:10", datetime(2016, 1, 30, 15, 50, 10, tzinfo=UTC), ""),  # zip_collect
+        ("foo", None, "ann: timestamp.txt holds no time: 'foo' is not a date and time"),
+        ("", None, "ann: timestamp.txt holds no time: no time was given (the text is empty)"),
+        ("2015-02-02 14:58:23 PST", None, "ann: timestamp.txt holds no time: unknown time zone"),
+        (None, None, ""),  # no timestamp.txt: unknown, nothing malformed
+    ],
+)
+def test_nbgrader_timestamps_are_read_and_a_malformed_one_is_a_warning(
+    tmp_path, written, time, warned
+):
+    submitted = folder_of(tmp_path, {"forward-pass.ipynb": SOLVED})
+    if written is not None:
+        (submitted / "ann" / A / "timestamp.txt").write_text(written)
+    found = discover(submitted, A)
+    (ann,) = found.submissions
+    assert ann.stamp.time == time
+    if warned:
+        (warning,) = found.warnings
+        assert warning.startswith(warned) and warning.endswith(": no late penalty can be applied")
+    else:
+        assert found.warnings == []
