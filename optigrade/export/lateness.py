@@ -10,7 +10,7 @@ from html import escape
 from urllib.parse import quote
 
 from optigrade.export import page
-from optigrade.export.classbook import GradedClass, page_name
+from optigrade.export.classbook import GradedClass
 from optigrade.records.lateness import Lateness, shown
 from optigrade.records.result import StudentResult
 
@@ -72,7 +72,11 @@ def section(graded: GradedClass) -> str:
     late = [r for r in results if r.lateness and r.lateness.late]
     unknown = [r for r in results if r.lateness and r.lateness.submitted is None]
     penalised = [r for r in late if r.penalty]
-    rows = [_row(r) for r in results if r in late or r in unknown or _extended(r)]
+    rows = [
+        _row(r, graded.pages[r.student])
+        for r in results
+        if r in late or r in unknown or _extended(r)
+    ]
     summary = (
         f"<p>Due {shown(first.due)}. Late policy: {escape(first.policy.describe())}. "
         f"{len(results) - len(late) - len(unknown)} of {len(results)} submissions on time, "
@@ -96,10 +100,10 @@ def _extended(result: StudentResult) -> bool:
     return bool(result.lateness and result.lateness.extension_hours)
 
 
-def _row(result: StudentResult) -> str:
+def _row(result: StudentResult, page_name: str) -> str:
     lateness = result.lateness
     assert lateness is not None
-    href = f"feedback/{quote(page_name(result.student))}"
+    href = f"feedback/{quote(page_name)}"
     submitted = shown(lateness.submitted) if lateness.submitted else f"unknown: {lateness.note}"
     due = shown(lateness.own_due)
     if lateness.extension_hours:
