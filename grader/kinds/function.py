@@ -92,7 +92,7 @@ class Probe:
     @property
     def checks(self) -> str:
         """The behaviour it checks."""
-        return self.behaviour or self.name
+        return self.behaviour or self.describe
 
 
 @dataclass(frozen=True)
@@ -356,11 +356,12 @@ def _named(records: Mapping[str, Any], ctx: Context, failed: set[str]) -> Mistak
     return None
 
 
-def _behaviours(probes: Sequence[Probe], failed: set[str]) -> tuple[int, int]:
-    """(behaviours all of whose probes pass, behaviours checked)."""
-    checked = {p.checks for p in probes}
+def _behaviours(probes: Sequence[Probe], failed: set[str]) -> tuple[int, int, list[str]]:
+    """(behaviours all of whose probes pass, behaviours checked, those that fail, in the
+    probes' order)."""
+    checked = list(dict.fromkeys(p.checks for p in probes))
     wrong = {p.checks for p in probes if p.name in failed}
-    return len(checked - wrong), len(checked)
+    return len(checked) - len(wrong), len(checked), [b for b in checked if b in wrong]
 
 
 def _unwritten(record: Any) -> bool:
@@ -637,10 +638,11 @@ class FunctionKind(PartKind[Function]):
         elif mistake := _named(records, ctx, failed):
             verdict = _named_verdict(mistake, passed, len(probes))
         else:
-            right, behaviours = _behaviours(probes, failed)
+            right, behaviours, wrong = _behaviours(probes, failed)
             more = f"And {len(failures) - _LISTED} more." if len(failures) > _LISTED else None
             credit = (
-                f"Credit is per behaviour checked: {right} of {behaviours} pass all their checks."
+                f"Credit is per behaviour checked: {right} of {behaviours} pass all their "
+                f"checks (failing: {joined(wrong)})."
                 if behaviours < len(probes)
                 else None
             )

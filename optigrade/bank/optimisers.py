@@ -532,7 +532,8 @@ def _alpha(lr: float, beta_1: float, beta_2: float, power: float) -> float:
 
 
 def _keras_slip(key: str, move: Move) -> m.Mistake:
-    """A Keras step that is right but for where θ moves: m_t and v_t, a third of it."""
+    """A Keras step that moves θ another way: its m_t and v_t (two of the three items
+    returned) are right, for a third of the part."""
     return m.credited(m.slip(key, lambda i, p: _keras_with(move)), 1 / 3)
 
 

@@ -226,8 +226,11 @@ while loss >= 0:  # "until it converges": a test that never fails
 
 MEMORY_HOG = """\
 history = []
-while True:  # keeps every intermediate array
-    history.append(np.empty(2**24))"""
+try:
+    while True:  # keeps every intermediate array
+        history.append(np.empty(2**24))
+finally:  # then lets it go: the later cells do not depend on what was left over
+    del history"""
 
 FLOOD = """\
 for epoch in range(20_000):  # about 50 MB of training log
