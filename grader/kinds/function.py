@@ -404,6 +404,8 @@ def _in_place(verdict: Verdict, modified: list[str]) -> Verdict:
 def _named_verdict(mistake: Mistake, passed: int, total: int, public: bool = False) -> Verdict:
     status: Status = "partial" if mistake.credit > 0 else "incorrect"
     said = f"{passed} of {total} {'public ' if public else ''}checks passed. {mistake.hint}"
+    if mistake.credit > 0:  # what the catalogue credits is not the share of checks passed
+        said += f" This mistake earns {mistake.credit:.0%} of the part for what it gets right."
     return Verdict(status, mistake.credit, said, mistake.key)
 
 
@@ -495,6 +497,25 @@ def _shaped(nums: Numbers, shape: tuple[int, ...], policy: ShapePolicy) -> np.nd
     where not), NaN and infinities kept: a mistake's sealed result may hold them."""
     fit(Numbers(np.nan_to_num(nums.values), nums.dtype), np.zeros(shape), policy)
     return nums.values.reshape(shape)
+
+
+def _distinct_seals(label: str, probes: Mapping[str, Any], mistakes: list[dict[str, Any]]) -> None:
+    """Raises `Indistinct` where the local check would not name a mistake as the grader
+    does: its public results sealed in the answer's cells, or in another mistake's (cells
+    of the answer's grids are narrower than two tolerances, not than one)."""
+
+    def digests(entries: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(entries[name]["seal"]["digest"] for name in probes)
+
+    seen = {digests(probes): "the answer"}
+    for mistake in mistakes:
+        key = digests(mistake["probes"])
+        if key in seen:
+            raise Indistinct(
+                f"{label}: the mistake {mistake['key']} falls in the sealed cells of "
+                f"{seen[key]} on every public probe: add a probe that sets them further apart"
+            )
+        seen[key] = f"the mistake {mistake['key']}"
 
 
 def _returned(node: Any, wire: Wire, shapes: Any, seal: sealed.Seal, probe: Probe) -> np.ndarray:
@@ -699,6 +720,7 @@ class FunctionKind(PartKind[Function]):
                 )
                 outputs[probe.name] = {"shared": shared, "shapes": shapes, "seal": seal.to_json()}
             found.append({**catalogued(mistake), "probes": outputs})
+        _distinct_seals(sealing.label(part), probes, found)
         hidden = sorted({p.checks for p in part.probes if p.hidden})
         return {"probes": probes, "mistakes": found, "hidden_behaviours": hidden}
 

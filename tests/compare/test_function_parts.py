@@ -285,7 +285,10 @@ def test_a_catalogued_mistake_is_named_and_earns_its_credit_not_its_share_of_pro
     q = _softmax_question((UNSHIFTED, WHOLE))
     verdict = judge(q, whole_matrix, hidden=True).parts[0]
     assert (verdict.status, verdict.mistake, verdict.score) == ("partial", "whole", 0.75)
-    assert verdict.message == "3 of 4 checks passed. Normalise each row."
+    assert verdict.message == (
+        "3 of 4 checks passed. Normalise each row. This mistake earns 25% of the part for "
+        "what it gets right."
+    )
     overflowing = judge(q, lambda z: np.exp(z) / np.exp(z).sum(-1, keepdims=True)).parts[0]
     assert (overflowing.status, overflowing.mistake, overflowing.score) == (
         "incorrect",
@@ -367,3 +370,24 @@ def test_the_release_check_finds_mistakes_the_public_probes_cannot_name():
         FunctionKind().seal(
             weak, None, reference(q).mistakes(weak, FunctionKind()), Sealing(q, b"s")
         )
+
+
+def test_a_mistake_sealed_in_the_answer_s_or_another_mistake_s_cells_is_refused():
+    """Values more than a tolerance apart may still share a cell of the answer's grids:
+    the sealed key is refused where the local check would then not name as the grader."""
+    from grader.kinds.function import _distinct_seals
+    from grader.kinds.seals import Indistinct
+
+    def entry(*digests: str) -> dict[str, Any]:
+        return {name: {"seal": {"digest": d}} for name, d in zip(("a", "b"), digests, strict=True)}
+
+    answer = entry("1" * 32, "2" * 32)
+    apart = {"key": "apart", "probes": entry("1" * 32, "3" * 32)}  # differs on probe b
+    _distinct_seals("q/f", answer, [apart])
+    with pytest.raises(
+        Indistinct, match="the mistake same falls in the sealed cells of the answer"
+    ):
+        _distinct_seals("q/f", answer, [{"key": "same", "probes": entry("1" * 32, "2" * 32)}])
+    twin = {"key": "twin", "probes": entry("1" * 32, "3" * 32)}
+    with pytest.raises(Indistinct, match="twin falls in the sealed cells of the mistake apart"):
+        _distinct_seals("q/f", answer, [apart, twin])
