@@ -3,15 +3,17 @@
 
 `encode` runs on the student's (untrusted) side and never raises: the answer split into
 its parts (`grader.compare.layout`), each part encoded by its kind (`grader.kinds`) into
-the wire form (`grader.compare.wire`).
+the wire form (`grader.compare.wire`), with the rows that are one array and the values
+of the notebook's data the question computes with (`grader.compare.state`).
 
 `grade` runs on the trusted side, the same code for checks and batches. Per part: judge
 the answer against the reference value; if it is wrong and the part follows earlier
 parts the student got wrong, judge it again against the value recomputed from the
 student's own earlier values (follow-through: "correct given your theta1"); judges try
-the catalogued mistakes, then generic diagnoses. Reference values and mistake values do
-not depend on the student and are cached per question; mistake values are only computed
-when an answer is wrong.
+the catalogued mistakes, then generic diagnoses; then state shared across the notebook
+is diagnosed (rows that are one array, given data changed by an earlier cell). Reference
+values and mistake values do not depend on the student and are cached per question;
+mistake values are only computed when an answer is wrong.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from functools import cache, partial
 from typing import Any
 
 from grader import kinds
-from grader.compare import layout
+from grader.compare import layout, state
 from grader.compare.diagnose import shown
 from grader.compare.result import Result, Verdict, joined, scored
 from grader.compare.wire import FORMAT, Encoder, Node, Wire, describe_exception, error
@@ -46,10 +48,14 @@ def _encode_part(part: Part, value: Any, enc: Encoder, hidden: bool) -> Node:
     return node
 
 
-def encode(question: Question, answer: Any, hidden: bool = False) -> Wire:
+def encode(
+    question: Question, answer: Any, hidden: bool = False, given: dict[str, Any] | None = None
+) -> Wire:
     """The wire form of a student's answer to `question` (untrusted side; never raises).
 
-    With `hidden`, function parts are also called on their hidden probes.
+    With `hidden`, function parts are also called on their hidden probes. `given`: the
+    notebook's data the question computes with, as the test cell sees it
+    (`grader.compare.state.recorded`).
     """
     enc = Encoder(question.inputs)
     tree: dict[str, Any] = {"format": FORMAT, "qid": question.id, "hidden": bool(hidden)}
@@ -58,6 +64,8 @@ def encode(question: Question, answer: Any, hidden: bool = False) -> Wire:
         tree["parts"] = {
             p.name: _encode_part(p, values[p.name], enc, hidden) for p in question.parts
         }
+        tree["aliased"] = layout.aliased(question, answer)
+        tree["given"] = {name: enc.value(v) for name, v in (given or {}).items()}
     except Exception as e:
         tree["default"] = error(f"could not read the answer ({describe_exception(e)})")
     return Wire(tree, enc.arrays)
@@ -170,7 +178,6 @@ def grade(question: Question, wire: Wire, hidden: bool = False) -> Result:
     a part that cannot be judged is `invalid` with the reason."""
     ref = reference(question)
     verdicts: dict[str, Verdict] = {}
-    parts = []
     for part in question.parts:
         try:
             kind = kinds.of(part)
@@ -197,7 +204,6 @@ def grade(question: Question, wire: Wire, hidden: bool = False) -> Result:
                 f"the grader failed on this part ({describe_exception(e)}); please report it",
             )
         verdicts[part.name] = verdict
-        parts.append(scored(part, verdict))
-    return Result(
-        question.id, question.title, tuple(parts), tuple(wire.notes), question.practice, hidden
-    )
+    verdicts = state.diagnosed(question, wire, verdicts)
+    parts = tuple(scored(part, verdicts[part.name]) for part in question.parts)
+    return Result(question.id, question.title, parts, tuple(wire.notes), question.practice, hidden)

@@ -104,6 +104,10 @@ class Question:
     #: Inputs written into the notebook (by `grader assign sync`) for the student to
     #: compute with; inputs not listed stay inside the grader.
     given: tuple[str, ...] = ()
+    #: Inputs an earlier question's Given cell defines and this one computes with too (the
+    #: optimisers' θ0): with `given`, the notebook's data a test cell records, so that data
+    #: an earlier cell changed is named (`grader.compare.state`).
+    uses: tuple[str, ...] = ()
     #: How inputs vary from student to student (`grader.variation`); the others are the
     #: lab's for everyone.
     varies: Mapping[str, Draw] = field(default_factory=dict)
@@ -118,9 +122,12 @@ class Question:
             unknown = set(part.follows) - set(names[: names.index(part.name)])
             if unknown:
                 raise ValueError(f"{self.id}.{part.name} follows unknown or later parts {unknown}")
-        missing = set(self.given) - set(self.inputs)
+        missing = set(self.given + self.uses) - set(self.inputs)
         if missing:
-            raise ValueError(f"{self.id}: given names {missing} are not inputs")
+            raise ValueError(f"{self.id}: given or used names {missing} are not inputs")
+        both = set(self.given) & set(self.uses)
+        if both:
+            raise ValueError(f"{self.id}: names both given and used: {both}")
         unknown = set(self.varies) - set(self.inputs)
         if unknown:
             raise ValueError(f"{self.id}: varying names {unknown} are not inputs")
@@ -128,6 +135,11 @@ class Question:
             raise ValueError(f"{self.id}: a worked example keeps the lab's numbers")
         if self.practice and self.points:
             raise ValueError(f"{self.id}: a practice question is worth 0 points")
+
+    @property
+    def notebook_data(self) -> tuple[str, ...]:
+        """The notebook's variables this question computes with, as the bank gives them."""
+        return self.given + self.uses
 
     @property
     def points(self) -> float:

@@ -4,9 +4,11 @@ A `Question` of the bank holds its *key* too: the reference computations, the mi
 the probes' expected values. The spec keeps only what encoding an answer needs (id,
 variable, layout, part names and kinds, and each part's own fields, which its kind in
 `grader.kinds` writes and reads: tolerances, shape policies, symbols, probe inputs, time
-limits, a model's criteria) so that a process running student code can be given
-questions without the key. `to_spec` runs on the trusted side; `from_spec` rebuilds a
-`Question` whose computations are withheld (calling one raises `Withheld`).
+limits, a model's criteria; and the notebook's data it computes with, which the notebook
+gives anyway, so that a test cell can say when an earlier cell changed it) so that a
+process running student code can be given questions without the key. `to_spec` runs on
+the trusted side; `from_spec` rebuilds a `Question` whose computations are withheld
+(calling one raises `Withheld`).
 
 Values (probe inputs, evaluation data) are tagged JSON (`grader.compare.tagged`), never
 pickled.
@@ -24,7 +26,7 @@ from grader.question import Part, Question, Withheld, withheld
 
 __all__ = ["FORMAT", "Withheld", "from_spec", "to_spec"]
 
-FORMAT = 1
+FORMAT = 2  #: 1 had no notebook data (given, uses)
 
 
 def to_spec(question: Question, hidden: bool = False) -> dict[str, Any]:
@@ -43,6 +45,8 @@ def to_spec(question: Question, hidden: bool = False) -> dict[str, Any]:
         "practice": question.practice,
         "parts": parts,
         "inputs": {k: tagged.dump(question.inputs[k]) for k in sorted(needed)},
+        "given": [[k, tagged.dump(question.inputs[k])] for k in question.given],
+        "uses": [[k, tagged.dump(question.inputs[k])] for k in question.uses],
     }
 
 
@@ -63,15 +67,18 @@ def from_spec(spec: Mapping[str, Any]) -> Question:
     if spec.get("format") != FORMAT:
         raise ValueError(f"unsupported spec format {spec.get('format')!r}")
     inputs = {str(k): tagged.load(v) for k, v in spec["inputs"].items()}
+    data = {str(k): tagged.load(v) for k, v in [*spec["given"], *spec["uses"]]}
     return Question(
         id=str(spec["id"]),
         assignment=str(spec["assignment"]),
         title=str(spec["title"]),
         variable=str(spec["variable"]),
         parts=tuple(_rebuilt(p) for p in spec["parts"]),
-        inputs=inputs,
+        inputs={**inputs, **data},
         layout=spec["layout"],
         practice=bool(spec["practice"]),
+        given=tuple(str(k) for k, _ in spec["given"]),
+        uses=tuple(str(k) for k, _ in spec["uses"]),
     )
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from grader.compare.arraylike import to_numpy, type_name
 from grader.question import Question
 
@@ -174,6 +176,36 @@ def _split_rows(names: list[str], answer: Any) -> tuple[dict[str, Any], list[str
         for i, name in enumerate(names)
     }
     return values, notes
+
+
+def aliased(question: Question, answer: Any) -> list[list[str]]:
+    """The parts of a rows answer that are one array: rows that are the same object or
+    share memory, as ``rows.append(theta)`` with theta then updated in place makes them
+    (untrusted side: reads the objects only; never raises)."""
+    if question.layout != "rows" or not isinstance(answer, list | tuple):
+        return []
+    names = [p.name for p in question.parts]
+    groups: list[list[int]] = []
+    for j, row in enumerate(list(answer)[: len(names)]):
+        for group in groups:
+            if _one(answer[group[0]], row):
+                group.append(j)
+                break
+        else:
+            groups.append([j])
+    return [[names[i] for i in group] for group in groups if len(group) > 1]
+
+
+def _one(a: Any, b: Any) -> bool:
+    """Whether two rows are one mutable object (equal values are not enough)."""
+    if a is b:
+        return isinstance(a, np.ndarray | list)
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except Exception:  # too hard to tell, or an odd array subclass: not said
+        return False
 
 
 def assemble(question: Question, values: Mapping[str, Any]) -> Any:

@@ -2,6 +2,9 @@
 
 Both run ``grade(question, encode(question, answer))`` in-process: the code the batch
 grader runs on recorded answers, so a student sees what the instructor will compute.
+Both record, with the answer, the notebook's data the question computes with as the
+calling cell's namespace holds it (`grader.compare.state.recorded`), so that data an
+earlier cell changed is named.
 In *recording mode* (`start_recording`, set by the batch-grading sandbox) `score` only
 writes the encoded answer for the trusted grader and returns 0.0, and `check` does
 nothing.
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from grader import installed
+from grader.compare import state
 from grader.compare.result import Result
 from grader.compare.wire import dump
 from grader.engine import encode, grade
@@ -75,14 +79,22 @@ def _in_ipython() -> bool:
     return ipython is not None and ipython.get_ipython() is not None
 
 
-def _local(qid: str, answer: Any) -> Result:
+def _caller() -> Mapping[str, Any]:
+    """The namespace of the cell that called `check` or `score` (two frames up)."""
+    try:
+        return sys._getframe(2).f_globals
+    except (AttributeError, ValueError):  # an interpreter without frames
+        return {}
+
+
+def _local(qid: str, answer: Any, namespace: Mapping[str, Any]) -> Result:
     """The verdict from the release folder's sealed key (see `grader.student.sealedkey`):
     a question id none of the folder's sealed keys holds is a typo when there are some
     (the nearest ids), a notebook run outside its release folder when there are none."""
     keys = sealedkey.here()
     key = next((k for k in keys if isinstance(qid, str) and qid in k.questions), None)
     if key is not None:
-        return sealedkey.check(key, qid, answer)
+        return sealedkey.check(key, qid, answer, namespace)
     if keys:
         return _unknown(qid, [q for k in keys for q in k.questions])
     return Result(str(qid), "no sealed key", (), (sealedkey.NOT_HERE.format(qid=qid),))
@@ -93,9 +105,10 @@ def check(qid: str, answer: Any) -> Result | None:
     HTML when it is the cell's last expression; elsewhere it is also printed."""
     if _recording is not None:
         return None
+    namespace = _caller()
     if known.sealed():
         with _quiet():
-            result = _local(qid, answer)
+            result = _local(qid, answer, namespace)
     else:
         try:
             question = installed.get(qid)
@@ -103,7 +116,8 @@ def check(qid: str, answer: Any) -> Result | None:
             result = _unknown(qid, [q.id for q in installed.all_questions()])
         else:
             with _quiet():
-                result = grade(question, encode(question, answer))
+                given = state.recorded(question, namespace)
+                result = grade(question, encode(question, answer, given=given))
     if not _in_ipython():
         print(result.text())
     return result
@@ -112,14 +126,15 @@ def check(qid: str, answer: Any) -> Result | None:
 class LocalScore(float):
     """A test cell's points on the student's machine, which says what the grader may add:
     the points of the parts the local check cannot confirm (`unconfirmed`: a step to be
-    judged from the student's own earlier values, a value close to the answer)."""
+    judged from the student's own earlier values, a value close to the answer, a function
+    the grader also runs hidden checks on) beyond what it confirms of them."""
 
     pending: float = 0.0
 
     @classmethod
     def of(cls, result: Result) -> float:
         confirmed = float(min(max(result.score, 0.0), result.points))
-        pending = sum(p.points for p in result.parts if p.status == "unconfirmed")
+        pending = sum(p.points - p.score for p in result.parts if p.status == "unconfirmed")
         if not pending:
             return confirmed
         found = cls(confirmed)
@@ -139,11 +154,12 @@ def score(qid: str, answer: Any, hidden: bool = False) -> float:
     """The points an answer earns, for an nbgrader autograder test cell: a plain float in
     [0, points]; never raises and never writes to stderr (nbgrader would score 0)."""
     try:
+        namespace = _caller()
         with _quiet():
             if _recording is None and known.sealed():  # the student's own run: a local score
-                return LocalScore.of(_local(qid, answer))
+                return LocalScore.of(_local(qid, answer, namespace))
             question = _question(qid)
-            wire = encode(question, answer, hidden)
+            wire = encode(question, answer, hidden, state.recorded(question, namespace))
             if _recording is not None:
                 dump(wire, _recording, qid)
                 return 0.0

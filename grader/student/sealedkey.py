@@ -7,7 +7,10 @@ as the batch grader would (`grader.compare.wire`), then per part says: correct; 
 catalogued mistake it is, with its hint; or incorrect, with every diagnosis that needs no
 expected value (type, shape, transposed, NaN/inf, ragged, not assigned). It cannot say by
 how much a value is off (that needs the value), and follow-through is the instructor's
-grader's alone: the message says so where it applies. A trained Keras model is checked
+grader's alone: the message says so where it applies (a catalogued mistake is named even
+after a wrong step: a slip made at every step is sealed at every step). Rows that are one
+array and given data an earlier cell changed are diagnosed as the grader does
+(`grader.compare.state`). A trained Keras model is checked
 by the grader's own criteria (layers, compilation, early stopping, metric thresholds),
 its metrics measured on rows the student has (`Model.public`). Worked examples carry
 their answer in the clear, so their check is the full one.
@@ -28,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from grader import kinds
+from grader.compare import state
 from grader.compare.result import Result, Verdict, scored
 from grader.engine import encode, grade
 from grader.kinds.base import CHECK_BUDGET, Budget, SealedPart
@@ -95,19 +99,22 @@ def here(folder: Path | None = None) -> list[SealedKey]:
     return [_read(path.resolve(), path.stat().st_mtime) for path in paths]
 
 
-def check(key: SealedKey, qid: str, answer: Any) -> Result:
-    """The local verdict on an answer (see the module doc)."""
+def check(
+    key: SealedKey, qid: str, answer: Any, namespace: Mapping[str, Any] | None = None
+) -> Result:
+    """The local verdict on an answer (see the module doc); `namespace`: the calling
+    cell's, where the notebook's data the question computes with is."""
     question = key.questions[qid]
     seals = key.parts[qid]
+    given = state.recorded(question, namespace or {})
     if question.practice:  # a worked example: its answer is in the clear, check it fully
         shown = {p.name: _shown(seals[p.name].get("shown")) for p in question.parts}
         known = replace(question, parts=tuple(_computing(p, shown[p.name]) for p in question.parts))
-        return grade(known, encode(known, answer))
+        return grade(known, encode(known, answer, given=given))
     question = _here(question)
-    wire = encode(question, answer)
+    wire = encode(question, answer, given=given)
     budget = Budget(CHECK_BUDGET)
-    verdicts: dict[str, str] = {}
-    parts = []
+    verdicts: dict[str, Verdict] = {}
     for part in question.parts:
         found = seals.get(part.name, {})
         here = SealedPart(question, wire, found, key.salt, _label(qid, part), budget)
@@ -115,13 +122,16 @@ def check(key: SealedKey, qid: str, answer: Any) -> Result:
             verdict = kinds.of(part).check_sealed(wire.part(part.name), part, here)
         except (KeyError, TypeError, ValueError) as e:  # a damaged or older sealed key
             verdict = Verdict("internal-error", 0.0, f"the sealed key of {qid} is damaged ({e!r})")
-        if verdict.status not in ("correct", "unanswered", "unusable") and any(
-            verdicts[name] != "correct" for name in part.follows
+        if (
+            verdict.status not in ("correct", "unanswered", "unusable")
+            and not verdict.mistake  # a slip made at every step is named at each
+            and any(verdicts[name].status != "correct" for name in part.follows)
         ):
             verdict = Verdict("unconfirmed", 0.0, FOLLOW_THROUGH)
-        verdicts[part.name] = verdict.status
-        parts.append(scored(part, verdict))
-    return Result(question.id, question.title, tuple(parts), tuple(wire.notes), False, False)
+        verdicts[part.name] = verdict
+    verdicts = state.diagnosed(question, wire, verdicts)
+    parts = tuple(scored(part, verdicts[part.name]) for part in question.parts)
+    return Result(question.id, question.title, parts, tuple(wire.notes), False, False)
 
 
 def _here(question: Question) -> Question:

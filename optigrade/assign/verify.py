@@ -2,6 +2,8 @@
 
 1. bank: every question of the bank appears exactly once, in the lab's order, with the
    bank's points, and the managed cells match the bank (`grader assign sync` fixes it);
+   every catalogued mistake of a function part fails a public probe, and the public
+   probes tell those mistakes apart (so the local check names them as the grader does);
 2. execute: the source notebook runs top to bottom and its solutions earn full marks;
 3. leaks: `release/` holds no solution, hidden test, output or graded answer value;
 4. drift: the committed `release/` and `solutions/` equal a fresh nbgrader generation.
@@ -14,6 +16,10 @@ from pathlib import Path
 
 import nbformat
 
+from grader import kinds
+from grader.engine import reference
+from grader.kinds import Function
+from grader.kinds.function import unseparated
 from optigrade import bank
 from optigrade.assign import leaks, release
 from optigrade.assign.cells import managed_key
@@ -22,17 +28,28 @@ from optigrade.assign.sync import AuthoringError, answer_qid, source_notebook, s
 CHECKS = ("bank", "execute", "leaks", "drift")
 
 
+def function_probes(assignment: str) -> list[str]:
+    """What keeps a function part's public probes from naming each catalogued mistake."""
+    return [
+        f"{q.id}/{problem}"
+        for q in bank.questions(assignment)
+        for part in q.parts
+        if isinstance(part, Function)
+        for problem in unseparated(part, reference(q).mistakes(part, kinds.of(part)))
+    ]
+
+
 def check_bank(course: Path, assignment: str) -> list[str]:
+    problems = function_probes(assignment)
     path = source_notebook(course, assignment)
     if not path.is_file():
-        return [f"{path}: missing"]
+        return [*problems, f"{path}: missing"]
     notebook = nbformat.read(path, as_version=4)
     try:
         expected = synced(notebook, assignment)
     except AuthoringError as error:
-        return [str(error)]
+        return [*problems, str(error)]
     order = [qid for cell in notebook.cells if (qid := answer_qid(cell))]
-    problems = []
     if order != [q.id for q in bank.questions(assignment)]:
         problems.append(f"{assignment}: questions are not in the bank's (lab) order: {order}")
     if nbformat.writes(expected) != nbformat.writes(notebook):

@@ -147,11 +147,43 @@ def _softmax_expected(kwargs: Mapping[str, Any]) -> np.ndarray:
     return act.softmax(kwargs["z"])
 
 
-def _probe(name: str, z: Any, describe: str, hidden: bool = False) -> Probe:
+VECTOR, MATRIX, EXTREME = "a vector", "a matrix, row by row", "large or very negative scores"
+
+
+def _probe(name: str, z: Any, describe: str, behaviour: str, hidden: bool = False) -> Probe:
     return Probe(
-        name, {"z": np.array(z, dtype=np.float64)}, _softmax_expected, describe, hidden=hidden
+        name,
+        {"z": np.array(z, dtype=np.float64)},
+        _softmax_expected,
+        describe,
+        hidden=hidden,
+        behaviour=behaviour,
     )
 
+
+def _exps(z: Any, axis: int | None = -1) -> np.ndarray:
+    """e^z shifted by the largest score of each row (or of all, axis None): no overflow."""
+    z = np.asarray(z, dtype=np.float64)
+    return np.exp(z - z.max(axis=axis, keepdims=True))
+
+
+def _softmax_slip(key: str, fn: Callable[[Any], np.ndarray], credit: float) -> m.Mistake:
+    return m.credited(m.slip(key, lambda i, p: fn), credit)
+
+
+#: Other softmax functions a student writes, as the bank's mistakes of softmax_stable:
+#: a third of the part for each that gets vectors right, or every score that does not
+#: overflow; none for one that is no softmax.
+STABLE_SLIPS = (
+    _softmax_slip(
+        "softmax-unshifted",
+        lambda z: np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True),
+        1 / 3,
+    ),
+    _softmax_slip("softmax-wrong-axis", lambda z: act.softmax(z, axis=0), 1 / 3),
+    _softmax_slip("softmax-whole-matrix", lambda z: _exps(z, None) / _exps(z, None).sum(), 1 / 3),
+    _softmax_slip("softmax-unnormalised", _exps, 0.0),
+)
 
 STABLE = Question(
     id="cls.softmax.stable",
@@ -163,24 +195,30 @@ STABLE = Question(
             "softmax_stable",
             1.5,
             lambda i, p: act.softmax,
+            mistakes=STABLE_SLIPS,
             probes=(
-                _probe("lecture", [5.0, -1.0, 6.0], "the lecture's scores (5, -1, 6)"),
-                _probe("rows", _Z(SOFTMAX_INPUTS, {}), "the rows of Z from cls.softmax"),
-                _probe("large pair", [1000.0, 1001.0], "two large scores", hidden=True),
+                _probe("lecture", [5.0, -1.0, 6.0], "the lecture's scores (5, -1, 6)", VECTOR),
+                _probe("rows", _Z(SOFTMAX_INPUTS, {}), "the rows of Z from cls.softmax", MATRIX),
+                _probe("large pair", [1000.0, 1001.0], "two large scores (1000, 1001)", EXTREME),
                 _probe(
                     "very negative",
                     [-1000.0, -1001.0, -999.0],
                     "very negative scores",
+                    EXTREME,
                     hidden=True,
                 ),
-                _probe("one huge", [710.0], "a single score whose e^z overflows", hidden=True),
+                _probe(
+                    "one huge", [710.0], "a single score whose e^z overflows", EXTREME, hidden=True
+                ),
                 _probe(
                     "large rows",
                     [[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0], [0.0, 0.0, 0.0]],
                     "a matrix of rows with large scores",
+                    EXTREME,
                     hidden=True,
                 ),
             ),
+            pure=True,
             label="softmax_stable(z)",
         ),
     ),

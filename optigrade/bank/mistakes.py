@@ -28,6 +28,11 @@ def slip(key: str, compute: Compute, **params: Any) -> Mistake:
     return Mistake(key, SLIPS[key].said(**params), compute)
 
 
+def credited(mistake: Mistake, credit: float) -> Mistake:
+    """The mistake earning `credit` of the part's points (what it still gets right)."""
+    return replace(mistake, credit=credit)
+
+
 def with_inputs(compute: Compute, **overrides: Any) -> Compute:
     """The same computation on altered inputs; an override may be a value or a function
     of the original inputs (e.g. ``eta=lambda i: 10 * i["eta"]``)."""

@@ -289,6 +289,7 @@ MB_STEP = m.diagnosable(
         variable="mb_step",
         inputs=MB_INPUTS,
         given=("w0", "b0", "eta"),
+        uses=("X", "y", "batch_size"),  # given for opt.mb.grad
         layout="parts",
         # dw and db are graded in opt.mb.grad; here they carry a wrong gradient forward
         parts=(
@@ -363,6 +364,10 @@ _SAME_Y = np.full((6, 1), 4.0)
 #: 5e-4 (lab data) and 5e-5 (hidden data); a coarse mistake misses by far more.
 _CONVERGED = Tolerance(rtol=0.0, atol=0.01)
 
+#: What the fit's probes check, each behaviour earning its share of the credit.
+CONVERGES, STEPS, DEFAULTS = "it converges", "its exact steps", "its defaults"
+BATCHES, STOPS = "its mini-batches", "its stopping rule"
+
 FIT_PROBES: tuple[Probe, ...] = (
     Probe(
         "lab-fit",
@@ -371,6 +376,7 @@ FIT_PROBES: tuple[Probe, ...] = (
         "on the lab's 12 observations (batch_size=3, eta=0.1, max_iter=1000, tol=1e-12) "
         "it ends within 0.01 of w_true and b_true",
         tol=_CONVERGED,
+        behaviour=CONVERGES,
     ),
     Probe(
         "one-batch-step",
@@ -378,30 +384,35 @@ FIT_PROBES: tuple[Probe, ...] = (
         _fitted,
         "with batch_size = N = 12 and max_iter=1 it makes exactly one step of batch "
         "gradient descent from the given w and b",
+        behaviour=STEPS,
     ),
     Probe(
         "defaults",
         _fit_args(batch_size=12, w=None, b=None, max_iter=1),
         _fitted,
         "with w=None and b=None it starts from w = ones of shape (p, 1) and b = 0",
+        behaviour=DEFAULTS,
     ),
     Probe(
         "batch-larger-than-n",
         _fit_args(batch_size=32, w=_W_PROBE, b=0.2, max_iter=1),
         _fitted,
         "a batch_size larger than N (32 for 12 rows) uses all N rows as one batch",
+        behaviour=BATCHES,
     ),
     Probe(
         "batch-of-one",
         _fit_args(X=_SAME_X, y=_SAME_Y, batch_size=1, eta=0.05, w=_W_PROBE, max_iter=1),
         _fitted,
         "with batch_size=1 on 6 rows, one iteration makes 6 steps, one per row",
+        behaviour=BATCHES,
     ),
     Probe(
         "max-iter",
         _fit_args(batch_size=12, max_iter=5),
         _fitted,
         "with batch_size = N and max_iter=5 it makes exactly 5 steps",
+        behaviour=STEPS,
     ),
     Probe(
         "tol-stop",
@@ -409,6 +420,7 @@ FIT_PROBES: tuple[Probe, ...] = (
         _fitted,
         "with batch_size = N and tol=1e-3 it stops at the first batch whose MSE is within "
         "tol of the previous batch's, before stepping on it",
+        behaviour=STOPS,
     ),
     Probe(
         "hidden-fit",
@@ -418,6 +430,7 @@ FIT_PROBES: tuple[Probe, ...] = (
         "close to the true w and b",
         tol=_CONVERGED,
         hidden=True,
+        behaviour=CONVERGES,
     ),
     Probe(
         "hidden-batch-steps",
@@ -433,6 +446,7 @@ FIT_PROBES: tuple[Probe, ...] = (
         _fitted,
         "on other data with 3 features, two exact steps of batch gradient descent",
         hidden=True,
+        behaviour=STEPS,
     ),
     Probe(
         "hidden-batches-per-iteration",
@@ -440,7 +454,27 @@ FIT_PROBES: tuple[Probe, ...] = (
         _fitted,
         "with batch_size=2 on 6 rows, each iteration makes 3 steps",
         hidden=True,
+        behaviour=BATCHES,
     ),
+)
+
+
+def _fit_with(rate: Callable[[float, int, int], float]) -> Callable[..., tuple[Array, float]]:
+    """The lab's fit stepping by rate(eta, batch size, N) instead of eta: a gradient off
+    by a constant factor, or of the other sign."""
+
+    def fit(X: Any, y: Any, batch_size: int = 32, eta: float = 0.1, **rest: Any) -> Any:
+        n = len(np.asarray(X))
+        wrong = rate(eta, min(n, batch_size), n)
+        return _fitted({"X": X, "y": y, "batch_size": batch_size, "eta": wrong, **rest})
+
+    return fit
+
+
+FIT_SLIPS: tuple[m.Mistake, ...] = (
+    m.slip("sum-not-mean", lambda i, p: _fit_with(lambda eta, batch, n: eta * batch)),
+    m.slip("divided-by-all-rows", lambda i, p: _fit_with(lambda eta, batch, n: eta * batch / n)),
+    m.slip("gradient-sign", lambda i, p: _fit_with(lambda eta, batch, n: -eta)),
 )
 
 MB_FIT = Question(
@@ -453,7 +487,10 @@ MB_FIT = Question(
             "lr_gradient_descent",
             3,
             lambda inputs, prior: regression.lr_gradient_descent,
+            mistakes=FIT_SLIPS,
             probes=FIT_PROBES,
+            pure=True,  # the lab: "w = w - eta * dw rather than w -= eta * dw"
+            returns=("w", "b"),
             label="lr_gradient_descent",
         ),
     ),
@@ -513,18 +550,22 @@ def _bce_expected(kwargs: Any) -> tuple[Array, float]:
 _OTHER_X = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5], [-1.0, 2.0, 1.0], [0.0, 1.0, 0.0]])
 _OTHER_Y = np.array([[1.0], [0.0], [1.0], [0.0]])
 
+OWN_DATA, OTHER_DATA = "on this question's data", "on other data"
+
 BCE_PROBES: tuple[Probe, ...] = (
     Probe(
         "start",
         _bce_call(_LOGISTIC_X, _LOGISTIC_Y, [0.0, 0.0], 0.0),
         _bce_expected,
         "the gradient at w = (0, 0), b = 0 on this question's X and y",
+        behaviour=OWN_DATA,
     ),
     Probe(
         "elsewhere",
         _bce_call(_LOGISTIC_X, _LOGISTIC_Y, [0.3, -0.2], 0.1),
         _bce_expected,
         "the gradient at w = (0.3, -0.2), b = 0.1 on this question's X and y",
+        behaviour=OWN_DATA,
     ),
     Probe(
         "other-data",
@@ -532,13 +573,15 @@ BCE_PROBES: tuple[Probe, ...] = (
         _bce_expected,
         "the gradient on other data with 4 observations and 3 features",
         hidden=True,
+        behaviour=OTHER_DATA,
     ),
     Probe(
-        "one-observation",
+        "one-observation",  # where a sum is the mean: with the other data, one behaviour
         _bce_call(_OTHER_X[:1], _OTHER_Y[:1], [1.0, 0.5, -0.5], 0.3),
         _bce_expected,
         "the gradient on a single observation",
         hidden=True,
+        behaviour=OTHER_DATA,
     ),
 )
 
@@ -549,14 +592,37 @@ _BCE_SLIPS: tuple[Alternative, ...] = (
 )
 
 
+def _as_function(gradient: Gradient, factor: float | Callable[[Array], float] = 1.0) -> Any:
+    """A gradient of θ as bce_gradients(X, y, w, b) returns it, (dw (p, 1), db), times
+    `factor` (a number, or a function of y)."""
+
+    def function(X: Any, y: Any, w: Any, b: float) -> tuple[Array, float]:
+        k = factor(np.asarray(y)) if callable(factor) else factor
+        flat = k * gradient({"X": X, "y": y}, 0, _theta(w, b))
+        return flat[:-1].reshape(-1, 1), float(flat[-1])
+
+    return function
+
+
+#: Other gradient functions a student writes, as the bank's mistakes of bce_gradients.
+BCE_FUNCTION_SLIPS: tuple[m.Mistake, ...] = (
+    m.slip("sum-not-mean", lambda i, p: _as_function(_bce_gradient, len)),
+    m.slip("gradient-sign", lambda i, p: _as_function(_bce_gradient, -1.0)),
+    *(m.slip(key, lambda i, p, g=g: _as_function(g)) for key, g in _BCE_SLIPS),
+)
+
+
 def _logistic_parts(iterations: int) -> tuple[Part, ...]:
     parts: list[Part] = [
         Function(
             "gradient",
             1.25,
             lambda inputs, prior: regression.bce_gradients,
+            mistakes=BCE_FUNCTION_SLIPS,
             probes=BCE_PROBES,
             gradient_of=regression.bce_loss,
+            pure=True,
+            returns=("dw", "db"),
             label="bce_gradients",
         )
     ]

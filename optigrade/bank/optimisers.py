@@ -116,16 +116,22 @@ def _steps(
     slips: tuple[tr.RowSlip, ...] = (),
 ) -> Question:
     """Rows θ_1..θ_3, diagnosing the optimiser's own slips (`rules`: (key, the update rule
-    the slip follows); `slips`: other inputs), then those of every trajectory. A slip that
-    gives the right row on this data (e.g. a bias correction without the power t, at t = 1)
-    is left out of that row's mistakes."""
+    the slip follows), taken from the θs before, the student's own under follow-through,
+    and made at every step from θ_0: `trajectory.persistent`; `slips`: other inputs), then
+    those of every trajectory. A slip that gives the right row on this data (e.g. a bias
+    correction without the power t, at t = 1) is left out of that row's mistakes. The
+    rows are computed from om.grad's given SS, H and θ0."""
     steps = tr.Trajectory(
         _stepping(optimiser),
         label="θ{t} = (slope, intercept) after step {t}",
         rate="lr",
         history=True,
     )
-    own = tuple(tr.alternative(key, _stepping(optimiser, rule)) for key, rule in rules)
+    own = tuple(
+        slip(key, _stepping(optimiser, rule))
+        for key, rule in rules
+        for slip in (tr.alternative, tr.persistent)
+    )
     return m.diagnosable(
         Question(
             id=qid,
@@ -134,6 +140,7 @@ def _steps(
             variable=qid.split(".", 1)[1] + "_thetas",
             inputs={**SHOE, **hyper},
             given=tuple(hyper),
+            uses=tuple(SHOE),
             layout="rows",
             parts=steps.rows(STEPS, points, (*own, *slips, tr.UPHILL, tr.BEHIND, tr.SWAPPED)),
         )
@@ -269,6 +276,7 @@ ADAM = _steps(
     rules=(
         ("no-bias-correction", _adam_corrected_by(lambda beta, t: 1.0)),
         ("no-power-t", _adam_corrected_by(lambda beta, t: 1 - beta)),
+        ("power-t-plus-1", _adam_corrected_by(lambda beta, t: 1 - beta ** (t + 1))),
     ),
 )
 
@@ -352,6 +360,13 @@ EWA = Question(
                     "no-power-t",
                     lambda i, p: np.asarray(p["V"], dtype=np.float64).ravel() / (1 - i["beta"]),
                 ),
+                m.slip(
+                    "power-t-plus-1",
+                    lambda i, p: (
+                        np.asarray(p["V"], dtype=np.float64).ravel()
+                        / (1 - i["beta"] ** (_times(i) + 1))
+                    ),
+                ),
             ),
             follows=("V",),
             shape_policy="size",
@@ -366,6 +381,7 @@ EWA = Question(
             (
                 m.slip("V97-as-theta", lambda i, p: (1 - i["beta"]) * i["beta"] ** LAGS),
                 m.slip("one-power-off", lambda i, p: i["beta"] ** (LAGS + 1)),
+                m.slip("one-power-off", lambda i, p: i["beta"] ** (LAGS - 1)),
             ),
         ),
     ),
@@ -422,9 +438,14 @@ def _arbitrary(seed: int, d: int, t: int, **hyper: float) -> dict[str, Any]:
     return {"theta": theta, "g": g, "m": m_, "v": rng.uniform(0.1, 2.0, size=d), "t": t, **hyper}
 
 
-def _probe(name: str, kwargs: dict[str, Any], describe: str, hidden: bool = False) -> Probe:
-    return Probe(name, kwargs, _expected_step, describe, hidden=hidden)
+def _probe(
+    name: str, kwargs: dict[str, Any], describe: str, behaviour: str, hidden: bool = False
+) -> Probe:
+    return Probe(name, kwargs, _expected_step, describe, hidden=hidden, behaviour=behaviour)
 
+
+DEFAULTS = "an update with Keras's defaults"
+GIVEN = "updates with given hyperparameters"
 
 KERAS_PROBES = (
     # public probes start from arbitrary states: om's own (θ0's gradient, the state after
@@ -433,36 +454,111 @@ KERAS_PROBES = (
         "defaults",
         _arbitrary(3, 2, 1),
         "update 1 from a fixed state, called without hyperparameters (Keras's defaults)",
+        DEFAULTS,
+    ),
+    # a large ε at a later update tells where ε sits (inside the root, on √v̂ as the
+    # slides do, or on √v_t as Keras does) and whether the correction has the power t
+    _probe(
+        "large-epsilon-late",
+        _arbitrary(4, 2, 3, learning_rate=0.05, beta_1=0.9, beta_2=0.999, epsilon=0.1),
+        "update 3 from a fixed state with epsilon=0.1, large enough to show where ε is added",
+        GIVEN,
     ),
     _probe(
         "om-start",
         {k: v for k, v in _keras_run_state(1).items() if k in ("theta", "g", "m", "v", "t")},
         "update 1 at om's θ0, called without hyperparameters (Keras's defaults)",
+        DEFAULTS,
         hidden=True,
     ),
     _probe(
         "om-run",
         _keras_run_state(3, learning_rate=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
         "update 3 of Keras's Adam on om's data with learning_rate=0.1",
+        GIVEN,
         hidden=True,
     ),
     _probe(
         "large-epsilon",
         _arbitrary(1, 2, 2, learning_rate=0.05, beta_1=0.9, beta_2=0.999, epsilon=0.1),
         "a large epsilon, which shows where ε is added",
+        GIVEN,
         hidden=True,
     ),
     _probe(
         "late-step",
         _arbitrary(2, 3, 40, learning_rate=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-7),
         "update 40 of three parameters with other betas",
+        GIVEN,
         hidden=True,
     ),
     _probe(
         "scalar",
         {"theta": 0.5, "g": -2.0, "m": 0.3, "v": 1.5, "t": 5, "learning_rate": 0.1},
         "one parameter given as plain floats",
+        "plain floats",
         hidden=True,
+    ),
+)
+
+#: How one update moves θ, from Keras's m_t and v_t: (m_t, v_t, t, lr, β1, β2, ε) -> step.
+Move = Callable[[Array, Array, int, float, float, float, float], Array]
+
+
+def _keras_with(move: Move) -> Callable[..., tuple[Array, Array, Array]]:
+    """keras_adam_step with θ moved another way: m_t and v_t as Keras computes them."""
+
+    def step(
+        theta: ArrayLike,
+        g: ArrayLike,
+        m: ArrayLike,
+        v: ArrayLike,
+        t: int,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+    ) -> tuple[Array, Array, Array]:
+        _, m_t, v_t = keras_adam_step(theta, g, m, v, t, learning_rate, beta_1, beta_2, epsilon)
+        moved = move(m_t, v_t, t, learning_rate, beta_1, beta_2, epsilon)
+        return np.asarray(theta, dtype=np.float64) - moved, m_t, v_t
+
+    return step
+
+
+def _alpha(lr: float, beta_1: float, beta_2: float, power: float) -> float:
+    """Keras's step size α = lr √(1 − β2^power) / (1 − β1^power)."""
+    return lr * np.sqrt(1 - beta_2**power) / (1 - beta_1**power)
+
+
+def _keras_slip(key: str, move: Move) -> m.Mistake:
+    """A Keras step that moves θ another way: its m_t and v_t (two of the three items
+    returned) are right, for a third of the part."""
+    return m.credited(m.slip(key, lambda i, p: _keras_with(move)), 1 / 3)
+
+
+KERAS_STEP_SLIPS: tuple[m.Mistake, ...] = (
+    _keras_slip(
+        "keras-epsilon-inside-root",
+        lambda m_, v, t, lr, b1, b2, eps: _alpha(lr, b1, b2, t) * m_ / np.sqrt(v + eps),
+    ),
+    _keras_slip(
+        "keras-same-as-slides",  # lr m̂ / (√v̂ + ε)
+        lambda m_, v, t, lr, b1, b2, eps: (
+            lr * (m_ / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        ),
+    ),
+    _keras_slip(
+        "keras-no-power-t",
+        lambda m_, v, t, lr, b1, b2, eps: _alpha(lr, b1, b2, 1) * m_ / (np.sqrt(v) + eps),
+    ),
+    _keras_slip(
+        "keras-uncorrected",
+        lambda m_, v, t, lr, b1, b2, eps: lr * m_ / (np.sqrt(v) + eps),
+    ),
+    _keras_slip(
+        "power-t-plus-1",
+        lambda m_, v, t, lr, b1, b2, eps: _alpha(lr, b1, b2, t + 1) * m_ / (np.sqrt(v) + eps),
     ),
 )
 
@@ -491,8 +587,11 @@ KERAS = Question(
             "step",
             3,
             lambda i, p: keras_adam_step,
+            mistakes=KERAS_STEP_SLIPS,
             probes=KERAS_PROBES,
             call_timeout=5.0,
+            pure=True,
+            returns=("theta", "m", "v"),
             label="keras_adam_step",
         ),
         Choice(

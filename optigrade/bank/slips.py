@@ -5,6 +5,9 @@ a key of `SLIPS` and its hint is the slip's, so the same misconception reads the
 every question and the class report can count it across the assignment. A hint may be a
 format string with named parameters (``{z}``), filled by the question that diagnoses it
 (`Slip.said`); the description says in one line, for instructors, what the student did.
+The slips of state shared across a notebook (rows that are one array, given data or
+arguments changed in place) are seen by the grader itself in the student's objects, not
+computed by a question: their words are `grader.compare.state.DETECTED`'s.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from string import Formatter
 from typing import Any
+
+from grader.compare.state import DETECTED
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,13 @@ _CATALOGUE: tuple[Slip, ...] = (
         "Each row is normalised on its own: divide by the sum of its row (axis=1, "
         "keepdims=True), not by the sum of the whole matrix.",
         "Normalises a softmax by the sum of the whole matrix.",
+    ),
+    Slip(
+        "softmax-unshifted",
+        "e^z overflows for large scores (np.exp(1000.0) is inf, and inf / inf is NaN): "
+        "subtract each row's largest score before exponentiating, which leaves the softmax "
+        "unchanged.",
+        "Exponentiates the scores unshifted, so large scores overflow to NaN.",
     ),
     Slip(
         "sigmoid-for-softmax",
@@ -393,6 +405,12 @@ _CATALOGUE: tuple[Slip, ...] = (
         "Corrects the bias with 1 − β instead of 1 − β^t.",
     ),
     Slip(
+        "power-t-plus-1",
+        "The bias correction of step t divides by 1 − β^t, with t = 1 at the first step: "
+        "this looks like the power t + 1 (a step count one ahead).",
+        "Corrects the bias with the power t + 1 instead of t.",
+    ),
+    Slip(
         "bias-corrected",
         "This is the bias-corrected average; here V_t itself is asked.",
         "Gives the bias-corrected average where the plain one is asked.",
@@ -434,6 +452,8 @@ _CATALOGUE: tuple[Slip, ...] = (
         "Run both forms with a large ε (say 0.1) from the same state: they differ.",
         "Thinks Keras's Adam is exactly the slides' form.",
     ),
+    # --- state shared across a notebook: seen by the grader in the student's objects --
+    *(Slip(key, slip.hint, slip.description) for key, slip in DETECTED.items()),
 )
 
 

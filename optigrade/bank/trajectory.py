@@ -108,6 +108,23 @@ def alternative(key: str, step: Step) -> RowSlip:
     return lambda trajectory, t: m.slip(key, lambda inputs, prior: step(inputs, prior, t))
 
 
+def persistent(key: str, step: Step) -> RowSlip:
+    """The slip made at every step: θ_t taken `step`'s way from the θs the slip itself
+    reached, so it is named at step t however the steps before were judged (a consistent
+    slip after a wrong step, and in the local check, which cannot follow through)."""
+
+    def build(trajectory: Trajectory, t: int) -> Mistake:
+        def compute(inputs: Inputs, prior: Prior) -> Array:
+            own: dict[str, Array] = {}
+            for k in range(1, t + 1):
+                own[f"theta{k}"] = step(inputs, {**prior, **own}, k)
+            return own[f"theta{t}"]
+
+        return m.slip(key, compute)
+
+    return build
+
+
 def sequential(gradient: Gradient) -> RowSlip:
     """A gradient-descent step that updates w before taking b's derivative at the new w
     (θ = (w..., b), b last)."""

@@ -2,6 +2,7 @@
 exercises/, the release leaks nothing, and every notebook opens in JupyterLab."""
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -28,6 +29,25 @@ def test_the_release_leaks_nothing(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_question_of_the_bank_appears_once_with_its_points(assignment):
     assert verify.check_bank(COURSE, assignment) == []
+
+
+def test_the_bank_check_refuses_function_probes_that_cannot_name_each_mistake(monkeypatch):
+    """Each catalogued mistake of a function part fails a public probe, and the public
+    probes tell the mistakes apart: with om.keras's first public probe alone (update 1,
+    ε = 1e-7), ε inside the root and the step without the power t are not seen."""
+    keras = bank.get("om.keras")
+    step = keras.part("step")
+    weak = replace(step, probes=tuple(p for p in step.probes if p.name != "large-epsilon-late"))
+    weakened = replace(keras, parts=(weak, *keras.parts[1:]))
+    with monkeypatch.context() as patch:
+        patch.setattr(verify.bank, "questions", lambda assignment: (weakened,))
+        found = verify.function_probes("optimisers")
+    for key in ("keras-epsilon-inside-root", "keras-no-power-t"):
+        assert f"om.keras/step: the mistake {key} passes every public probe: add one it fails" in (
+            found
+        )
+    monkeypatch.setattr(verify, "function_probes", lambda assignment: ["planted"])
+    assert verify.check_bank(COURSE, "forward-pass") == ["planted"]
 
 
 NOTEBOOKS = [

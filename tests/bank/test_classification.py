@@ -148,19 +148,27 @@ def test_a_stable_softmax_passes_every_probe(tmp_path: Path) -> None:
     assert (result.parts[0].status, result.score) == ("correct", 1.5)
 
 
-def test_an_overflowing_softmax_passes_the_public_probes_and_fails_the_hidden_ones() -> None:
-    assert judged("cls.softmax.stable", naive).parts[0].status == "correct"
-    verdict = judged("cls.softmax.stable", naive, hidden=True).parts[0]
-    assert (verdict.status, verdict.score) == ("partial", 0.5)
-    assert "hidden test (two large scores): element [0] is NaN" in verdict.message
-    assert "overflow" in verdict.message
-    assert "1000" not in verdict.message  # hidden inputs stay hidden
+def test_an_overflowing_softmax_is_named_from_the_public_large_scores() -> None:
+    """The prompt's own (1000, 1001) is a public probe: the classic unshifted softmax is
+    named, with its catalogued credit, by the public checks as by the hidden ones."""
+    for hidden in (False, True):
+        verdict = judged("cls.softmax.stable", naive, hidden=hidden).parts[0]
+        assert (verdict.status, verdict.mistake, verdict.score) == (
+            "partial",
+            "softmax-unshifted",
+            0.5,
+        )
+        assert "subtract each row's largest score" in verdict.message
+        assert "999" not in verdict.message  # hidden inputs stay hidden
 
 
-def test_normalising_the_whole_matrix_fails_the_rows_probe() -> None:
-    verdict = judged("cls.softmax.stable", whole_array).parts[0]
-    assert verdict.status == "partial"
-    assert "the rows of Z from cls.softmax: returned a wrong value." in verdict.message
+def test_normalising_the_whole_matrix_is_named_and_earns_no_credit_from_vectors() -> None:
+    """It passes every probe that is a vector (4 of 6): its credit is the catalogued
+    third, not 4/6 of the part."""
+    verdict = judged("cls.softmax.stable", whole_array, hidden=True).parts[0]
+    assert (verdict.status, verdict.mistake) == ("partial", "softmax-whole-matrix")
+    assert verdict.message.startswith("4 of 6 checks passed.")
+    assert verdict.score == pytest.approx(0.5)
 
 
 def test_a_softmax_that_breaks_on_matrices_is_named() -> None:

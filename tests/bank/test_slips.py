@@ -9,6 +9,7 @@ from string import Formatter
 
 import pytest
 
+from grader.compare.state import DETECTED
 from grader.question import Mistake
 from optigrade import bank
 from optigrade.bank import mistakes as m
@@ -47,8 +48,12 @@ def test_no_two_slips_share_a_hint_or_a_description() -> None:
 
 
 def test_every_slip_is_diagnosed_by_some_question() -> None:
+    """Or by the grader itself, in any question: the slips of shared state."""
     used = {mistake.key for _, _, mistake in _mistakes()}
-    assert set(SLIPS) - used == set()
+    assert set(SLIPS) - used == set(DETECTED)
+    assert {key: (SLIPS[key].hint, SLIPS[key].description) for key in DETECTED} == {
+        key: (slip.hint, slip.description) for key, slip in DETECTED.items()
+    }
 
 
 @pytest.mark.parametrize("key", list(SLIPS))

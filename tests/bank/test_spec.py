@@ -73,3 +73,35 @@ def test_a_spec_of_unknown_format_or_values_is_refused():
     bad = {**spec, "inputs": {"x": {"array": [1], "shape": [1], "dtype": "O"}}}
     with pytest.raises(ValueError, match="not a spec array type"):
         from_spec(bad)
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
+def test_a_spec_carries_the_notebook_data_its_question_computes_with(question):
+    """The given data (public: the notebook writes it) with its values, so that a test cell
+    records it and a changed one is named; the pure functions and their result's items."""
+    spec = rebuilt(question)
+    assert (spec.given, spec.uses) == (question.given, question.uses)
+    for name in question.notebook_data:
+        assert np.array_equal(spec.inputs[name], question.inputs[name])
+    for ours, theirs in zip(question.parts, spec.parts, strict=True):
+        if isinstance(ours, Function):
+            assert (theirs.pure, theirs.returns) == (ours.pure, ours.returns)
+            public = [p.checks for p in ours.probes if not p.hidden]
+            assert [p.checks for p in theirs.probes] == public
+
+
+@pytest.mark.parametrize("assignment", bank.assignments())
+def test_the_data_a_question_uses_is_given_before_it_with_that_value(assignment):
+    """A used name is the value of an earlier question's Given cell, the latest before it."""
+    notebook: dict[str, object] = {}
+    for question in bank.questions(assignment):
+        for name in question.uses:
+            assert name in notebook, (question.id, name)
+            assert np.array_equal(notebook[name], question.inputs[name]), (question.id, name)
+        notebook |= {name: question.inputs[name] for name in question.given}
+
+
+def test_the_optimisers_rows_use_om_grads_theta0():
+    for qid in ("om.gd", "om.momentum", "om.adagrad", "om.rmsprop", "om.adam"):
+        assert set(bank.get(qid).uses) == {"SS", "H", "theta0"}
+    assert set(bank.get("opt.mb.step").uses) == {"X", "y", "batch_size"}

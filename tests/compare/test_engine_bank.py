@@ -87,11 +87,16 @@ def _mistake_cases() -> list[tuple[Question, Part, Any]]:
 MISTAKES = _mistake_cases()
 
 
-def test_function_parts_have_no_mistakes_the_engine_would_ignore() -> None:
-    ignored = [
-        (q.id, p.name) for q in QUESTIONS for p in q.parts if isinstance(p, Function) and p.mistakes
+def test_every_function_part_catalogues_mistakes() -> None:
+    """A wrong function is named like a wrong number: each function part of the bank has
+    catalogued mistakes (alternative functions), which the engine runs on its probes."""
+    bare = [
+        (q.id, p.name)
+        for q in QUESTIONS
+        for p in q.parts
+        if isinstance(p, Function) and not p.mistakes
     ]
-    assert ignored == [], "function answers are judged by probes only; their mistakes are unused"
+    assert bare == []
 
 
 def test_coincident_mistakes_are_the_expected_ones() -> None:
@@ -113,12 +118,17 @@ def test_every_mistake_is_diagnosed(question: Question, part: Part, mistake: Any
     values = _reference(question)
     values[part.name] = value
     verdict = {p.name: p for p in _result(question, values).parts}[part.name]
-    # two mistakes may produce the same value: the first in the catalogue is named
+    # two mistakes may produce the same value: the first in the catalogue is named (the
+    # public probes tell a function part's mistakes apart: optigrade.assign.verify)
     same = kinds.of(part).same
-    first = next(
-        m
-        for m in diagnosable(question, part)
-        if same(m.compute(question.inputs, question.answer), value, part)
+    first = (
+        mistake
+        if isinstance(part, Function)
+        else next(
+            m
+            for m in diagnosable(question, part)
+            if same(m.compute(question.inputs, question.answer), value, part)
+        )
     )
     assert verdict.mistake == first.key, verdict
     assert first.hint in verdict.message

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 
 from grader.kinds import Function, Probe
-from grader.question import Question, Tolerance
+from grader.question import Mistake, Question, Tolerance
 
 SHARED = np.array([0.5, -1.0, 2.0])  # one array behind two probes: copies keep it intact
 
@@ -230,3 +231,163 @@ def test_a_wrong_gradient_disagrees_with_finite_differences(judge) -> None:
     assert verdict.status == "incorrect"
     assert "(central finite differences of the loss disagree with it too)" in verdict.message
     assert verdict.message.endswith("they agree on 0 of 2 calls.")
+
+
+# --- catalogued mistakes, credit per behaviour, arguments, tuple items ----------------------
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_question(mistakes: tuple[Mistake, ...] = (), hidden_matrix: bool = True) -> Question:
+    def expected(kw: Any) -> np.ndarray:
+        return softmax(kw["z"])
+
+    probes = (
+        Probe(
+            "vector", {"z": np.array([1.0, 2.0, 0.5])}, expected, "a vector", behaviour="vectors"
+        ),
+        Probe("big", {"z": np.array([1000.0, 1001.0])}, expected, "large scores"),
+        Probe(
+            "rows", {"z": np.array([[1.0, 2.0], [3.0, 0.0]])}, expected, "rows", behaviour="rows"
+        ),
+        Probe(
+            "one",
+            {"z": np.array([4.0])},
+            expected,
+            "one score",
+            hidden=hidden_matrix,
+            behaviour="vectors",
+        ),
+    )
+    part = Function("f", 3, lambda i, p: softmax, mistakes=mistakes, probes=probes, pure=True)
+    return Question(id="syn.sm", assignment="synthetic", title="t", variable="f", parts=(part,))
+
+
+WHOLE = Mistake(
+    "whole", "Normalise each row.", lambda i, p: lambda z: softmax(z.ravel()).reshape(z.shape), 0.25
+)
+UNSHIFTED = Mistake(
+    "unshifted", "Shift first.", lambda i, p: lambda z: np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+)
+
+
+def test_a_catalogued_mistake_is_named_and_earns_its_credit_not_its_share_of_probes(judge):
+    """The whole-matrix softmax agrees with the right one on 3 of 4 probes (every vector):
+    named, it earns the catalogued quarter, not 3/4."""
+
+    def whole_matrix(z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    q = _softmax_question((UNSHIFTED, WHOLE))
+    verdict = judge(q, whole_matrix, hidden=True).parts[0]
+    assert (verdict.status, verdict.mistake, verdict.score) == ("partial", "whole", 0.75)
+    assert verdict.message == (
+        "3 of 4 checks passed. Normalise each row. This mistake earns 25% of the part for "
+        "what it gets right."
+    )
+    overflowing = judge(q, lambda z: np.exp(z) / np.exp(z).sum(-1, keepdims=True)).parts[0]
+    assert (overflowing.status, overflowing.mistake, overflowing.score) == (
+        "incorrect",
+        "unshifted",
+        0,
+    )
+
+
+def test_an_unnamed_wrong_function_earns_credit_per_behaviour(judge):
+    """Wrong on the one-score probe only: the behaviour "vectors" (two probes) is lost
+    whole, the other two are kept: 2 of 3 behaviours, though 3 of 4 probes pass."""
+
+    def odd(z: np.ndarray) -> np.ndarray:
+        return softmax(z) if z.size > 1 else np.zeros_like(z)
+
+    verdict = judge(_softmax_question(), odd, hidden=True).parts[0]
+    assert (verdict.status, verdict.mistake, verdict.score) == ("partial", None, 2)
+    assert verdict.message.startswith("3 of 4 checks passed. hidden test (one score):")
+    assert verdict.message.endswith(
+        "Credit is per behaviour checked: 2 of 3 pass all their checks (failing: vectors)."
+    )
+
+
+def test_modifying_the_arguments_is_named_and_never_correct(judge):
+    def in_place(z: np.ndarray) -> np.ndarray:
+        z -= z.max(axis=-1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=-1, keepdims=True)
+        return z
+
+    verdict = judge(_softmax_question(), in_place, hidden=True).parts[0]
+    assert (verdict.status, verdict.mistake, verdict.score) == ("partial", "modified-in-place", 1.5)
+    assert verdict.message.startswith("Modified z in place: the question asks for new arrays")
+    assert judge(TANH, lambda z: np.tanh(z, out=z), hidden=True).parts[0].status == "correct"
+
+
+def test_a_tuple_result_names_its_items(judge):
+    def expected(kw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return kw["theta"] - 0.1 * kw["g"], 0.9 * kw["m"] + 0.1 * kw["g"], kw["m"] * 0
+
+    kwargs = {"theta": np.array([1.0, 2.0]), "g": np.array([0.5, -1.0]), "m": np.ones(2)}
+    probe = Probe("p", kwargs, expected, "one step")
+    part = Function("step", 1, lambda i, p: None, probes=(probe,), returns=("theta", "m", "v"))
+    q = Question(id="syn.tuple", assignment="synthetic", title="t", variable="s", parts=(part,))
+
+    def wrong_m(theta: Any, g: Any, m: Any) -> tuple[Any, Any, Any]:
+        right = expected({"theta": theta, "g": g, "m": m})
+        return right[0], right[1] * np.array([1.0, 3.0]), right[2]
+
+    verdict = judge(q, wrong_m).parts[0]
+    assert "one step: m: returned a wrong value. 1 of 2 values is wrong: [1] off by" in (
+        verdict.message
+    )
+    short = judge(q, lambda theta, g, m: theta).parts[0]
+    assert "expected a tuple of 3 values (theta, m, v)" in short.message
+
+
+def test_the_release_check_finds_mistakes_the_public_probes_cannot_name():
+    from grader.engine import reference
+    from grader.kinds import FunctionKind
+    from grader.kinds.base import Sealing
+    from grader.kinds.function import unseparated
+    from grader.kinds.seals import Indistinct
+
+    q = _softmax_question((UNSHIFTED, WHOLE), hidden_matrix=False)
+    part = q.parts[0]
+    assert unseparated(part, reference(q).mistakes(part, FunctionKind())) == []
+    # without the public large scores, the overflow is not seen; a twin is not told apart
+    public = tuple(p for p in part.probes if p.name != "big")
+    twin = Mistake("twin", "Same.", WHOLE.compute)
+    weak = replace(part, probes=public, mistakes=(UNSHIFTED, WHOLE, twin))
+    q = replace(q, id="syn.sm.weak", parts=(weak,))
+    gaps = unseparated(weak, reference(q).mistakes(weak, FunctionKind()))
+    assert gaps == [
+        "f: the mistake unshifted passes every public probe: add one it fails",
+        "f: the public probes do not tell the mistakes whole and twin apart",
+    ]
+    with pytest.raises(Indistinct, match=r"syn\.sm\.weak: f: the mistake unshifted"):
+        FunctionKind().seal(
+            weak, None, reference(q).mistakes(weak, FunctionKind()), Sealing(q, b"s")
+        )
+
+
+def test_a_mistake_sealed_in_the_answer_s_or_another_mistake_s_cells_is_refused():
+    """Values more than a tolerance apart may still share a cell of the answer's grids:
+    the sealed key is refused where the local check would then not name as the grader."""
+    from grader.kinds.function import _distinct_seals
+    from grader.kinds.seals import Indistinct
+
+    def entry(*digests: str) -> dict[str, Any]:
+        return {name: {"seal": {"digest": d}} for name, d in zip(("a", "b"), digests, strict=True)}
+
+    answer = entry("1" * 32, "2" * 32)
+    apart = {"key": "apart", "probes": entry("1" * 32, "3" * 32)}  # differs on probe b
+    _distinct_seals("q/f", answer, [apart])
+    with pytest.raises(
+        Indistinct, match="the mistake same falls in the sealed cells of the answer"
+    ):
+        _distinct_seals("q/f", answer, [{"key": "same", "probes": entry("1" * 32, "2" * 32)}])
+    twin = {"key": "twin", "probes": entry("1" * 32, "3" * 32)}
+    with pytest.raises(Indistinct, match="twin falls in the sealed cells of the mistake apart"):
+        _distinct_seals("q/f", answer, [apart, twin])

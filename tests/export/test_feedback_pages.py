@@ -205,7 +205,7 @@ STABLE = bank.get("cls.softmax.stable")
 HIDDEN = [p for p in STABLE.parts[0].probes if p.hidden]
 
 
-def naive_softmax(z):  # overflows on large scores: fails hidden tests with nan
+def naive_softmax(z):  # overflows on large scores: a catalogued mistake, named
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -216,10 +216,10 @@ def quoting_softmax(z):  # raises with its input in the message
     return naive_softmax(z)
 
 
-def hidden_values() -> set[str]:
-    """Spellings of every hidden probe's inputs and expected values."""
+def _spelled(probes) -> set[str]:
+    """Spellings of these probes' inputs and expected values."""
     spelled = set()
-    for probe in HIDDEN:
+    for probe in probes:
         for value in (np.asarray(probe.kwargs["z"]), np.asarray(probe.expected(probe.kwargs))):
             for v in value.ravel():
                 v = float(v)
@@ -229,6 +229,13 @@ def hidden_values() -> set[str]:
                 else:
                     spelled |= {repr(v), f"{v:.4f}", f"{v:.6f}"}
     return spelled
+
+
+def hidden_values() -> set[str]:
+    """Spellings of the hidden probes' inputs and expected values that no public probe
+    shows (the public (1000, 1001) is in the question's prompt)."""
+    public = [p for p in STABLE.parts[0].probes if not p.hidden]
+    return _spelled(HIDDEN) - _spelled(public)
 
 
 def found_hidden(text: str) -> set[str]:
@@ -279,8 +286,8 @@ def hidden_class() -> classbook.GradedClass:
 def test_the_hand_made_inputs_do_carry_hidden_values(hidden_class):
     stored = json.dumps(hidden_class.results["escaped"].to_json())
     assert found_hidden(stored), "the test would pass without redacting anything"
-    naive = hidden_class.results["naive"].questions[0]
-    assert naive.score < STABLE.points and "hidden test" in json.dumps(naive.to_json())
+    quoting = hidden_class.results["quoting"].questions[0]
+    assert quoting.score < STABLE.points and "hidden test" in json.dumps(quoting.to_json())
 
 
 def test_no_page_shows_hidden_test_inputs_or_expected_values(hidden_class):
@@ -293,11 +300,9 @@ def test_no_page_shows_hidden_test_inputs_or_expected_values(hidden_class):
 
 def test_hidden_test_failures_are_still_explained(hidden_class):
     pages = {s: feedback.render(hidden_class, r) for s, r in hidden_class.results.items()}
-    naive = " ".join(BeautifulSoup(pages["naive"], "html.parser").get_text(" ").split())
-    for probe in HIDDEN:
-        assert f"hidden test ({probe.describe})" in naive
-    quoting = BeautifulSoup(pages["quoting"], "html.parser").get_text(" ")
-    assert "raised ValueError" in quoting
+    quoting = " ".join(BeautifulSoup(pages["quoting"], "html.parser").get_text(" ").split())
+    for probe in HIDDEN:  # the naive softmax is named instead: softmax-unshifted
+        assert f"hidden test ({probe.describe}): raised ValueError." in quoting
     escaped = " ".join(BeautifulSoup(pages["escaped"], "html.parser").get_text(" ").split())
     assert "the test cell failed: KeyboardInterrupt" in escaped
     assert "raised KeyboardInterrupt (cell 5)" in escaped  # the log's index 4: cell 5

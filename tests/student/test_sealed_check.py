@@ -51,7 +51,7 @@ def cases(question):
     """(name, answer values, the part it is about or None for all)."""
     yield "right", question.answer, None
     for part in question.parts:
-        if isinstance(part, Function | Model):
+        if isinstance(part, Model):
             continue
         for mistake, value in reference(question).mistakes(part, kinds.of(part)):
             yield f"{part.name}#{mistake.key}", {**question.answer, part.name: value}, part.name
@@ -79,8 +79,16 @@ def test_the_local_verdict_of_every_planted_case_is_the_graders(question, keys):
                 assert theirs.status == "unconfirmed", (name, part.name)
                 assert theirs.message == sealedkey.FOLLOW_THROUGH
                 continue
+            if ours.status == "correct" and _hidden_probes(part):  # never "Correct" locally
+                assert theirs.status == "unconfirmed", (name, part.name)
+                assert theirs.message.endswith("; the grader also runs hidden ones.")
+                continue
             assert (theirs.status, theirs.mistake) == (ours.status, ours.mistake), (name, part.name)
     assert compared or any(isinstance(p, Model) for p in question.parts)
+
+
+def _hidden_probes(part: Any) -> bool:
+    return isinstance(part, Function) and any(p.hidden for p in part.probes)
 
 
 def _tau(part: Any, e: np.ndarray) -> np.ndarray:
@@ -246,3 +254,184 @@ def _given(question, x: float) -> bool:
         if q.practice:
             given += [np.ravel(np.asarray(v, dtype=float)) for v in q.answer.values()]
     return any(np.isclose(g, x).any() for g in given if g.size)
+
+
+# --- function parts and shared state: named by the grader, never "correct" locally -------
+# The wrong implementations are written as students write them, in plain NumPy.
+
+
+def keras_step(theta, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    m = m + (g - m) * (1 - beta_1)
+    v = v + (g**2 - v) * (1 - beta_2)
+    alpha = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    return theta - alpha * m / (np.sqrt(v) + epsilon), m, v
+
+
+def epsilon_inside(theta, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    alpha = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    return theta - alpha * m / np.sqrt(v + epsilon), m, v
+
+
+def slides_form(theta, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return theta - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+
+
+def in_place(theta, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    m *= beta_1
+    m += (1 - beta_1) * g
+    v *= beta_2
+    v += (1 - beta_2) * g**2
+    theta -= learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (np.sqrt(v) + epsilon)
+    return theta, m, v
+
+
+def no_power_t(theta, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    alpha = learning_rate * np.sqrt(1 - beta_2) / (1 - beta_1)
+    return theta - alpha * m / (np.sqrt(v) + epsilon), m, v
+
+
+def no_bias_correction(
+    theta, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7
+):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    return theta - learning_rate * m / (np.sqrt(v) + epsilon), m, v
+
+
+def softmax_down_columns(z):
+    e = np.exp(z - np.max(z, axis=0))
+    return e / np.sum(e, axis=0)
+
+
+def softmax_unshifted(z):
+    e = np.exp(z)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def summed_gradients(X, y, w, b):
+    error = _sigmoid(X @ w + b) - y
+    return X.T @ error, float(np.sum(error))
+
+
+def flipped_gradients(X, y, w, b):
+    error = (y - _sigmoid(X @ w + b)) / len(y)
+    return X.T @ error, float(np.sum(error))
+
+
+def adam_rows(in_place_rows: bool = False, power: Any = lambda t: t) -> Any:
+    """om.adam's three rows as adam_run computes them (optionally updating θ in place and
+    appending it, or with another power in the bias correction)."""
+    from optigrade.bank.optimisers import gradient
+
+    inputs = bank.get("om.adam").inputs
+    theta, m, v, rows = inputs["theta0"].copy(), np.zeros(2), np.zeros(2), []
+    for t in range(1, 4):
+        g = gradient(inputs, theta)
+        m = inputs["beta1"] * m + (1 - inputs["beta1"]) * g
+        v = inputs["beta2"] * v + (1 - inputs["beta2"]) * g**2
+        m_hat = m / (1 - inputs["beta1"] ** power(t))
+        v_hat = v / (1 - inputs["beta2"] ** power(t))
+        step = inputs["lr"] * m_hat / (np.sqrt(v_hat) + inputs["eps"])
+        if in_place_rows:
+            theta -= step
+        else:
+            theta = theta - step
+        rows.append(theta)
+    return np.array(rows)
+
+
+def _keras(step):
+    return {"step": step, "difference": "A"}
+
+
+def _logistic(gradient):
+    return {**bank.get("opt.2").answer, "gradient": gradient}
+
+
+WRONG = [
+    ("om.keras", _keras(epsilon_inside), "step", "keras-epsilon-inside-root"),
+    ("om.keras", _keras(slides_form), "step", "keras-same-as-slides"),
+    ("om.keras", _keras(in_place), "step", "modified-in-place"),
+    ("om.keras", _keras(no_power_t), "step", "keras-no-power-t"),
+    ("om.keras", _keras(no_bias_correction), "step", "keras-uncorrected"),
+    ("cls.softmax.stable", softmax_down_columns, "softmax_stable", "softmax-wrong-axis"),
+    ("cls.softmax.stable", softmax_unshifted, "softmax_stable", "softmax-unshifted"),
+    ("opt.2", _logistic(summed_gradients), "gradient", "sum-not-mean"),
+    ("opt.2", _logistic(flipped_gradients), "gradient", "gradient-sign"),
+    ("om.adam", adam_rows(in_place_rows=True), "theta1", "rows-aliased"),
+    # named at step 3 as at step 2, locally too: the slip made at every step is sealed
+    ("om.adam", adam_rows(power=lambda t: 1), "theta3", "no-power-t"),
+    ("om.adam", adam_rows(power=lambda t: t + 1), "theta3", "power-t-plus-1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("qid", "answer", "name", "key"), WRONG, ids=[f"{q}:{k}" for q, _, _, k in WRONG]
+)
+def test_a_wrong_implementation_is_named_by_the_grader_and_locally(qid, answer, name, key, keys):
+    question = bank.get(qid)
+    trusted = grade(question, encode(question, answer, hidden=True), hidden=True).part(name)
+    assert (trusted.mistake, trusted.status != "correct") == (key, True), trusted.message
+    local = sealedkey.check(keys[question.assignment], qid, answer).part(name)
+    assert local.status != "correct", local.message
+    assert local.mistake == key, local.message
+
+
+def test_a_right_function_is_unconfirmed_locally_and_scores_what_the_grader_decides(keys):
+    question = bank.get("om.keras")
+    local = sealedkey.check(keys["optimisers"], question.id, _keras(keras_step))
+    step = local.part("step")
+    assert (step.status, step.message) == (
+        "unconfirmed",
+        "Passes all 2 public checks; the grader also runs hidden ones.",
+    )
+    score = api.LocalScore.of(local)
+    assert (float(score), score.pending) == (1.0, 3.0)  # the choice, and the step pending
+
+
+def test_the_given_theta0_changed_by_an_earlier_cell_is_named_where_it_is_used(keys):
+    """gd_run updated theta0 itself (np.asarray does not copy); om.momentum's test cell,
+    run in that namespace, records it: the grader and the local check both say so."""
+    from optigrade.bank.optimisers import gradient
+
+    question = bank.get("om.momentum")
+    namespace = {k: np.array(question.inputs[k], copy=True) for k in question.notebook_data}
+    theta = np.asarray(namespace["theta0"], dtype=float)
+    for _ in range(3):
+        theta -= question.inputs["lr"] * gradient(question.inputs, theta)  # om.gd's cell
+    theta, velocity, rows = namespace["theta0"], np.zeros(2), []
+    for _ in range(3):  # om.momentum's cell, right, from the changed theta0
+        velocity = 0.9 * velocity + 0.1 * gradient(question.inputs, theta)
+        theta = theta - 0.1 * velocity
+        rows.append(theta)
+    namespace |= {"check": api.check, "answer": np.array(rows)}
+    exec("result = check('om.momentum', answer)", namespace)  # a notebook cell
+    trusted = namespace["result"].parts[0]
+    local = sealedkey.check(keys["optimisers"], question.id, np.array(rows), namespace).parts[0]
+    for said in (trusted, local):
+        assert (said.status, said.mistake) == ("incorrect", "given-changed")
+        assert said.message.startswith("theta0 was changed by an earlier cell")
+
+
+def test_a_test_cell_records_the_given_data_for_the_grader(monkeypatch, tmp_path):
+    question = bank.get("om.gd")
+    monkeypatch.setattr(api, "_recording", tmp_path)
+    namespace = {"score": api.score, "answer": question.answer, "theta0": np.array([9.0, 9.0])}
+    exec("points = score('om.gd', answer)", namespace)
+    from grader.compare.wire import load
+
+    wire = load(tmp_path, "om.gd")
+    assert sorted(wire.tree["given"]) == ["theta0"]  # SS, H and lr are not in the namespace
+    result = grade(question, wire)
+    assert result.score == question.points  # right rows: the changed θ0 costs nothing here
