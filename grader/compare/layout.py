@@ -166,6 +166,12 @@ def _split_rows(names: list[str], answer: Any) -> tuple[dict[str, Any], list[str
         )
         return dict.fromkeys(names, Absent(why, "unusable")), []
     notes = []
+    if len(rows) != n and _transposed(answer, n):
+        why = (
+            f"the table looks transposed: it has {n} columns and {len(rows)} rows, and one "
+            "row per part is asked for (.T turns it round)"
+        )
+        return dict.fromkeys(names, Absent(why, "unusable")), []
     if len(rows) != n:
         more = "later rows ignored" if len(rows) > n else "the missing rows score 0"
         notes.append(f"expected {n} rows (one per part), got {len(rows)}: {more}")
@@ -176,6 +182,16 @@ def _split_rows(names: list[str], answer: Any) -> tuple[dict[str, Any], list[str
         for i, name in enumerate(names)
     }
     return values, notes
+
+
+def _transposed(answer: Any, n: int) -> bool:
+    """Whether the answer is a table of `n` columns (and not `n` rows): one per part,
+    the wrong way round."""
+    try:
+        converted = to_numpy(answer)
+    except Exception:  # a student's object: whatever its conversion raises
+        return False
+    return converted is not None and converted[0].ndim == 2 and converted[0].shape[1] == n
 
 
 def aliased(question: Question, answer: Any) -> list[list[str]]:

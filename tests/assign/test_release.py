@@ -1,6 +1,7 @@
 """The committed course: release/ and solutions/ are what nbgrader generates from
 exercises/, the release leaks nothing, and every notebook opens in JupyterLab."""
 
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -83,3 +84,22 @@ def test_every_markdown_cell_renders(path):
         assert _math_balanced(cell.source), f"cell {index}: unbalanced $ delimiters"
         for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", cell.source):
             assert (path.parent / image).is_file(), f"cell {index}: missing image {image}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_digest_of_a_sealed_key_stands_for_two_values(assignment):
+    """In the committed sealed key, a part's answer and each of its mistakes sealed on its
+    grids have digests of their own: a local check names what the grader names."""
+    key = json.loads(
+        (COURSE / "release" / assignment / f"{assignment}.sealed.json").read_text("utf-8")
+    )
+    shared = 0
+    for qid, question in key["questions"].items():
+        for name, part in question["parts"].items():
+            if "seal" not in part:
+                continue
+            digests = [part["seal"]["digest"]]
+            digests += [m["seal"]["digest"] for m in part.get("mistakes", ()) if m.get("shared")]
+            assert len(set(digests)) == len(digests), (qid, name)
+            shared += len(digests) - 1
+    assert shared > 0

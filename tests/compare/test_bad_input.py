@@ -159,3 +159,13 @@ def test_a_dict_s_keys_are_matched_as_a_choice_s_spellings_are(judge) -> None:
     assert judge(q, both).score == q.points
     twice = {" a ": q.answer["A"], "a": q.answer["A"]}
     assert judge(q, twice).parts[0].status == "unanswered"
+
+
+def test_a_transposed_table_of_rows_is_called_transposed(judge) -> None:
+    """opt.1's θ table as 3 rows of 12 (one column per update) instead of 12 rows of 3."""
+    q = get("opt.1")
+    table = np.array([np.ravel(v) for v in q.answer.values()])
+    result = judge(q, table.T)
+    assert {p.status for p in result.parts} == {"unusable"}
+    assert "the table looks transposed" in result.parts[0].message
+    assert judge(q, table).score == q.points
