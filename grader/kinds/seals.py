@@ -29,10 +29,11 @@ def with_mistakes(
     part: Part,
 ) -> dict[str, Any]:
     """The expected value sealed, and each mistake: on the expected value's grids where it
-    has its shape, else on its own. Raises `Indistinct` where the local check would name
-    another mistake than the grader: two mistakes in the same cells that the grader tells
-    apart (the answer's cells hold no mistake: they lie within its tolerance, where the
-    grader does not look for mistakes)."""
+    has its shape, else on its own; a mistake with another's value (same cells) is left
+    out, as the grader names the first. Raises `Indistinct` where the local check would
+    name another mistake than the grader: two mistakes in the same cells that the grader
+    tells apart (the answer's cells hold no mistake: they lie within its tolerance, where
+    the grader does not look for mistakes)."""
     base = sealed.seal(expected, tol, sealing.salt, sealing.label(part))
     found = []
     seen: dict[str, tuple[Mistake, np.ndarray]] = {}
@@ -51,6 +52,7 @@ def with_mistakes(
                     "same sealed cells though the grader tells them apart: change the inputs "
                     "or the tolerance so that they are further apart"
                 )
+            continue  # the same value: the grader names the first too, so is this one
         seen.setdefault(seal.digest, (m, v))
         found.append({**catalogued(m), "shared": shared, "seal": seal.to_json()})
     return {"seal": base.to_json(), "mistakes": found}
