@@ -187,8 +187,8 @@ _NOT_IT = (
 )
 _UNSURE = (
     "Not within the precision this check confirms (values within 0.3 of the tolerance "
-    "always are), and not one of the mistakes the grader knows (check your steps; the "
-    "instructor's grader says more)."
+    "always are), and not one of the mistakes the grader knows; with this many values it "
+    "cannot tell here whether they are within the tolerance: the instructor's grader decides."
 )
 
 
@@ -250,8 +250,9 @@ def check_numbers(
     narrow = narrow_note(nums.dtype, tol)
     if near:
         return Verdict("unconfirmed", 0.0, sentence(_close(tol), *notes, narrow))
-    said = _NOT_IT if near is False else _UNSURE
-    return Verdict("incorrect", 0.0, sentence(said, _rounded(a), *notes, narrow))
+    if near is None:  # too many cells to try: "incorrect" would not be sure
+        return Verdict("unconfirmed", 0.0, sentence(_UNSURE, _rounded(a), *notes, narrow))
+    return Verdict("incorrect", 0.0, sentence(_NOT_IT, _rounded(a), *notes, narrow))
 
 
 class NumericKind(PartKind[Numeric]):
