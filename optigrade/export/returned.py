@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from optigrade.export.classbook import GradedClass, plain
-from optigrade.records.files import write_atomic
+from optigrade.records.files import as_created, write_atomic
 
 #: nbgrader's files beside a collected submission, which release_feedback reads.
 NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
@@ -81,6 +81,7 @@ def write_zip(graded: GradedClass, pages: Path) -> list[str]:
     warnings, target = [], zip_path(graded)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
     os.close(fd)
+    as_created(tmp)
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             for student, name in sorted(entries(graded).items(), key=lambda e: e[1]):

@@ -37,10 +37,27 @@ def file_name(student: str) -> str:
     return f"{quote(student, safe='')[:STEM_CHARS]}~{digest}.json"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# read once, at import (before any thread starts): os.umask has no read-only form
+_MODE = 0o666 & ~_umask()
+
+
+def as_created(tmp: str) -> None:
+    """Give a temporary file the mode `open` would have given it: mkstemp's 0600 would keep
+    a feedback page from the student nbgrader's release_feedback hands it to."""
+    os.chmod(tmp, _MODE)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write `path` so that a reader (or a killed run) sees the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    as_created(tmp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)

@@ -451,9 +451,11 @@ def test_a_consistent_slip_is_named_on_every_row() -> None:
     assert {p.mistake for p in result.parts} == {"gradient-sign"}
 
 
-def test_a_transposed_epoch_says_how_many_rows_were_expected() -> None:
+def test_a_transposed_epoch_is_called_transposed() -> None:
     result = judged("opt.1", sgd_epoch(np.array([1.0, 1.0, 0.0])).T)
-    assert result.notes == ("expected 12 rows (one per part), got 3: the missing rows score 0",)
+    assert result.score == 0
+    assert {p.status for p in result.parts} == {"unusable"}
+    assert all("transposed" in p.message and ".T" in p.message for p in result.parts)
 
 
 # --- exercise 2 ---------------------------------------------------------------------------

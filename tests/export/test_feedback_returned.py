@@ -114,6 +114,11 @@ def test_nbgrader_release_feedback_and_fetch_feedback_deliver_the_page(tmp_path)
         "timestamp.txt",
     ]
     assert not (course / "feedback" / "ben").exists()
+    # as `open` would make it: nbgrader copies the mode, and the student (another account)
+    # must read the page; a temporary file's 0600 would refuse them
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (placed / "forward-pass.html").stat().st_mode & 0o777 == 0o666 & ~umask
 
     exchange, student = tmp_path / "exchange", tmp_path / "ann-home"
     exchange.mkdir()
@@ -142,3 +147,6 @@ def test_the_batch_writes_the_zip_of_the_class(graded_class):
         names = archive.namelist()
     assert len(names) == len(graded.results) == 5
     assert "ann/forward-pass/forward-pass_feedback.html" in names
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert returned.zip_path(graded).stat().st_mode & 0o777 == 0o666 & ~umask
