@@ -208,10 +208,9 @@ def main() -> None:
         )
     console.print(attacks)
     console.print(f"(the {len(rows) - 40} other parts cost more)")
-    for limit, said in ((3, "a minute"), (6, "a day"), (10, "a year")):
-        on_gpu = sum(
-            1 for r in rows if 10 ** r[4] / args.gpu < {3: 60, 6: 86400, 10: 3.15e7}[limit]
-        )
+    for seconds, said in ((60, "a minute"), (86400, "a day"), (3.15e7, "a year")):
+        # compared as logarithms: a part's guesses may be past a float's range
+        on_gpu = sum(1 for r in rows if r[4] < math.log10(seconds * args.gpu))
         console.print(
             f"parts found within {said} at {args.gpu:g} guesses/s: {on_gpu} of {len(rows)}"
         )
