@@ -7,9 +7,9 @@ nbgrader wrote, the scores into the gradebook), returns the feedback, and each s
 fetches theirs.
 
 It creates local users (`useradd -m`) and runs commands as them (`runuser`), so it runs
-as root only, as the CI does; elsewhere it is skipped. The feedback returned is
-nbgrader's own (`autograde`, `generate_feedback`, `release_feedback`) until the exports
-write their pages in nbgrader's `feedback/<student>/<assignment>/` layout.
+as root only, as the CI does; elsewhere it is skipped. The feedback returned is the
+grader's own page, which `grader grade` writes in nbgrader's
+`feedback/<student>/<assignment>/` layout for `release_feedback` (as the README says).
 """
 
 from __future__ import annotations
@@ -175,13 +175,10 @@ def lived(people: People) -> SimpleNamespace:
     time.sleep(1.0)
     nbgrader(LATE, "submit", A)
     nbgrader(INSTRUCTOR, "collect", A, cwd=course)
-    # nbgrader's own feedback needs its autograded notebooks; `grader grade --gradebook`
-    # runs after it, so the gradebook holds this package's scores and late penalty
-    nbgrader(INSTRUCTOR, "autograde", A, cwd=course)
+    # as the README says: the grader's pages and gradebook scores, no autograde
     grade = ["grade", A, "--late-policy", POLICY, "--gradebook", "--jobs", "2"]
     printed = people.run(INSTRUCTOR, sys.executable, "-m", "optigrade", *grade, cwd=course)
     nbgrader(INSTRUCTOR, "export", cwd=course)
-    nbgrader(INSTRUCTOR, "generate_feedback", A, cwd=course)
     nbgrader(INSTRUCTOR, "release_feedback", A, cwd=course)
     for student in (ON_TIME, LATE):
         nbgrader(student, "fetch_feedback", A)
@@ -221,5 +218,6 @@ def test_each_student_fetches_their_own_feedback(lived):
     for student, total in ((ON_TIME, FULL), (LATE, FULL * 0.9)):  # after the penalty
         (page,) = (_home(student) / A / "feedback").glob(f"*/{A}.html")
         shown = page.read_text(encoding="utf-8")
-        assert f"(Score: {round(total, 2)} / {float(FULL)})" in shown, student
+        assert f"Feedback on {A} for {student}" in shown  # the grader's page, hers
+        assert f"Total: {total:g} of {FULL:g} points" in shown, student
         assert page.stat().st_uid == pwd.getpwnam(student).pw_uid
