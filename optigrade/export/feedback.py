@@ -57,6 +57,8 @@ def _run(result: StudentResult) -> str:
         )
     counts = {s: sum(c.status == s for c in result.cells) for s in _ENDED}
     said = [f"{n} {_ENDED[s][n > 1]}" for s, n in counts.items() if n]
+    if any(e.restored for e in result.questions):
+        said.append("it replaced part of the grader")
     if not said:
         return "Your notebook ran to its end."
     return f"Your notebook ran to its end, but {joined(said)}: see About your notebook."
@@ -123,6 +125,13 @@ def _notebook(graded: GradedClass, result: StudentResult) -> str:
     left running."""
     notes = [*result.submission.notes, *map(str, result.repairs or ())]
     notes = [_sentence(n) for n in notes]
+    patched = [e for e in result.questions if e.restored]
+    if patched:  # the report's "grader patched" flag, said to the student too
+        notes.append(
+            f"Your notebook replaced {patched[0].restored} before the test cell of "
+            f"{joined([e.id for e in patched])}: the grader put its own back, so each "
+            "answer was graded as you wrote it, and your instructor sees this flag."
+        )
     if result.run is not None and result.run.leftover:
         notes.append(
             f"{result.run.leftover} process(es) your code started were still running at the "

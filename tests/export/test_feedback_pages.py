@@ -180,6 +180,26 @@ def test_a_notebook_that_ran_to_its_end_still_says_which_cells_failed(graded_cla
     assert "Your notebook ran to its end, but" in ben and "cells raised an error" in ben
 
 
+def test_a_replaced_grader_is_said_on_the_page_as_the_report_flags_it(graded_class):
+    """The report's "grader patched" warning, told to the student in the page's first
+    lines and under About your notebook (graded as written: no penalty)."""
+    graded = classbook.load(graded_class.out)
+    made = made_result("eve", Student({}))
+    first, *rest = made.questions
+    patched = dataclasses.replace(
+        made, questions=(dataclasses.replace(first, restored="grader.score"), *rest)
+    )
+    text = " ".join(
+        BeautifulSoup(feedback.render(graded, patched), "html.parser").get_text(" ").split()
+    )
+    assert "Your notebook ran to its end, but it replaced part of the grader" in text
+    assert f"replaced grader.score before the test cell of {first.id}: the grader put" in text
+    plain = " ".join(
+        BeautifulSoup(feedback.render(graded, made), "html.parser").get_text(" ").split()
+    )
+    assert "replaced" not in plain
+
+
 def test_no_page_leaks_an_expected_value_or_solution_code(graded_class):
     for path in sorted((graded_class.out / "feedback").glob("*.html")):
         assert leaks(path.read_text(encoding="utf-8")) == [], path.name
