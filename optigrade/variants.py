@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -71,19 +71,19 @@ def problems(question: Question) -> list[str]:
             found.append(f"{part.name}: not finite or beyond {BOUND:g}")
             continue
         try:
-            wrong = [v for _, v in reference(question).mistakes(part, kinds.of(part))]
+            with np.errstate(all="ignore"):
+                wrong = [v for _, v in reference(question).mistakes(part, kinds.of(part))]
         except Exception as e:
             found.append(f"{part.name}: a mistake cannot be computed ({type(e).__name__})")
             continue
-        values = [answer[part.name], *wrong]
-        for i, a in enumerate(values):
-            for b in values[i + 1 :]:
-                if not _far(a, b, part.tol):
-                    found.append(f"{part.name}: two of its values (answer, mistakes) coincide")
-                    break
-            else:
-                continue
-            break
+        # a mistake with no finite value (z / Σz for Σz = 0) is told from any answer a
+        # student can give; two of them would not be told apart
+        finite = [v for v in wrong if np.isfinite(np.asarray(v, dtype=np.float64)).all()]
+        if len(wrong) - len(finite) > 1:
+            found.append(f"{part.name}: two of its mistakes have no finite value")
+        values = [answer[part.name], *finite]
+        if any(not _far(a, b, part.tol) for i, a in enumerate(values) for b in values[i + 1 :]):
+            found.append(f"{part.name}: two of its values (answer, mistakes) coincide")
     return found
 
 
@@ -107,49 +107,87 @@ def _drawn(
     return replace(question, inputs=inputs)
 
 
+def _drawn_itself(question: Question) -> bool:
+    return any(isinstance(d, DRAWN) for d in question.varies.values())
+
+
+def _sources(question: Question) -> tuple[str, ...]:
+    """The questions this one takes all its numbers from (`Same`, `AnswerOf`), if it draws none."""
+    if _drawn_itself(question):
+        return ()
+    return tuple(dict.fromkeys(d.question for d in question.varies.values()))  # type: ignore[union-attr]
+
+
+#: Draws rejected and made, per question id.
+Tally = dict[str, list[int]]
+
+
+def _draw(
+    lab: tuple[Question, ...], secret: bytes, student: str, tally: Tally
+) -> dict[str, Question]:
+    """The student's questions, counting in `tally` the draws made and rejected. A question
+    that only takes other questions' numbers (act.3 takes the z of fp.*) and fails has its
+    sources drawn again, from the attempt after the one that passed."""
+    done: dict[str, Question] = {}
+    attempts: dict[str, int] = {}
+
+    def first_passing(q: Question, start: int) -> None:
+        for attempt in range(start, ATTEMPTS):
+            candidate = _drawn(q, secret, student, done, attempt)
+            said = problems(candidate)
+            tally[q.id][1] += 1
+            if not said:
+                done[q.id], attempts[q.id] = candidate, attempt
+                return
+            tally[q.id][0] += 1
+        raise VariantError(f"{q.id}: no draw in {ATTEMPTS} passes: {'; '.join(said)}")
+
+    by_id = {q.id: q for q in lab}
+    for q in lab:
+        if not q.varies:
+            done[q.id] = q
+            continue
+        tally.setdefault(q.id, [0, 0])
+        if _drawn_itself(q):
+            first_passing(q, 0)
+            continue
+        for _ in range(ATTEMPTS):
+            candidate = _drawn(q, secret, student, done, 0)
+            said = problems(candidate)
+            tally[q.id][1] += 1
+            if not said:
+                done[q.id] = candidate
+                break
+            tally[q.id][0] += 1
+            for source in _sources(q):
+                if source in attempts:
+                    first_passing(by_id[source], attempts[source] + 1)
+        else:
+            raise VariantError(f"{q.id}: no draw in {ATTEMPTS} passes: {'; '.join(said)}")
+    return done
+
+
 def questions(assignment: str, secret: bytes, student: str | None) -> dict[str, Question]:
     """The student's questions of `assignment`, by id, in the lab's order (the lab's
     own questions for `None`). Raises `VariantError` for a question no draw passes."""
     lab = bank.questions(assignment)
     if student is None:
         return {q.id: q for q in lab}
-    done: dict[str, Question] = {}
-    for q in lab:
-        if not q.varies:
-            done[q.id] = q
-            continue
-        drawn = any(isinstance(d, DRAWN) for d in q.varies.values())
-        for attempt in range(ATTEMPTS if drawn else 1):
-            candidate = _drawn(q, secret, student, done, attempt)
-            said = problems(candidate)
-            if not said:
-                break
-        else:
-            raise VariantError(f"{q.id}: no draw in {ATTEMPTS} passes: {'; '.join(said)}")
-        done[q.id] = candidate
-    return done
+    return _draw(lab, secret, student, {})
 
 
-def rejections(assignment: str, secret: bytes, draws: int) -> dict[str, float]:
+def rejections(
+    assignment: str, secret: bytes, draws: int, progress: Callable[[int], None] = lambda n: None
+) -> dict[str, float]:
     """Each varying question's share of rejected draws over `draws` made-up students
-    (what `grader assign verify` reports)."""
+    (what `grader assign verify` reports); `progress` is told each student drawn. Raises
+    `VariantError` for a question no draw passes."""
     lab = bank.questions(assignment)
-    found: dict[str, list[int]] = {q.id: [0, 0] for q in lab if q.varies}
+    tally: Tally = {}
     for n in range(draws):
-        student = f"verify-{n}"
-        done: dict[str, Question] = {}
-        for q in lab:
-            if q.id not in found:
-                done[q.id] = q
-                continue
-            for attempt in range(ATTEMPTS):
-                candidate = _drawn(q, secret, student, done, attempt)
-                found[q.id][1] += 1
-                if not problems(candidate):
-                    break
-                found[q.id][0] += 1
-            done[q.id] = candidate
-    return {qid: rejected / tried for qid, (rejected, tried) in found.items() if tried}
+        _draw(lab, secret, f"verify-{n}", tally)
+        progress(n + 1)
+    return {qid: rejected / tried for qid, (rejected, tried) in tally.items() if tried}
 
 
 def inputs_of(question: Question) -> dict[str, Any]:
