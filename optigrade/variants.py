@@ -27,7 +27,7 @@ from grader import kinds
 from grader.compare.diagnose import close
 from grader.engine import reference
 from grader.kinds import NumberSet, Numeric
-from grader.question import Question, Tolerance
+from grader.question import Part, Question, Tolerance
 from grader.variation import DRAWN, AnswerOf, Same
 from optigrade import bank
 
@@ -56,8 +56,44 @@ def _far(a: Any, b: Any, tol: Tolerance) -> bool:
     return not bool(close(x, y, wide).all())
 
 
-def problems(question: Question) -> list[str]:
-    """Why this variant of a question is no good (none: it is)."""
+def _largest(question: Question, part: str) -> float:
+    return float(np.abs(np.asarray(question.answer[part], dtype=np.float64)).max(initial=0))
+
+
+#: Two of a part's values that coincide: mistakes' keys, "" for the answer.
+Pair = frozenset[str]
+_LAB_PAIRS: dict[tuple[str, str], set[Pair]] = {}
+
+
+def _coinciding(question: Question, part: Part) -> set[Pair]:
+    """The pairs of the part's values (answer and finite mistakes) not told apart; two
+    mistakes with one key (a slip made once, or at every step) name the same slip."""
+    with np.errstate(all="ignore"):
+        wrong = reference(question).mistakes(part, kinds.of(part))
+    values = [("", question.answer[part.name])]
+    values += [(m.key, v) for m, v in wrong if np.isfinite(np.asarray(v, dtype=float)).all()]
+    return {
+        frozenset((k, j))
+        for i, (k, a) in enumerate(values)
+        for j, b in values[i + 1 :]
+        if k != j and not _far(a, b, part.tol)
+    }
+
+
+def _lab_pairs(lab: Question, part: Part) -> set[Pair]:
+    """The lab's own coincidences (at θ1 momentum's v without 1 − β is no momentum at
+    all): the question's, not the draw's."""
+    found = _LAB_PAIRS.get((lab.id, part.name))
+    if found is None:
+        found = _LAB_PAIRS[(lab.id, part.name)] = _coinciding(lab, part)
+    return found
+
+
+def problems(question: Question, lab: Question | None = None) -> list[str]:
+    """Why this variant of a question is no good (none: it is), against its `lab` question
+    when given: a part whose lab answer is itself beyond `BOUND` (loss curves that diverge
+    on purpose) need only be finite, and values the lab does not tell apart are no fault
+    of the draw."""
     try:
         answer = question.answer
     except Exception as e:  # the inputs make a computation fail
@@ -67,23 +103,27 @@ def problems(question: Question) -> list[str]:
         if not isinstance(part, Numeric | NumberSet):
             continue
         value = np.asarray(answer[part.name], dtype=np.float64)
-        if not np.isfinite(value).all() or np.abs(value).max(initial=0) > BOUND:
-            found.append(f"{part.name}: not finite or beyond {BOUND:g}")
+        bound = np.inf if lab and _largest(lab, part.name) > BOUND else BOUND
+        if not np.isfinite(value).all() or np.abs(value).max(initial=0) > bound:
+            found.append(f"{part.name}: not finite or beyond {bound:g}")
             continue
         try:
-            with np.errstate(all="ignore"):
-                wrong = [v for _, v in reference(question).mistakes(part, kinds.of(part))]
+            pairs = _coinciding(question, part)
         except Exception as e:
             found.append(f"{part.name}: a mistake cannot be computed ({type(e).__name__})")
             continue
         # a mistake with no finite value (z / Σz for Σz = 0) is told from any answer a
         # student can give; two of them would not be told apart
-        finite = [v for v in wrong if np.isfinite(np.asarray(v, dtype=np.float64)).all()]
-        if len(wrong) - len(finite) > 1:
-            found.append(f"{part.name}: two of its mistakes have no finite value")
-        values = [answer[part.name], *finite]
-        if any(not _far(a, b, part.tol) for i, a in enumerate(values) for b in values[i + 1 :]):
-            found.append(f"{part.name}: two of its values (answer, mistakes) coincide")
+        infinite = {
+            m.key
+            for m, v in reference(question).mistakes(part, kinds.of(part))
+            if not np.isfinite(np.asarray(v, dtype=float)).all()
+        }
+        if len(infinite) > 1:
+            found.append(f"{part.name}: {' and '.join(sorted(infinite))} have no finite value")
+        for pair in sorted(pairs - (_lab_pairs(lab, part) if lab else set()), key=sorted):
+            named = " and ".join(k or "the answer" for k in sorted(pair))
+            found.append(f"{part.name}: {named} coincide")
     return found
 
 
@@ -134,7 +174,7 @@ def _draw(
     def first_passing(q: Question, start: int) -> None:
         for attempt in range(start, ATTEMPTS):
             candidate = _drawn(q, secret, student, done, attempt)
-            said = problems(candidate)
+            said = problems(candidate, q)
             tally[q.id][1] += 1
             if not said:
                 done[q.id], attempts[q.id] = candidate, attempt
@@ -153,7 +193,7 @@ def _draw(
             continue
         for _ in range(ATTEMPTS):
             candidate = _drawn(q, secret, student, done, 0)
-            said = problems(candidate)
+            said = problems(candidate, q)
             tally[q.id][1] += 1
             if not said:
                 done[q.id] = candidate
