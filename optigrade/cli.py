@@ -79,17 +79,22 @@ def _verify(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     checks = tuple(c for c in verify.CHECKS if c not in args.skip)
+    notes: dict[str, list[str]] = {}
     with console.status("verifying") as status:
         found = verify.run_checks(
             args.course,
             _assignments(args),
             checks,
             progress=lambda m: status.update(f"checking {m}"),
+            draws=args.draws,
+            told=lambda name, line: notes.setdefault(name, []).append(line),
         )
     for name, problems in found.items():
         console.print(
             f"[{'green' if not problems else 'red'}]{'ok  ' if not problems else 'FAIL'}[/] {name}"
         )
+        for note in notes.get(name, []):
+            console.print(f"     {note}", markup=False, style="dim")
         for problem in problems:
             console.print(f"     {problem}", markup=False)
     return 1 if any(found.values()) else 0
@@ -496,8 +501,11 @@ def build_parser() -> argparse.ArgumentParser:
         (
             "verify",
             _verify,
-            "release checks: bank, execution, leaks, drift",
-            ("grader assign verify", "grader assign verify forward-pass --skip execute"),
+            "release checks: bank, variants, execution, leaks, drift",
+            (
+                "grader assign verify",
+                "grader assign verify forward-pass --skip execute --draws 200",
+            ),
         ),
     ):
         step = _command(steps, name, text, *examples)
@@ -509,10 +517,18 @@ def build_parser() -> argparse.ArgumentParser:
                 "--skip",
                 action="append",
                 default=[],
-                choices=("bank", "execute", "leaks", "drift"),
+                choices=("bank", "variants", "execute", "leaks", "drift"),
                 help="leave out one check (repeat the option to leave out several): the bank's "
-                "questions, running each source notebook, the leak scan of release/, or the "
-                "drift from a fresh nbgrader generation",
+                "questions, the rejection rates of each student's own numbers, running each "
+                "source notebook, the leak scan of release/, or the drift from a fresh "
+                "nbgrader generation",
+            )
+            step.add_argument(
+                "--draws",
+                type=int,
+                default=1000,
+                metavar="N",
+                help="made-up students whose numbers the variants check draws (default 1000)",
             )
     return parser
 
