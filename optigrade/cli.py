@@ -24,12 +24,27 @@ EXIT_UNISOLATED = 3  # grading refused: student code cannot be isolated here
 def _key(args: argparse.Namespace) -> int:
     from optigrade.assign import key
 
+    student = None
+    if args.student is not None:
+        from optigrade import variants
+        from optigrade.assign import secrets
+
+        if not secrets.path(args.course).is_file():
+            print(
+                f"no {secrets.FILE} in {args.course}: no student has numbers of their own yet "
+                "(give the course folder with --course)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        secret = secrets.load(args.course).course
+        student = variants.questions(args.assignment, secret, args.student).values()
     if args.format == "json":
-        print(key.to_json(args.assignment))
+        print(key.to_json(args.assignment, student))
     else:
         from rich.console import Console
 
-        Console().print(key.render_table(args.assignment))
+        title = "" if args.student is None else f", student {args.student}"
+        Console().print(key.render_table(args.assignment, student, title))
     return 0
 
 
@@ -407,8 +422,16 @@ def build_parser() -> argparse.ArgumentParser:
         "print the answer key of an assignment (instructors only: it shows every answer)",
         "grader key forward-pass",
         "grader key optimisers --format json > optimisers-key.json",
+        "grader key forward-pass --student jane_doe   # her own numbers and answers",
     )
     key.add_argument("assignment", help="assignment id, e.g. forward-pass")
+    key.add_argument(
+        "--student",
+        metavar="ID",
+        help="that student's key: the answers for their own numbers, with those numbers "
+        "(default: the lab's numbers)",
+    )
+    _course_option(key)
     key.add_argument(
         "--format",
         choices=("table", "json"),
