@@ -23,9 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import kinds
 from grader.compare.diagnose import close
-from grader.engine import reference
 from grader.kinds import NumberSet, Numeric
 from grader.question import Part, Question, Tolerance
 from grader.variation import DRAWN, AnswerOf, Same
@@ -65,13 +63,21 @@ Pair = frozenset[str]
 _LAB_PAIRS: dict[tuple[str, str], set[Pair]] = {}
 
 
-def _coinciding(question: Question, part: Part) -> set[Pair]:
-    """The pairs of the part's values (answer and finite mistakes) not told apart; two
-    mistakes with one key (a slip made once, or at every step) name the same slip."""
+def _mistakes(question: Question, part: Part) -> list[tuple[str, Any]]:
+    """Each catalogued mistake's key and value, those the grader would drop as right
+    answers included (the grader's reference leaves them out)."""
     with np.errstate(all="ignore"):
-        wrong = reference(question).mistakes(part, kinds.of(part))
-    values = [("", question.answer[part.name])]
-    values += [(m.key, v) for m, v in wrong if np.isfinite(np.asarray(v, dtype=float)).all()]
+        return [(m.key, m.compute(question.inputs, question.answer)) for m in part.mistakes]
+
+
+def _finite(value: Any) -> bool:
+    return bool(np.isfinite(np.asarray(value, dtype=np.float64)).all())
+
+
+def _coinciding(question: Question, part: Part, wrong: list[tuple[str, Any]]) -> set[Pair]:
+    """The pairs of the part's values (answer and finite mistakes `wrong`) not told apart;
+    two mistakes with one key (a slip made once, or at every step) name the same slip."""
+    values = [("", question.answer[part.name]), *((k, v) for k, v in wrong if _finite(v))]
     return {
         frozenset((k, j))
         for i, (k, a) in enumerate(values)
@@ -85,7 +91,7 @@ def _lab_pairs(lab: Question, part: Part) -> set[Pair]:
     all): the question's, not the draw's."""
     found = _LAB_PAIRS.get((lab.id, part.name))
     if found is None:
-        found = _LAB_PAIRS[(lab.id, part.name)] = _coinciding(lab, part)
+        found = _LAB_PAIRS[(lab.id, part.name)] = _coinciding(lab, part, _mistakes(lab, part))
     return found
 
 
@@ -108,19 +114,16 @@ def problems(question: Question, lab: Question | None = None) -> list[str]:
             found.append(f"{part.name}: not finite or beyond {bound:g}")
             continue
         try:
-            pairs = _coinciding(question, part)
+            wrong = _mistakes(question, part)
         except Exception as e:
             found.append(f"{part.name}: a mistake cannot be computed ({type(e).__name__})")
             continue
         # a mistake with no finite value (z / Σz for Σz = 0) is told from any answer a
         # student can give; two of them would not be told apart
-        infinite = {
-            m.key
-            for m, v in reference(question).mistakes(part, kinds.of(part))
-            if not np.isfinite(np.asarray(v, dtype=float)).all()
-        }
+        infinite = {k for k, v in wrong if not _finite(v)}
         if len(infinite) > 1:
             found.append(f"{part.name}: {' and '.join(sorted(infinite))} have no finite value")
+        pairs = _coinciding(question, part, wrong)
         for pair in sorted(pairs - (_lab_pairs(lab, part) if lab else set()), key=sorted):
             named = " and ".join(k or "the answer" for k in sorted(pair))
             found.append(f"{part.name}: {named} coincide")
@@ -147,64 +150,72 @@ def _drawn(
     return replace(question, inputs=inputs)
 
 
-def _drawn_itself(question: Question) -> bool:
-    return any(isinstance(d, DRAWN) for d in question.varies.values())
-
-
-def _sources(question: Question) -> tuple[str, ...]:
-    """The questions this one takes all its numbers from (`Same`, `AnswerOf`), if it draws none."""
-    if _drawn_itself(question):
-        return ()
-    return tuple(dict.fromkeys(d.question for d in question.varies.values()))  # type: ignore[union-attr]
+def _sources(question: Question) -> list[str]:
+    """The questions whose numbers this one takes (`Same`, `AnswerOf`)."""
+    return [d.question for d in question.varies.values() if isinstance(d, Same | AnswerOf)]
 
 
 #: Draws rejected and made, per question id.
 Tally = dict[str, list[int]]
+#: Own draws tried for a question that also takes other questions' numbers, before those
+#: are drawn again (om.adagrad's rows coincide with their swap for om.grad's θ0 = (a, a)).
+TRIES = 3
+
+
+class _Redraw(Exception):
+    """Draw these sources again, each from the attempt after the one that passed."""
+
+    def __init__(self, passed: dict[str, int]) -> None:
+        self.passed = passed
+
+
+def _draw_once(
+    lab: tuple[Question, ...], secret: bytes, student: str, tally: Tally, first: dict[str, int]
+) -> dict[str, Question]:
+    """The student's questions, each drawn from attempt `first[id]` on (0 by default);
+    raises `_Redraw` naming the sources to draw again when a question taking other
+    questions' numbers passes with none of its own draws."""
+    done: dict[str, Question] = {}
+    attempts: dict[str, int] = {}
+    for q in lab:
+        if not q.varies:
+            done[q.id] = q
+            continue
+        tally.setdefault(q.id, [0, 0])
+        sources = [s for s in _sources(q) if s in attempts]
+        own = any(isinstance(d, DRAWN) for d in q.varies.values())
+        start = first.get(q.id, 0)
+        tries = (TRIES if sources else ATTEMPTS) if own else 1
+        said: list[str] = []
+        for attempt in range(start, min(start + tries, ATTEMPTS)):
+            candidate = _drawn(q, secret, student, done, attempt)
+            said = problems(candidate, q)
+            tally[q.id][1] += 1
+            if not said:
+                done[q.id], attempts[q.id] = candidate, attempt
+                break
+            tally[q.id][0] += 1
+        else:
+            if not sources or start + tries >= ATTEMPTS:
+                raise VariantError(f"{q.id}: no draw passes: {'; '.join(said)}")
+            first[q.id] = start + tries
+            raise _Redraw({source: attempts[source] for source in sources})
+    return done
 
 
 def _draw(
     lab: tuple[Question, ...], secret: bytes, student: str, tally: Tally
 ) -> dict[str, Question]:
     """The student's questions, counting in `tally` the draws made and rejected. A question
-    that only takes other questions' numbers (act.3 takes the z of fp.*) and fails has its
-    sources drawn again, from the attempt after the one that passed."""
-    done: dict[str, Question] = {}
-    attempts: dict[str, int] = {}
-
-    def first_passing(q: Question, start: int) -> None:
-        for attempt in range(start, ATTEMPTS):
-            candidate = _drawn(q, secret, student, done, attempt)
-            said = problems(candidate, q)
-            tally[q.id][1] += 1
-            if not said:
-                done[q.id], attempts[q.id] = candidate, attempt
-                return
-            tally[q.id][0] += 1
-        raise VariantError(f"{q.id}: no draw in {ATTEMPTS} passes: {'; '.join(said)}")
-
-    by_id = {q.id: q for q in lab}
-    for q in lab:
-        if not q.varies:
-            done[q.id] = q
-            continue
-        tally.setdefault(q.id, [0, 0])
-        if _drawn_itself(q):
-            first_passing(q, 0)
-            continue
-        for _ in range(ATTEMPTS):
-            candidate = _drawn(q, secret, student, done, 0)
-            said = problems(candidate, q)
-            tally[q.id][1] += 1
-            if not said:
-                done[q.id] = candidate
-                break
-            tally[q.id][0] += 1
-            for source in _sources(q):
-                if source in attempts:
-                    first_passing(by_id[source], attempts[source] + 1)
-        else:
-            raise VariantError(f"{q.id}: no draw in {ATTEMPTS} passes: {'; '.join(said)}")
-    return done
+    that fails with every draw of its own has the questions it takes numbers from drawn
+    again (act.3 takes the z of fp.*), and every question after them with them."""
+    first: dict[str, int] = {}
+    for _ in range(ATTEMPTS):
+        try:
+            return _draw_once(lab, secret, student, tally, first)
+        except _Redraw as redraw:
+            first.update({source: passed + 1 for source, passed in redraw.passed.items()})
+    raise VariantError(f"{student}: no draw of {lab[0].assignment} passes in {ATTEMPTS} rounds")
 
 
 def questions(assignment: str, secret: bytes, student: str | None) -> dict[str, Question]:

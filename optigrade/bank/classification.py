@@ -56,7 +56,7 @@ LOGISTIC = Question(
     inputs=LOGISTIC_INPUTS,
     given=("X", "w", "b"),
     # X stays (the lab's three points); z moderate, where σ and σ' are told apart
-    varies={"w": Uniform(-1, 2, nonzero=True), "b": Integers(-10, 0)},
+    varies={"w": Uniform(-1, 1.5, nonzero=True), "b": Integers(-10, -1)},
     layout="parts",
     parts=(
         Numeric(
@@ -111,7 +111,7 @@ SOFTMAX = Question(
     variable="softmax_output",
     inputs=SOFTMAX_INPUTS,
     given=("X", "W", "b"),
-    varies={"W": Uniform(-1, 2, nonzero=True), "b": Integers(-20, 0)},
+    varies={"W": Uniform(-1, 2, nonzero=True), "b": Integers(-20, -1)},
     layout="parts",
     parts=(
         Numeric(
@@ -478,8 +478,8 @@ CONFUSION = Question(
     variable="confusion",
     inputs=CONFUSION_INPUTS,
     given=("y", "p"),
-    # one decimal: some p lie on the thresholds 0.5 and 0.3, where > and ≥ differ
-    varies={"y": Integers(0, 1), "p": Uniform(0, 1)},
+    # the lab's numbers: y and p drawn apart make as many false positives as negatives
+    # (a transposed matrix undiagnosable) at one threshold or the other too often
     layout="parts",
     parts=(_confusion_part(0.5), _confusion_part(0.3)),
 )

@@ -39,10 +39,10 @@ def _dense_mistakes(inputs: Inputs) -> tuple[m.Mistake, ...]:
     return tuple(found)
 
 
-#: Small nonzero whole numbers, as the lab writes them, kept small enough that every z of
-#: act.3 stays below 13 in size, where σ and σ' of it would coincide (a nonzero bias: a bias
-#: left out shows). A 2-column X ranges wider so that a square one is seldom symmetric.
-_NARROW, _WIDE = Integers(-2, 2), Integers(-3, 3)
+#: Small whole numbers, as the lab writes them, so that a z of act.3 seldom reaches 13 in
+#: size, where σ and σ' of it coincide (w and b nonzero: a bias left out shows). A 2-column
+#: X ranges wider so that a square one is seldom symmetric (Xᵀw would be right).
+_NARROW, _WIDE = Integers(-3, 3), Integers(-4, 4)
 _SMALL = Uniform(-2, 2, decimals=0, nonzero=True)
 
 
@@ -302,9 +302,10 @@ NETWORK = Question(
     variable="nodes",
     inputs=NETWORK_INPUTS,
     given=tuple(NETWORK_INPUTS),
-    # one decimal, as the lab writes them; the biases stay 1 and W1 leans positive, so that
-    # a hidden node is seldom 0 (its bias left out, or the nodes swapped, would not show)
-    varies={"x": Integers(-2, 2), "W1": Uniform(-0.5, 0.9), "W2": Uniform(-0.9, 0.9)},
+    # one decimal, as the lab writes them; the biases stay 1, x ≥ 0 and W1 leans positive,
+    # so that a hidden node is seldom 0 (its bias left out, or the nodes swapped, would not
+    # show)
+    varies={"x": Integers(0, 3), "W1": Uniform(-0.3, 0.9), "W2": Uniform(-0.9, 0.9)},
     layout="parts",
     parts=(
         Numeric(
