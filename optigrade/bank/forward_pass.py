@@ -302,10 +302,10 @@ NETWORK = Question(
     variable="nodes",
     inputs=NETWORK_INPUTS,
     given=tuple(NETWORK_INPUTS),
-    # one decimal, as the lab writes them; the biases stay 1, x ≥ 0 and W1 leans positive,
-    # so that a hidden node is seldom 0 (its bias left out, or the nodes swapped, would not
-    # show)
-    varies={"x": Integers(0, 3), "W1": Uniform(-0.3, 0.9), "W2": Uniform(-0.9, 0.9)},
+    # the biases stay 1, x ≥ 0 and W1 > 0, so that no hidden node is 0 (its bias left out,
+    # or the nodes swapped, would not show); W2 of two decimals is seldom symmetric (its
+    # transpose would give the same C and D)
+    varies={"x": Integers(0, 3), "W1": Uniform(0.1, 0.9), "W2": Uniform(-0.9, 0.9, 2)},
     layout="parts",
     parts=(
         Numeric(
