@@ -24,12 +24,27 @@ EXIT_UNISOLATED = 3  # grading refused: student code cannot be isolated here
 def _key(args: argparse.Namespace) -> int:
     from optigrade.assign import key
 
+    student = None
+    if args.student is not None:
+        from optigrade import variants
+        from optigrade.assign import secrets
+
+        if not secrets.path(args.course).is_file():
+            print(
+                f"no {secrets.FILE} in {args.course}: no student has numbers of their own yet "
+                "(give the course folder with --course)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        secret = secrets.load(args.course).course
+        student = variants.questions(args.assignment, secret, args.student).values()
     if args.format == "json":
-        print(key.to_json(args.assignment))
+        print(key.to_json(args.assignment, student))
     else:
         from rich.console import Console
 
-        Console().print(key.render_table(args.assignment))
+        title = "" if args.student is None else f", student {args.student}"
+        Console().print(key.render_table(args.assignment, student, title))
     return 0
 
 
@@ -79,17 +94,22 @@ def _verify(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     checks = tuple(c for c in verify.CHECKS if c not in args.skip)
+    notes: dict[str, list[str]] = {}
     with console.status("verifying") as status:
         found = verify.run_checks(
             args.course,
             _assignments(args),
             checks,
             progress=lambda m: status.update(f"checking {m}"),
+            draws=args.draws,
+            told=lambda name, line: notes.setdefault(name, []).append(line),
         )
     for name, problems in found.items():
         console.print(
             f"[{'green' if not problems else 'red'}]{'ok  ' if not problems else 'FAIL'}[/] {name}"
         )
+        for note in notes.get(name, []):
+            console.print(f"     {note}", markup=False, style="dim")
         for problem in problems:
             console.print(f"     {problem}", markup=False)
     return 1 if any(found.values()) else 0
@@ -402,8 +422,16 @@ def build_parser() -> argparse.ArgumentParser:
         "print the answer key of an assignment (instructors only: it shows every answer)",
         "grader key forward-pass",
         "grader key optimisers --format json > optimisers-key.json",
+        "grader key forward-pass --student jane_doe   # her own numbers and answers",
     )
     key.add_argument("assignment", help="assignment id, e.g. forward-pass")
+    key.add_argument(
+        "--student",
+        metavar="ID",
+        help="that student's key: the answers for their own numbers, with those numbers "
+        "(default: the lab's numbers)",
+    )
+    _course_option(key)
     key.add_argument(
         "--format",
         choices=("table", "json"),
@@ -496,8 +524,11 @@ def build_parser() -> argparse.ArgumentParser:
         (
             "verify",
             _verify,
-            "release checks: bank, execution, leaks, drift",
-            ("grader assign verify", "grader assign verify forward-pass --skip execute"),
+            "release checks: bank, variants, execution, leaks, drift",
+            (
+                "grader assign verify",
+                "grader assign verify forward-pass --skip execute --draws 200",
+            ),
         ),
     ):
         step = _command(steps, name, text, *examples)
@@ -509,10 +540,18 @@ def build_parser() -> argparse.ArgumentParser:
                 "--skip",
                 action="append",
                 default=[],
-                choices=("bank", "execute", "leaks", "drift"),
+                choices=("bank", "variants", "execute", "leaks", "drift"),
                 help="leave out one check (repeat the option to leave out several): the bank's "
-                "questions, running each source notebook, the leak scan of release/, or the "
-                "drift from a fresh nbgrader generation",
+                "questions, the rejection rates of each student's own numbers, running each "
+                "source notebook, the leak scan of release/, or the drift from a fresh "
+                "nbgrader generation",
+            )
+            step.add_argument(
+                "--draws",
+                type=int,
+                default=1000,
+                metavar="N",
+                help="made-up students whose numbers the variants check draws (default 1000)",
             )
     return parser
 

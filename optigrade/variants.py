@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from grader import kinds
 from grader.compare.diagnose import close
-from grader.engine import reference
 from grader.kinds import NumberSet, Numeric
-from grader.question import Question, Tolerance
+from grader.question import Part, Question, Tolerance
 from grader.variation import DRAWN, AnswerOf, Same
 from optigrade import bank
 
@@ -56,8 +54,52 @@ def _far(a: Any, b: Any, tol: Tolerance) -> bool:
     return not bool(close(x, y, wide).all())
 
 
-def problems(question: Question) -> list[str]:
-    """Why this variant of a question is no good (none: it is)."""
+def _largest(question: Question, part: str) -> float:
+    return float(np.abs(np.asarray(question.answer[part], dtype=np.float64)).max(initial=0))
+
+
+#: Two of a part's values that coincide: mistakes' keys, "" for the answer.
+Pair = frozenset[str]
+_LAB_PAIRS: dict[tuple[str, str], set[Pair]] = {}
+
+
+def _mistakes(question: Question, part: Part) -> list[tuple[str, Any]]:
+    """Each catalogued mistake's key and value, those the grader would drop as right
+    answers included (the grader's reference leaves them out)."""
+    with np.errstate(all="ignore"):
+        return [(m.key, m.compute(question.inputs, question.answer)) for m in part.mistakes]
+
+
+def _finite(value: Any) -> bool:
+    return bool(np.isfinite(np.asarray(value, dtype=np.float64)).all())
+
+
+def _coinciding(question: Question, part: Part, wrong: list[tuple[str, Any]]) -> set[Pair]:
+    """The pairs of the part's values (answer and finite mistakes `wrong`) not told apart;
+    two mistakes with one key (a slip made once, or at every step) name the same slip."""
+    values = [("", question.answer[part.name]), *((k, v) for k, v in wrong if _finite(v))]
+    return {
+        frozenset((k, j))
+        for i, (k, a) in enumerate(values)
+        for j, b in values[i + 1 :]
+        if k != j and not _far(a, b, part.tol)
+    }
+
+
+def _lab_pairs(lab: Question, part: Part) -> set[Pair]:
+    """The lab's own coincidences (at θ1 momentum's v without 1 − β is no momentum at
+    all): the question's, not the draw's."""
+    found = _LAB_PAIRS.get((lab.id, part.name))
+    if found is None:
+        found = _LAB_PAIRS[(lab.id, part.name)] = _coinciding(lab, part, _mistakes(lab, part))
+    return found
+
+
+def problems(question: Question, lab: Question | None = None) -> list[str]:
+    """Why this variant of a question is no good (none: it is), against its `lab` question
+    when given: a part whose lab answer is itself beyond `BOUND` (loss curves that diverge
+    on purpose) need only be finite, and values the lab does not tell apart are no fault
+    of the draw."""
     try:
         answer = question.answer
     except Exception as e:  # the inputs make a computation fail
@@ -67,23 +109,24 @@ def problems(question: Question) -> list[str]:
         if not isinstance(part, Numeric | NumberSet):
             continue
         value = np.asarray(answer[part.name], dtype=np.float64)
-        if not np.isfinite(value).all() or np.abs(value).max(initial=0) > BOUND:
-            found.append(f"{part.name}: not finite or beyond {BOUND:g}")
+        bound = np.inf if lab and _largest(lab, part.name) > BOUND else BOUND
+        if not np.isfinite(value).all() or np.abs(value).max(initial=0) > bound:
+            found.append(f"{part.name}: not finite or beyond {bound:g}")
             continue
         try:
-            wrong = [v for _, v in reference(question).mistakes(part, kinds.of(part))]
+            wrong = _mistakes(question, part)
         except Exception as e:
             found.append(f"{part.name}: a mistake cannot be computed ({type(e).__name__})")
             continue
-        values = [answer[part.name], *wrong]
-        for i, a in enumerate(values):
-            for b in values[i + 1 :]:
-                if not _far(a, b, part.tol):
-                    found.append(f"{part.name}: two of its values (answer, mistakes) coincide")
-                    break
-            else:
-                continue
-            break
+        # a mistake with no finite value (z / Σz for Σz = 0) is told from any answer a
+        # student can give; two of them would not be told apart
+        infinite = {k for k, v in wrong if not _finite(v)}
+        if len(infinite) > 1:
+            found.append(f"{part.name}: {' and '.join(sorted(infinite))} have no finite value")
+        pairs = _coinciding(question, part, wrong)
+        for pair in sorted(pairs - (_lab_pairs(lab, part) if lab else set()), key=sorted):
+            named = " and ".join(k or "the answer" for k in sorted(pair))
+            found.append(f"{part.name}: {named} coincide")
     return found
 
 
@@ -107,49 +150,95 @@ def _drawn(
     return replace(question, inputs=inputs)
 
 
+def _sources(question: Question) -> list[str]:
+    """The questions whose numbers this one takes (`Same`, `AnswerOf`)."""
+    return [d.question for d in question.varies.values() if isinstance(d, Same | AnswerOf)]
+
+
+#: Draws rejected and made, per question id.
+Tally = dict[str, list[int]]
+#: Own draws tried for a question that also takes other questions' numbers, before those
+#: are drawn again (om.adagrad's rows coincide with their swap for om.grad's θ0 = (a, a)).
+TRIES = 3
+
+
+class _Redraw(Exception):
+    """Draw these sources again, each from the attempt after the one that passed."""
+
+    def __init__(self, passed: dict[str, int]) -> None:
+        self.passed = passed
+
+
+def _draw_once(
+    lab: tuple[Question, ...], secret: bytes, student: str, tally: Tally, first: dict[str, int]
+) -> dict[str, Question]:
+    """The student's questions, each drawn from attempt `first[id]` on (0 by default);
+    raises `_Redraw` naming the sources to draw again when a question taking other
+    questions' numbers passes with none of its own draws."""
+    done: dict[str, Question] = {}
+    attempts: dict[str, int] = {}
+    for q in lab:
+        if not q.varies:
+            done[q.id] = q
+            continue
+        tally.setdefault(q.id, [0, 0])
+        sources = [s for s in _sources(q) if s in attempts]
+        own = any(isinstance(d, DRAWN) for d in q.varies.values())
+        start = first.get(q.id, 0)
+        tries = (TRIES if sources else ATTEMPTS) if own else 1
+        said: list[str] = []
+        for attempt in range(start, min(start + tries, ATTEMPTS)):
+            candidate = _drawn(q, secret, student, done, attempt)
+            said = problems(candidate, q)
+            tally[q.id][1] += 1
+            if not said:
+                done[q.id], attempts[q.id] = candidate, attempt
+                break
+            tally[q.id][0] += 1
+        else:
+            if not sources or start + tries >= ATTEMPTS:
+                raise VariantError(f"{q.id}: no draw passes: {'; '.join(said)}")
+            first[q.id] = start + tries
+            raise _Redraw({source: attempts[source] for source in sources})
+    return done
+
+
+def _draw(
+    lab: tuple[Question, ...], secret: bytes, student: str, tally: Tally
+) -> dict[str, Question]:
+    """The student's questions, counting in `tally` the draws made and rejected. A question
+    that fails with every draw of its own has the questions it takes numbers from drawn
+    again (act.3 takes the z of fp.*), and every question after them with them."""
+    first: dict[str, int] = {}
+    for _ in range(ATTEMPTS):
+        try:
+            return _draw_once(lab, secret, student, tally, first)
+        except _Redraw as redraw:
+            first.update({source: passed + 1 for source, passed in redraw.passed.items()})
+    raise VariantError(f"{student}: no draw of {lab[0].assignment} passes in {ATTEMPTS} rounds")
+
+
 def questions(assignment: str, secret: bytes, student: str | None) -> dict[str, Question]:
     """The student's questions of `assignment`, by id, in the lab's order (the lab's
     own questions for `None`). Raises `VariantError` for a question no draw passes."""
     lab = bank.questions(assignment)
     if student is None:
         return {q.id: q for q in lab}
-    done: dict[str, Question] = {}
-    for q in lab:
-        if not q.varies:
-            done[q.id] = q
-            continue
-        drawn = any(isinstance(d, DRAWN) for d in q.varies.values())
-        for attempt in range(ATTEMPTS if drawn else 1):
-            candidate = _drawn(q, secret, student, done, attempt)
-            said = problems(candidate)
-            if not said:
-                break
-        else:
-            raise VariantError(f"{q.id}: no draw in {ATTEMPTS} passes: {'; '.join(said)}")
-        done[q.id] = candidate
-    return done
+    return _draw(lab, secret, student, {})
 
 
-def rejections(assignment: str, secret: bytes, draws: int) -> dict[str, float]:
+def rejections(
+    assignment: str, secret: bytes, draws: int, progress: Callable[[int], None] = lambda n: None
+) -> dict[str, float]:
     """Each varying question's share of rejected draws over `draws` made-up students
-    (what `grader assign verify` reports)."""
+    (what `grader assign verify` reports); `progress` is told each student drawn. Raises
+    `VariantError` for a question no draw passes."""
     lab = bank.questions(assignment)
-    found: dict[str, list[int]] = {q.id: [0, 0] for q in lab if q.varies}
+    tally: Tally = {}
     for n in range(draws):
-        student = f"verify-{n}"
-        done: dict[str, Question] = {}
-        for q in lab:
-            if q.id not in found:
-                done[q.id] = q
-                continue
-            for attempt in range(ATTEMPTS):
-                candidate = _drawn(q, secret, student, done, attempt)
-                found[q.id][1] += 1
-                if not problems(candidate):
-                    break
-                found[q.id][0] += 1
-            done[q.id] = candidate
-    return {qid: rejected / tried for qid, (rejected, tried) in found.items() if tried}
+        _draw(lab, secret, f"verify-{n}", tally)
+        progress(n + 1)
+    return {qid: rejected / tried for qid, (rejected, tried) in tally.items() if tried}
 
 
 def inputs_of(question: Question) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -50,18 +50,22 @@ def answer_of(question: Question) -> Any:
     return assemble(question, {p.name: _part_answer(question, p.name) for p in question.parts})
 
 
-def key(assignment: str) -> dict[str, Any]:
-    """{"assignment": ..., "questions": {id: {"points": p, "answer": value}}}."""
-    return {
-        "assignment": assignment,
-        "questions": {
-            q.id: {"points": q.points, "answer": answer_of(q)} for q in bank.questions(assignment)
-        },
-    }
+def key(assignment: str, student: Iterable[Question] | None = None) -> dict[str, Any]:
+    """{"assignment": ..., "questions": {id: {"points": p, "answer": value}}}: the lab's, or
+    those of a `student`'s own questions (`optigrade.variants.questions`), where a varying
+    question's entry has its "inputs" too (the student's numbers)."""
+    questions = bank.questions(assignment) if student is None else student
+    found: dict[str, Any] = {}
+    for q in questions:
+        found[q.id] = {"points": q.points, "answer": answer_of(q)}
+        if student is not None and q.varies:
+            names = q.given or tuple(q.varies)  # act.3's are other questions' answers
+            found[q.id]["inputs"] = _plain({name: q.inputs[name] for name in names})
+    return {"assignment": assignment, "questions": found}
 
 
-def to_json(assignment: str) -> str:
-    return json.dumps(key(assignment), indent=2)
+def to_json(assignment: str, student: Iterable[Question] | None = None) -> str:
+    return json.dumps(key(assignment, student), indent=2)
 
 
 def _short(value: Any, digits: int = 6) -> str:
@@ -75,15 +79,20 @@ def _short(value: Any, digits: int = 6) -> str:
     return str(value)
 
 
-def render_table(assignment: str) -> Any:
-    """A rich Table of the key, one row per question."""
+def render_table(
+    assignment: str, student: Iterable[Question] | None = None, title: str = ""
+) -> Any:
+    """A rich Table of the key, one row per question (a student's: their inputs too)."""
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"Answer key: {assignment}", show_lines=True)
+    table = Table(title=f"Answer key: {assignment}{title}", show_lines=True)
     table.add_column("id", no_wrap=True)
     table.add_column("points", justify="right")
+    if student is not None:
+        table.add_column("inputs")
     table.add_column("answer")
-    for qid, entry in key(assignment)["questions"].items():
-        table.add_row(qid, f"{entry['points']:g}", escape(_short(entry["answer"])))
+    for qid, entry in key(assignment, student)["questions"].items():
+        inputs = [escape(_short(entry.get("inputs", "the lab's")))] if student is not None else []
+        table.add_row(qid, f"{entry['points']:g}", *inputs, escape(_short(entry["answer"])))
     return table

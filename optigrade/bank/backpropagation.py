@@ -17,6 +17,7 @@ import sympy as sp
 
 from grader.kinds import Expression, Numeric
 from grader.question import Compute, Inputs, Prior, Question, Tolerance
+from grader.variation import Integers, OneOf, Uniform
 from optigrade.bank import mistakes as m
 from optigrade.bank import trajectory as tr
 from reference import data, network, regression
@@ -69,6 +70,8 @@ LINE_GD = m.diagnosable(
         variable="thetas",
         inputs=LINE,
         given=("x_D", "y_D", "theta0", "eta"),
+        # x_D stays: the symbolic questions below are written for its 3 points
+        varies={"y_D": Integers(4, 18), "theta0": Uniform(-1, 2), "eta": OneOf((0.01, 0.02))},
         layout="rows",
         parts=tr.Trajectory(_line_step, label="θ({t}) = (w, b)").rows(LINE_STEPS, 1, LINE_SLIPS),
     )
@@ -260,6 +263,8 @@ NN_GRAD = Question(
     variable="grads",
     inputs=NET,
     given=("W1_init", "W2_init"),
+    # the lab's 10000 rows stay; the initial weights vary (one decimal, as the lab's)
+    varies={"W1_init": Uniform(-1, 1.5), "W2_init": Uniform(0.5, 2.5)},
     layout="parts",
     parts=(_gradient_part(0), _gradient_part(1)),
 )
@@ -307,6 +312,7 @@ NN_TRAIN = Question(
     variable="trained",
     inputs={**NET, **NN_TRAIN_SETTINGS},
     given=("W1_init", "W2_init", "eta", "iterations"),
+    # the lab's numbers: 5000 steps on 10000 rows take seconds, too long to draw and check
     layout="rows",
     parts=(_train_part(0), _train_part(1)),
 )
@@ -369,6 +375,7 @@ KERAS = Question(
     variable="keras_weights",
     inputs={**NET, "epochs": 5000},
     given=("W1_init", "W2_init", "epochs"),
+    # the lab's numbers: Keras trains on the lab's data, as bp.nn.train does
     layout="rows",
     parts=(_keras_part(0), _keras_part(1)),
 )

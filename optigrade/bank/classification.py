@@ -11,6 +11,7 @@ import numpy as np
 
 from grader.kinds import Choice, Criterion, Function, Model, Numeric, Probe, PublicData, model
 from grader.question import Inputs, Part, Prior, Question
+from grader.variation import Integers, Uniform
 from optigrade.bank import mistakes as m
 from reference import activations as act
 from reference import data, losses
@@ -54,6 +55,8 @@ LOGISTIC = Question(
     variable="logistic",
     inputs=LOGISTIC_INPUTS,
     given=("X", "w", "b"),
+    # X stays (the lab's three points); z moderate, where σ and σ' are told apart
+    varies={"w": Uniform(-1, 1.5, nonzero=True), "b": Integers(-10, -1)},
     layout="parts",
     parts=(
         Numeric(
@@ -108,6 +111,7 @@ SOFTMAX = Question(
     variable="softmax_output",
     inputs=SOFTMAX_INPUTS,
     given=("X", "W", "b"),
+    varies={"W": Uniform(-1, 2, nonzero=True), "b": Integers(-20, -1)},
     layout="parts",
     parts=(
         Numeric(
@@ -278,6 +282,8 @@ LOSS = Question(
     variable="loss_answer",
     inputs=LOSS_INPUTS,
     given=("y", "p"),
+    # probabilities of two decimals, never 0 or 1 (whose logarithm is infinite)
+    varies={"y": Integers(0, 1), "p": Uniform(0.05, 0.95, decimals=2)},
     layout="parts",
     parts=(
         Numeric(
@@ -472,6 +478,8 @@ CONFUSION = Question(
     variable="confusion",
     inputs=CONFUSION_INPUTS,
     given=("y", "p"),
+    # the lab's numbers: y and p drawn apart make as many false positives as negatives
+    # (a transposed matrix undiagnosable) at one threshold or the other too often
     layout="parts",
     parts=(_confusion_part(0.5), _confusion_part(0.3)),
 )

@@ -9,6 +9,7 @@ import numpy as np
 
 from grader.kinds import Choice, Numeric
 from grader.question import Inputs, Part, Prior, Question, Tolerance
+from grader.variation import AnswerOf, Draw, Integers, Same, Uniform
 from optigrade.bank import mistakes as m
 from reference import activations as act
 from reference.layers import dense
@@ -38,8 +39,19 @@ def _dense_mistakes(inputs: Inputs) -> tuple[m.Mistake, ...]:
     return tuple(found)
 
 
+#: Small whole numbers, as the lab writes them, so that a z of act.3 seldom reaches 13 in
+#: size, where σ and σ' of it coincide (w and b nonzero: a bias left out shows). A 2-column
+#: X ranges wider so that a square one is seldom symmetric (Xᵀw would be right).
+_NARROW, _WIDE = Integers(-3, 3), Integers(-4, 4)
+_SMALL = Uniform(-2, 2, decimals=0, nonzero=True)
+
+
 def _dense(qid: str, X: list, w: list, b: list, points: float, practice: bool = False) -> Question:
     inputs = {k: np.asarray(v, dtype=np.float64) for k, v in {"X": X, "w": w, "b": b}.items()}
+    wide = inputs["X"].shape[1] == 2
+    varies: dict[str, Draw] = {} if practice else {"X": _WIDE if wide else _NARROW, "w": _SMALL}
+    if not practice and inputs["b"].any():  # a question without a bias keeps it at zero
+        varies["b"] = _SMALL
     question = Question(
         id=qid,
         assignment=ASSIGNMENT,
@@ -58,6 +70,7 @@ def _dense(qid: str, X: list, w: list, b: list, points: float, practice: bool = 
             ),
         ),
         practice=practice,
+        varies=varies,
     )
     return m.diagnosable(question)
 
@@ -176,6 +189,7 @@ def _activations(qid: str, z: list[float], points: float, practice: bool = False
         layout="parts",
         parts=_activation_parts(_given_z, points),
         practice=practice,
+        varies={} if practice else {"z": Integers(-9, 9)},
     )
     return m.diagnosable(question)
 
@@ -214,6 +228,7 @@ ACTIVATION_QUESTIONS: tuple[Question, ...] = (
             inputs={q.id: q.answer["z"] for q in DENSE if not q.practice},
             layout="parts",
             parts=tuple(p for q in DENSE if not q.practice for p in _own_z_parts(q)),
+            varies={q.id: AnswerOf(q.id) for q in DENSE if not q.practice},
         )
     ),
 )
@@ -287,6 +302,10 @@ NETWORK = Question(
     variable="nodes",
     inputs=NETWORK_INPUTS,
     given=tuple(NETWORK_INPUTS),
+    # the biases stay 1, x ≥ 0 and W1 > 0, so that no hidden node is 0 (its bias left out,
+    # or the nodes swapped, would not show); W2 of two decimals is seldom symmetric (its
+    # transpose would give the same C and D)
+    varies={"x": Integers(0, 3), "W1": Uniform(0.1, 0.9), "W2": Uniform(-0.9, 0.9, 2)},
     layout="parts",
     parts=(
         Numeric(
@@ -328,7 +347,8 @@ NETWORK = Question(
 
 
 def _predicted(inputs: Inputs, prior: Prior) -> str:
-    c, d = NETWORK.answer["C"], NETWORK.answer["D"]
+    h = _hidden(inputs)
+    c, d = act.softmax(dense(h, inputs["W2"], inputs["b2"]))[0]
     return "YES" if c > d else "NO"
 
 
@@ -337,6 +357,8 @@ PREDICTION = Question(
     assignment=ASSIGNMENT,
     title="The class the network predicts",
     variable="predicted_class",
+    inputs=NETWORK_INPUTS,  # out.1's network: its C and D
+    varies={name: Same(NETWORK.id) for name in NETWORK.varies},
     parts=(
         Choice(
             "class",

@@ -8,12 +8,14 @@ from the θ and the gradient before it, so a student's own earlier values carry 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from grader.kinds import Function, NumberSet, Numeric, Probe
 from grader.question import Compute, Inputs, Part, Prior, Question, Tolerance
+from grader.variation import OneOf, Same, Uniform
 from optigrade.bank import mistakes as m
 from optigrade.bank import trajectory as tr
 from reference import data, losses, regression
@@ -144,6 +146,10 @@ def _descent(grad: Callable[[int], str]) -> tr.Trajectory:
     return tr.Trajectory(step, label="theta{t}", uses=lambda t: (grad(t),))
 
 
+#: A start θ0 of one decimal near the origin, as the course's are.
+_START = Uniform(-1, 1)
+
+
 def _lecture_steps(
     qid: str,
     title: str,
@@ -172,6 +178,8 @@ def _lecture_steps(
             variable=variable,
             inputs={"x": example.x, "y": example.y, "theta0": np.zeros(2), "eta": eta},
             given=("x", "y", "theta0", "eta"),
+            # the lecture's data and rate (its other example's rate is a slip); θ0 varies
+            varies={"theta0": _START},
             layout="parts",
             parts=tuple(parts),
         )
@@ -202,6 +210,8 @@ LECTURE_BGD = _lecture_steps(
 # --- the lab's first mini-batch -----------------------------------------------------------
 
 _LAB_X, _LAB_Y = data.lab_observations()
+#: Learning rates that converge on the lab's data (0.01 is a slip: the wrong rate).
+_RATE = OneOf((0.05, 0.1, 0.2))
 
 MB_INPUTS: dict[str, Any] = {
     "X": _LAB_X,
@@ -246,6 +256,8 @@ MB_GRAD = m.diagnosable(
         variable="mb_grad",
         inputs=MB_INPUTS,
         given=("X", "y", "w0", "b0", "batch_size"),
+        # the lab's 12 observations stay (lr_gradient_descent's probes fit them)
+        varies={"w0": Uniform(-1, 2), "b0": _START},
         layout="parts",
         parts=(
             Numeric("dw", 0.5, _mb_dw, mistakes=_mb_gradient_mistakes(_mb_dw), label="dw (∂L/∂w)"),
@@ -290,6 +302,7 @@ MB_STEP = m.diagnosable(
         inputs=MB_INPUTS,
         given=("w0", "b0", "eta"),
         uses=("X", "y", "batch_size"),  # given for opt.mb.grad
+        varies={"w0": Same("opt.mb.grad"), "b0": Same("opt.mb.grad"), "eta": _RATE},
         layout="parts",
         # dw and db are graded in opt.mb.grad; here they carry a wrong gradient forward
         parts=(
@@ -524,6 +537,7 @@ SGD_EPOCH = m.diagnosable(
         variable="sgd_epoch",
         inputs={"X": _LAB_X, "y": _LAB_Y, "theta0": np.array([1.0, 1.0, 0.0]), "eta": 0.1},
         given=("X", "y", "theta0", "eta"),
+        varies={"theta0": Uniform(-1, 2), "eta": _RATE},
         layout="rows",
         parts=tr.Trajectory(_sgd_step, label="(w1, w2, b) after update {t}").rows(
             len(_LAB_Y), 0.25, SGD_SLIPS
@@ -650,6 +664,8 @@ LOGISTIC = m.diagnosable(
         variable="logistic",
         inputs={"X": _LOGISTIC_X, "y": _LOGISTIC_Y, "theta0": np.zeros(3), "eta": 0.1},
         given=("X", "y", "theta0", "eta"),
+        # X and y stay: bce_gradients' public probes say they use this question's X and y
+        varies={"theta0": Uniform(-0.5, 0.5), "eta": _RATE},
         layout="parts",
         parts=_logistic_parts(3),
     )
@@ -661,12 +677,20 @@ LOGISTIC = m.diagnosable(
 
 def _loss_curves(inputs: Inputs, prior: Prior) -> Array:
     """Row i: the MSE at θ_0, ..., θ_T of T BGD steps with the i-th learning rate."""
-    x, y = inputs["x"], inputs["y"]
-    w0, b0 = _wb(inputs["theta0"])
+    key = tuple(_flat(inputs[n]).tobytes() for n in ("x", "y", "theta0", "etas"))
+    return _curves(*key, int(inputs["iterations"])).copy()
+
+
+@lru_cache(maxsize=4096)
+def _curves(x: bytes, y: bytes, theta0: bytes, etas: bytes, iterations: int) -> Array:
+    """`_loss_curves` of the inputs' bytes (cached: 250 steps take 20 ms, the variant QA
+    asks for them five times per draw, and θ0 of one decimal has few values)."""
+    X, Y = np.frombuffer(x).reshape(-1, 1), np.frombuffer(y).reshape(-1, 1)
+    w0, b0 = _wb(np.frombuffer(theta0))
     rows = []
-    for eta in inputs["etas"]:
-        run = regression.batch_gd(x, y, w0, b0, float(eta), inputs["iterations"])
-        last = regression.mse_loss(x, y, run.w(run.steps), run.b(run.steps))
+    for eta in np.frombuffer(etas):
+        run = regression.batch_gd(X, Y, w0, b0, float(eta), iterations)
+        last = regression.mse_loss(X, Y, run.w(run.steps), run.b(run.steps))
         rows.append(np.append(run.losses, last))
     return np.array(rows)
 
@@ -696,6 +720,8 @@ LEARNING_RATES = m.diagnosable(
             "iterations": 50,
         },
         given=("x", "y", "theta0", "etas", "iterations"),
+        # the rates stay: the lab chose them so that some diverge
+        varies={"theta0": _START},
         layout="parts",
         parts=(
             Numeric(

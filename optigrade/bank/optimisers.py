@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 
 from grader.kinds import Choice, Function, Numeric, Probe
 from grader.question import Compute, Inputs, Prior, Question
+from grader.variation import Draw, OneOf, Same, Uniform
 from optigrade.bank import mistakes as m
 from optigrade.bank import trajectory as tr
 from reference import data
@@ -34,6 +35,9 @@ SHOE: dict[str, Any] = {
     "theta0": np.array([1.0, 0.0]),  # (slope, intercept)
 }
 STEPS = 3
+#: Heights of one decimal, as the slides' (the shoe sizes stay: one fit, other heights),
+#: and a start (slope, intercept) near theirs.
+SHOE_VARIES: dict[str, Draw] = {"H": Uniform(1.0, 2.2), "theta0": Uniform(-1, 2)}
 
 
 def gradient(inputs: Inputs, theta: ArrayLike) -> Array:
@@ -56,6 +60,7 @@ GRADIENT = Question(
     variable="grad_start",
     inputs=SHOE,
     given=("SS", "H", "theta0"),
+    varies=SHOE_VARIES,
     parts=(
         Numeric(
             "gradient",
@@ -111,6 +116,7 @@ def _steps(
     name: str,
     optimiser: Optimiser,
     hyper: dict[str, float],
+    draws: dict[str, Draw],
     points: float,
     rules: tuple[tuple[str, Rule], ...] = (),
     slips: tuple[tr.RowSlip, ...] = (),
@@ -120,7 +126,8 @@ def _steps(
     and made at every step from θ_0: `trajectory.persistent`; `slips`: other inputs), then
     those of every trajectory. A slip that gives the right row on this data (e.g. a bias
     correction without the power t, at t = 1) is left out of that row's mistakes. The
-    rows are computed from om.grad's given SS, H and θ0."""
+    rows are computed from om.grad's given SS, H and θ0; `draws` vary the hyperparameters
+    (ε stays the slides')."""
     steps = tr.Trajectory(
         _stepping(optimiser),
         label="θ{t} = (slope, intercept) after step {t}",
@@ -141,6 +148,7 @@ def _steps(
             inputs={**SHOE, **hyper},
             given=tuple(hyper),
             uses=tuple(SHOE),
+            varies={**{name: Same(GRADIENT.id) for name in SHOE_VARIES}, **draws},
             layout="rows",
             parts=steps.rows(STEPS, points, (*own, *slips, tr.UPHILL, tr.BEHIND, tr.SWAPPED)),
         )
@@ -153,6 +161,8 @@ def _swapped_beta(i: Inputs) -> float:
 
 BETA_SWAPPED = tr.changed("beta-swapped", beta=_swapped_beta)
 LR = 0.1  # the learning rate of every optimiser question but RMSProp's
+#: Rates and decays the course uses, each converging on the line fit.
+RATES, BETAS = OneOf((0.05, 0.1, 0.2)), OneOf((0.8, 0.9))
 
 
 #: A gradient off by a constant factor scales every step of the optimisers linear in g
@@ -173,6 +183,7 @@ GD = _steps(
     "gradient descent",
     _gd,
     {"lr": LR},
+    {"lr": RATES},
     0.5,
     # the slope updated first, then the intercept's derivative taken at the new slope
     slips=(tr.sequential(lambda i, t, theta: gradient(i, theta)), *GRADIENT_SLIPS),
@@ -188,6 +199,7 @@ MOMENTUM = _steps(
     "gradient descent with momentum",
     _momentum,
     {"lr": LR, "beta": 0.9},
+    {"lr": RATES, "beta": BETAS},
     0.75,
     rules=(
         # v = βv + g is (1 − β)^−1 times the slides' v
@@ -207,6 +219,7 @@ ADAGRAD = _steps(
     "Adagrad",
     _adagrad,
     {"lr": LR, "eps": 1e-8},
+    {"lr": RATES},
     0.75,
     rules=(
         (
@@ -235,6 +248,7 @@ RMSPROP = _steps(
     "RMSProp",
     _rmsprop,
     {"lr": 0.001, "beta": 0.9, "eps": 1e-8},
+    {"lr": OneOf((0.001, 0.002, 0.005)), "beta": OneOf((0.9, 0.95, 0.99))},
     0.75,
     rules=(
         ("plain-sum", _plain_sum),
@@ -272,6 +286,9 @@ ADAM = _steps(
     "Adam",
     _adam,
     {"lr": LR, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+    # β2 stays: with β2 = 0.99, √(1 − β2) = 1 − β1 for β1 = 0.9, and the corrections
+    # with and without the power t would coincide
+    {"lr": RATES, "beta1": BETAS},
     1,
     rules=(
         ("no-bias-correction", _adam_corrected_by(lambda beta, t: 1.0)),
@@ -327,6 +344,7 @@ EWA = Question(
     variable="ewa_answers",
     inputs=EWA_INPUTS,
     given=("temperatures", "beta"),
+    varies={"temperatures": Uniform(10, 30), "beta": OneOf((0.8, 0.9, 0.95))},
     layout="parts",
     parts=(
         Numeric(

@@ -69,3 +69,55 @@ def test_bad_input_is_one_line_and_exit_code_2(argv, fragment):
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0]
+
+
+@pytest.fixture
+def course(tmp_path):
+    from optigrade.assign import secrets
+
+    secrets.load(tmp_path)  # draws and saves the course's secret
+    return tmp_path
+
+
+@pytest.mark.parametrize("student", ["jane_doe", "o'brien", "zoë", "a b"])
+def test_a_students_key_has_their_own_answers_and_inputs(student, course, capsys):
+    from optigrade import variants
+    from optigrade.assign import secrets
+    from optigrade.assign.key import key as lab_key
+
+    argv = ["key", "forward-pass", "--student", student, "--course", str(course)]
+    assert main([*argv, "--format", "json"]) == 0
+    key = json.loads(capsys.readouterr().out)
+    own = variants.questions("forward-pass", secrets.load(course).course, student)
+    lab = json.loads(json.dumps(lab_key("forward-pass")))
+    for qid, question in own.items():
+        entry = key["questions"][qid]
+        assert entry["answer"] == json.loads(json.dumps(answer_of(question))), qid
+        if question.varies:
+            assert "inputs" in entry, qid
+            if qid != "out.2":  # YES or NO may be the lab's
+                assert entry["answer"] != lab["questions"][qid]["answer"], qid
+        else:
+            assert "inputs" not in entry and entry == lab["questions"][qid], qid
+    assert key["questions"]["fp.1.2"]["inputs"]["X"] == own["fp.1.2"].inputs["X"].tolist()
+    assert main(argv) == 0
+    assert f"student {student}" in capsys.readouterr().out
+
+
+def test_two_students_keys_differ(course, capsys):
+    keys = []
+    for student in ("jane_doe", "zoë"):
+        argv = ["key", "optimisers", "--student", student, "--course", str(course)]
+        assert main([*argv, "--format", "json"]) == 0
+        keys.append(json.loads(capsys.readouterr().out)["questions"])
+    assert keys[0]["om.adam"] != keys[1]["om.adam"]
+    assert keys[0]["om.keras"] == keys[1]["om.keras"]  # the lab's for everyone
+
+
+def test_a_students_key_needs_the_course_secret(tmp_path, capsys):
+    from grader.student.cli import EXIT_USAGE
+
+    argv = ["key", "forward-pass", "--student", "jane_doe", "--course", str(tmp_path)]
+    assert main(argv) == EXIT_USAGE
+    assert "no .optigrade-secrets.json" in capsys.readouterr().err
+    assert not (tmp_path / ".optigrade-secrets.json").exists()
