@@ -1,0 +1,121 @@
+"""The class's numbers: each student graded against their own, and answers that fit
+someone else's traced.
+
+An assignment released with a roster (`optigrade.assign.secrets` keeps it) gives every
+student their own inputs (`optigrade.variants`). The batch grades a submission against
+the questions drawn for its student id (the submission's folder, never what the notebook
+claims; a student missing from the roster gets their own numbers all the same), and the
+sandbox gives the notebook those numbers (`grader.given`). A part that is wrong for the
+student's own numbers but right for a classmate's, or the lab's, is "other numbers"
+(`grader.vocabulary`): no points, and the instructor's report says whose numbers fit.
+Without a roster there are no `Numbers`: everyone is graded against the lab's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from grader.compare import tagged
+from grader.compare.result import PartResult, Result
+from grader.question import Question
+from grader.vocabulary import OTHER_NUMBERS, word
+from optigrade import bank, variants
+from optigrade.assign import secrets
+from optigrade.records.result import Fit, Variant
+
+if TYPE_CHECKING:
+    from grader.compare.wire import Wire
+
+#: A part's verdicts that another set of numbers may explain (a right answer needs none; an
+#: unusable or missing one fits no numbers).
+_WRONG = ("incorrect", "partial")
+#: What the student's page says of such a part: whose numbers is the instructor's to know.
+SAID = f"{word(OTHER_NUMBERS).meaning[0].upper()}{word(OTHER_NUMBERS).meaning[1:]}"
+
+
+class Numbers:
+    """The questions of `assignment` drawn for each student of the class (`students`:
+    the roster and the batch's), from the course `secret`; drawn once each, when needed."""
+
+    def __init__(self, assignment: str, secret: bytes, students: Iterable[str]) -> None:
+        self.assignment = assignment
+        self.secret = secret
+        self.students = tuple(sorted(set(students)))
+        self.lab = {q.id: q for q in bank.questions(assignment)}
+        self.varying = tuple(qid for qid, q in self.lab.items() if q.varies)
+        self._drawn: dict[str, dict[str, Question]] = {}
+        # the class, in the digest of every student's result: a classmate joining can
+        # make an answer fit their numbers
+        self._class = hashlib.sha256("\x00".join(self.students).encode()).hexdigest()
+
+    @classmethod
+    def of(cls, assignment: str, course: Path | None, students: Iterable[str]) -> Numbers | None:
+        """The class's numbers when `assignment` was released with a roster, else None.
+        Grading only reads the course's secrets: it never draws new ones."""
+        if course is None or not secrets.path(course).is_file():
+            return None
+        found = secrets.load(course)
+        roster = found.rosters.get(assignment)
+        if roster is None:
+            return None
+        return cls(assignment, found.course, [*roster, *students])
+
+    def questions(self, student: str) -> dict[str, Question]:
+        """The student's questions, by id."""
+        if student not in self._drawn:
+            self._drawn[student] = variants.questions(self.assignment, self.secret, student)
+        return self._drawn[student]
+
+    def given(self, student: str) -> dict[str, dict[str, Any]]:
+        """The inputs each varying question gives the student, as tagged JSON."""
+        own = self.questions(student)
+        return {
+            qid: {name: tagged.dump(v) for name, v in variants.inputs_of(own[qid]).items()}
+            for qid in self.varying
+        }
+
+    def variant(self, student: str) -> Variant:
+        """What the student's result records of their numbers, and a digest of what their
+        grade depends on besides the notebook and the source."""
+        inputs = self.given(student)
+        text = json.dumps([inputs, self._class], sort_keys=True)
+        return Variant(inputs, hashlib.sha256(text.encode()).hexdigest())
+
+    def traced(
+        self, student: str, own: Question, wire: Wire, result: Result
+    ) -> tuple[Result, tuple[Fit, ...]]:
+        """`result` (the answer `wire` graded against the student's `own` question) with
+        each wrong part that is right for a classmate's numbers, or the lab's, made
+        "other numbers" (no points; the page names nobody), and whose numbers fit each."""
+        wrong = {p.name for p in result.parts if p.status in _WRONG}
+        if not wrong or own.id not in self.varying:
+            return result, ()
+        from grader import engine
+
+        lab: set[str] = set()
+        fits: dict[str, list[str]] = {}
+        for other in (None, *(s for s in self.students if s != student)):
+            theirs = self.lab[own.id] if other is None else self.questions(other)[own.id]
+            for part in engine.grade(theirs, wire, hidden=True).parts:
+                if part.name in wrong and part.status == "correct":
+                    if other is None:
+                        lab.add(part.name)
+                    fits.setdefault(part.name, [])
+                    if other is not None:
+                        fits[part.name].append(other)
+        if not fits:
+            return result, ()
+        parts = tuple(_other(p) if p.name in fits else p for p in result.parts)
+        found = tuple(
+            Fit(p.name, tuple(fits[p.name]), p.name in lab) for p in parts if p.name in fits
+        )
+        return replace(result, parts=parts), found
+
+
+def _other(part: PartResult) -> PartResult:
+    return replace(part, score=0.0, status=OTHER_NUMBERS, message=SAID, mistake=None)
