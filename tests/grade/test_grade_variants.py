@@ -10,9 +10,11 @@ classmate; one who pastes the lab's answers is named too; odd ids get their own 
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import os
 
+import numpy as np
 import pytest
 
 from grader.compare.layout import assemble
@@ -136,3 +138,22 @@ def test_without_a_roster_everyone_gets_the_labs(course):
     assert not summary.variants
     assert "variant" not in course.result("s1")
     assert course.scores("s1") == {q: bank.get(q).points for q in QUESTIONS}
+
+
+def test_the_pages_show_own_numbers_and_the_report_names_whose_numbers_fit(graded):
+    course, _ = graded
+    pages = course.out / "feedback"
+    bob = (pages / "bob.html").read_text()
+    assert "other numbers" in bob and SAID in bob and "alice" not in bob
+    zoe = (pages / "zoë.html").read_text()
+    z = _own("zoë")["act.1"].inputs["z"]
+    shown = np.array2string(z, separator=", ", prefix="z = ")
+    assert "Your numbers for this question" in zoe and f"z = {shown}" in html.unescape(zoe)
+    report = (course.out / "report.html").read_text()
+    assert f"{len(ROSTER) + 1} variants graded" in report
+    copied = report.split("Answers computed from other numbers</h2>")[1].split("</table>")[0]
+    rows = copied.split('<tr data-student="')[1:]
+    assert [r.split('"')[0] for r in rows] == ["bob", "jane_doe"]  # ranked: most parts first
+    assert ">alice</a>" in rows[0] and "the lab's numbers" in html.unescape(rows[1])
+    scores = (course.out / "scores.csv").read_text()
+    assert "other numbers: fp.1.1, fp.2.1, act.1" in scores
