@@ -19,10 +19,11 @@ import pytest
 
 from grader.compare.layout import assemble
 from grader.variation import Uniform
-from optigrade import bank, variants
+from optigrade import bank, cli, variants
 from optigrade.assign import secrets
 from optigrade.demo.literals import source
-from optigrade.grade.numbers import SAID
+from optigrade.grade import trace
+from optigrade.grade.numbers import SAID, Numbers
 from optigrade.records import files
 from tests.grade.conftest import ASSIGNMENT, QUESTIONS, right
 
@@ -138,6 +139,8 @@ def test_without_a_roster_everyone_gets_the_labs(course):
     assert not summary.variants
     assert "variant" not in course.result("s1")
     assert course.scores("s1") == {q: bank.get(q).points for q in QUESTIONS}
+    found = course.submitted / "s1" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert cli.main(["trace", ASSIGNMENT, str(found), "--course", str(course.root)]) == 2
 
 
 def test_the_pages_show_own_numbers_and_the_report_names_whose_numbers_fit(graded):
@@ -157,3 +160,32 @@ def test_the_pages_show_own_numbers_and_the_report_names_whose_numbers_fit(grade
     assert ">alice</a>" in rows[0] and "the lab's numbers" in html.unescape(rows[1])
     scores = (course.out / "scores.csv").read_text()
     assert "other numbers: fp.1.1, fp.2.1, act.1" in scores
+
+
+def test_trace_names_whose_numbers_a_notebook_or_a_text_uses(graded, tmp_path, capsys):
+    course, _ = graded
+    alice = _own("alice")
+    posted = tmp_path / "chat.txt"
+    # alice's answers printed to 4 decimals, as a chat message would have them
+    lines = [f"{q}: {np.round(alice[q].answer['z'], 4).ravel()}" for q in ("fp.1.1", "fp.2.1")]
+    posted.write_text("\n".join(lines) + "\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bank, "questions", _varied)
+        assert cli.main(["trace", ASSIGNMENT, str(posted), "--course", str(course.root)]) == 0
+        said = capsys.readouterr().out.splitlines()
+        assert said == ["alice: 5 numbers (fp.1.1 answer z; fp.2.1 answer z)"]
+        notebook = course.submitted / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        assert cli.main(["trace", ASSIGNMENT, str(notebook), "--course", str(course.root)]) == 0
+        said = capsys.readouterr().out.splitlines()
+        assert said[0].startswith("alice: ")  # bob pasted alice's answers
+        assert all(not line.startswith("bob: ") for line in said)
+        numbers = Numbers(ASSIGNMENT, SECRET, ROSTER)
+        given = _own("zoë")["fp.2.1"].inputs
+        text = "\n".join(f"{n} = {given[n].tolist()}" for n in ("X", "w", "b"))
+        (found,) = trace.trace(numbers, text)
+        assert found.student == "zoë" and found.found == ("fp.2.1 X", "fp.2.1 b", "fp.2.1 w")
+        lab = trace.trace(
+            numbers, source(assemble(_own(None)["act.1"], _own(None)["act.1"].answer))
+        )
+        assert lab[0].student is None
+    assert trace.trace(numbers, "nothing here but 1, 0 and 1.0") == ()
