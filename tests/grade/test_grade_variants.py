@@ -189,3 +189,17 @@ def test_trace_names_whose_numbers_a_notebook_or_a_text_uses(graded, tmp_path, c
         )
         assert lab[0].student is None
     assert trace.trace(numbers, "nothing here but 1, 0 and 1.0") == ()
+
+
+def test_a_cluster_grades_the_class_as_the_local_pool_does(graded):
+    pytest.importorskip("distributed")
+    course, _ = graded
+    tables = ("grades.csv", "results.jsonl")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bank, "questions", _varied)
+        summary = course.grade(
+            exports=False, course=course.root, out=course.out.parent / "dask", cluster="local:2"
+        )
+    assert summary.variants and not summary.failed
+    for name in tables:
+        assert (summary.out / name).read_bytes() == (course.out / name).read_bytes(), name
