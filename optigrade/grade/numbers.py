@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.compare import tagged
 from grader.compare.result import PartResult, Result
-from grader.question import Question
+from grader.kinds import Numeric
+from grader.question import Part, Question
 from grader.vocabulary import OTHER_NUMBERS, word
 from optigrade import bank, variants
 from optigrade.assign import secrets
@@ -71,6 +72,14 @@ class Numbers:
             self._drawn[student] = variants.questions(self.assignment, self.secret, student)
         return self._drawn[student]
 
+    def _drawable(self, student: str) -> dict[str, Question]:
+        """A classmate's questions; none when no draw of theirs passes (their own grade
+        says so: it must not cost another student theirs)."""
+        try:
+            return self.questions(student)
+        except variants.VariantError:
+            return {}
+
     def given(self, student: str) -> dict[str, dict[str, Any]]:
         """The inputs each varying question gives the student, as tagged JSON."""
         own = self.questions(student)
@@ -92,29 +101,54 @@ class Numbers:
         """`result` (the answer `wire` graded against the student's `own` question) with
         each wrong part that is right for a classmate's numbers, or the lab's, made
         "other numbers" (no points; the page names nobody), and whose numbers fit each."""
-        wrong = {p.name for p in result.parts if p.status in _WRONG}
+        wrong = [p.name for p in result.parts if p.status in _WRONG]
         if not wrong or own.id not in self.varying:
             return result, ()
-        from grader import engine
-
-        lab: set[str] = set()
-        fits: dict[str, list[str]] = {}
-        for other in (None, *(s for s in self.students if s != student)):
-            theirs = self.lab[own.id] if other is None else self.questions(other)[own.id]
-            for part in engine.grade(theirs, wire, hidden=True).parts:
-                if part.name in wrong and part.status == "correct":
-                    if other is None:
-                        lab.add(part.name)
-                    fits.setdefault(part.name, [])
-                    if other is not None:
-                        fits[part.name].append(other)
+        fits: dict[str, list[str | None]] = {}
+        others = {None: self.lab, **{s: self._drawable(s) for s in self.students if s != student}}
+        for name in wrong:
+            right = _right(own.part(name), wire)
+            for other, theirs in others.items():
+                if own.id in theirs and right(theirs[own.id]):
+                    fits.setdefault(name, []).append(other)
         if not fits:
             return result, ()
         parts = tuple(_other(p) if p.name in fits else p for p in result.parts)
         found = tuple(
-            Fit(p.name, tuple(fits[p.name]), p.name in lab) for p in parts if p.name in fits
+            Fit(p.name, tuple(s for s in fits[p.name] if s is not None), None in fits[p.name])
+            for p in parts
+            if p.name in fits
         )
         return replace(result, parts=parts), found
+
+
+def _right(part: Part, wire: Wire) -> Callable[[Question], bool]:
+    """Whether the recorded answer to `part` is right for a question's numbers: for a
+    number or an array, compared with that question's answer at the part's tolerance
+    (the answer decoded once for the whole class); else judged as the part's kind judges,
+    without the catalogue of mistakes (a right answer never needs it)."""
+    from grader import kinds
+    from grader.compare.nodes import numbers
+    from grader.kinds.base import Context
+    from grader.kinds.numeric import matches
+
+    name = part.name
+    try:
+        if isinstance(part, Numeric):
+            found = numbers(wire.part(name), wire)
+            return lambda q: matches(found, q.answer[name], part.tol, part.shape_policy)
+        kind = kinds.of(part)
+    except Exception:  # an answer that cannot even be compared fits no numbers
+        return lambda q: False
+
+    def judged(question: Question) -> bool:
+        try:
+            ctx = Context(question, part, wire, question.answer[name], question.answer, tuple)
+            return kind.judge(wire.part(name), ctx).status == "correct"
+        except Exception:
+            return False
+
+    return judged
 
 
 def _other(part: PartResult) -> PartResult:
