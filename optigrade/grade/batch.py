@@ -51,6 +51,7 @@ from optigrade.records.result import (
     Variant,
 )
 from optigrade.records.summary import ClassSummary, GradedQuestion
+from optigrade.variants import VariantError
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -278,6 +279,9 @@ def _pending(
     for sub in to_run:
         try:
             prepared = _prepare(sub, src, numbers)
+        except VariantError as e:  # the bank's fault, not the notebook's: graded again
+            reason = f"the student's numbers could not be drawn: {e}"
+            prepared = _without_run(sub, src, "internal-error", reason, [])
         except Exception as e:  # a notebook that breaks restoring must not stop the batch
             reason = f"the notebook could not be prepared: {type(e).__name__}: {e}"
             prepared = _without_run(sub, src, "unreadable", reason, [])
@@ -305,7 +309,10 @@ def _scratch(out: Path) -> Iterator[Path]:
 def _unchanged(
     earlier: StudentResult, sub: submissions.Submission, src: _Source, numbers: Numbers | None
 ) -> bool:
-    variant = numbers.variant(sub.student) if numbers else None
+    try:
+        variant = numbers.variant(sub.student) if numbers else None
+    except VariantError:  # graded again, where the reason is recorded
+        return False
     return (
         earlier.submission.sha256 == sub.sha256
         and earlier.source_sha256 == src.sha256

@@ -203,3 +203,23 @@ def test_a_cluster_grades_the_class_as_the_local_pool_does(graded):
     assert summary.variants and not summary.failed
     for name in tables:
         assert (summary.out / name).read_bytes() == (course.out / name).read_bytes(), name
+
+
+def test_a_student_whose_numbers_cannot_be_drawn_costs_nobody_else(course):
+    def drawn(assignment: str, secret: bytes, student: str | None) -> dict:
+        if student == "s2":
+            raise variants.VariantError("act.1: no draw passes")
+        return _drawn(assignment, secret, student)
+
+    _drawn = variants.questions
+    secrets.save(course.root, secrets.Secrets(SECRET, rosters={ASSIGNMENT: ["s1", "s2"]}))
+    course.submit("s2")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bank, "questions", _varied)
+        course.submit("s1", {q: _literal("s1", q) for q in QUESTIONS})
+        patch.setattr(variants, "questions", drawn)
+        summary = course.grade(course=course.root, jobs=1)
+    assert summary.failed == {
+        "s2": "internal-error: the student's numbers could not be drawn: act.1: no draw passes"
+    }
+    assert _scores(course, "s1") == {q: bank.get(q).points for q in QUESTIONS}
