@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from grader.compare import tagged
 from grader.compare.result import PartResult, Result
@@ -50,6 +52,7 @@ class Numbers:
         self.lab = {q.id: q for q in bank.questions(assignment)}
         self.varying = tuple(qid for qid, q in self.lab.items() if q.varies)
         self._drawn: dict[str, dict[str, Question]] = {}
+        self._gathered: dict[tuple[str, str], tuple[list[str | None], list[Question]]] = {}
         # the class, in the digest of every student's result: a classmate joining can
         # make an answer fit their numbers
         self._class = hashlib.sha256("\x00".join(self.students).encode()).hexdigest()
@@ -105,12 +108,11 @@ class Numbers:
         if not wrong or own.id not in self.varying:
             return result, ()
         fits: dict[str, list[str | None]] = {}
-        others = {None: self.lab, **{s: self._drawable(s) for s in self.students if s != student}}
         for name in wrong:
-            right = _right(own.part(name), wire)
-            for other, theirs in others.items():
-                if own.id in theirs and right(theirs[own.id]):
-                    fits.setdefault(name, []).append(other)
+            whose, answers = self._answers(own.id, name)
+            for i in _fitting(own.part(name), wire, answers):
+                if whose[i] != student:
+                    fits.setdefault(name, []).append(whose[i])
         if not fits:
             return result, ()
         parts = tuple(_other(p) if p.name in fits else p for p in result.parts)
@@ -121,34 +123,47 @@ class Numbers:
         )
         return replace(result, parts=parts), found
 
+    def _answers(self, qid: str, name: str) -> tuple[list[str | None], list[Question]]:
+        """The lab (None) and every student whose numbers could be drawn, and their
+        question `qid`, gathered once per part for the whole class."""
+        if (qid, name) not in self._gathered:
+            drawn = {s: self._drawable(s) for s in self.students}
+            whose: list[str | None] = [None, *(s for s in self.students if qid in drawn[s])]
+            found = [self.lab[qid], *(drawn[s][qid] for s in whose[1:] if s is not None)]
+            self._gathered[qid, name] = (whose, found)
+        return self._gathered[qid, name]
 
-def _right(part: Part, wire: Wire) -> Callable[[Question], bool]:
-    """Whether the recorded answer to `part` is right for a question's numbers: for a
-    number or an array, compared with that question's answer at the part's tolerance
-    (the answer decoded once for the whole class); else judged as the part's kind judges,
-    without the catalogue of mistakes (a right answer never needs it)."""
+
+def _fitting(part: Part, wire: Wire, questions: list[Question]) -> list[int]:
+    """Which of `questions` the recorded answer to `part` is right for. A number or an
+    array is compared with all their answers at once, at the part's tolerance; another
+    kind is judged as it judges, without its catalogue of mistakes (a right answer never
+    needs it: it is the costly half of grading)."""
     from grader import kinds
+    from grader.compare.diagnose import close
     from grader.compare.nodes import numbers
     from grader.kinds.base import Context
-    from grader.kinds.numeric import matches
+    from grader.kinds.numeric import as_floats, fit
 
     name = part.name
     try:
         if isinstance(part, Numeric):
-            found = numbers(wire.part(name), wire)
-            return lambda q: matches(found, q.answer[name], part.tol, part.shape_policy)
+            expected = np.stack([as_floats(q.answer[name]) for q in questions])
+            found, _ = fit(numbers(wire.part(name), wire), expected[0], part.shape_policy)
+            near = close(np.broadcast_to(found, expected.shape), expected, part.tol)
+            return [int(i) for i in np.flatnonzero(near.reshape(len(questions), -1).all(axis=1))]
         kind = kinds.of(part)
     except Exception:  # an answer that cannot even be compared fits no numbers
-        return lambda q: False
+        return []
 
-    def judged(question: Question) -> bool:
+    def right(question: Question) -> bool:
         try:
             ctx = Context(question, part, wire, question.answer[name], question.answer, tuple)
             return kind.judge(wire.part(name), ctx).status == "correct"
         except Exception:
             return False
 
-    return judged
+    return [i for i, q in enumerate(questions) if right(q)]
 
 
 def _other(part: PartResult) -> PartResult:
