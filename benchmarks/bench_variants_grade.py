@@ -13,8 +13,9 @@ round grades the class twice in this process, as `grader grade --force` does: wi
 roster (the lab's numbers) and with one (each student's own: drawn, given to the notebook,
 graded against, and every wrong part compared with every classmate's numbers and the
 lab's), alternating so a change of load weighs on both. Then each student's total is
-compared between the two, and the parts said to use other numbers are counted (none
-copies: none should be).
+compared between the two, and the parts said to use other numbers are counted: the
+class's planted mistakes are the lab's answers with one part changed, written as literals
+(`optigrade.demo.mistakes`), so with variants those students paste the lab's answers.
 """
 
 from __future__ import annotations
@@ -46,13 +47,13 @@ GOAL = 0.10  #: at most this much slower with variants
 _DENSE = Uniform(-2.0, 2.0, 1, nonzero=True)
 _Z = ("fp.1.1", "fp.1.2", "fp.2.1", "fp.2.2", "fp.3.1", "fp.3.2")
 #: How the benchmark's inputs vary: every z = Xw + b, act.3's z the student's own answers
-#: of those questions, the activations' z and the network's input.
+#: of those questions, and the activations' z (out.1 keeps the lab's: out.2's class is
+#: out.1's, with no input to declare).
 VARIES = {
     **{qid: {"X": _DENSE, "w": _DENSE, "b": _DENSE} for qid in _Z},
     "act.1": {"z": Uniform(-3.0, 3.0, 1)},
     "act.2": {"z": Uniform(-3.0, 3.0, 1)},
     "act.3": {qid: AnswerOf(qid) for qid in _Z},
-    "out.1": {"x": Uniform(-2.0, 2.0, 1)},
 }
 #: The course secret: fixed, so every run draws the same numbers (act.3 cannot redraw
 #: the answers it takes: about 2% of students get none that pass its checks, graded as
@@ -155,6 +156,8 @@ def main() -> int:
     same = sum(1 for s, (total, _) in lab.items() if s in own and abs(own[s][0] - total) < 1e-9)
     other = sum(n for _, n in own.values())
     print(f"  totals equal for {same}/{len(lab)} students; parts of other numbers: {other}")
+    full = [s.id for s in students if s.kind == "correct"]
+    print(f"  the solution: {', '.join(f'{lab[s][0]:g} and {own[s][0]:g}' for s in full)}")
     return 0 if ratio <= GOAL else 1
 
 
