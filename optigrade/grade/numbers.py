@@ -52,7 +52,7 @@ class Numbers:
         self.lab = {q.id: q for q in bank.questions(assignment)}
         self.varying = tuple(qid for qid, q in self.lab.items() if q.varies)
         self._drawn: dict[str, dict[str, Question]] = {}
-        self._gathered: dict[tuple[str, str], tuple[list[str | None], list[Question]]] = {}
+        self._gathered: dict[str, tuple[list[str | None], list[Question]]] = {}
         # the class, in the digest of every student's result: a classmate joining can
         # make an answer fit their numbers
         self._class = hashlib.sha256("\x00".join(self.students).encode()).hexdigest()
@@ -109,7 +109,7 @@ class Numbers:
             return result, ()
         fits: dict[str, list[str | None]] = {}
         for name in wrong:
-            whose, answers = self._answers(own.id, name)
+            whose, answers = self._everyone(own.id)
             for i in _fitting(own.part(name), wire, answers):
                 if whose[i] != student:
                     fits.setdefault(name, []).append(whose[i])
@@ -123,15 +123,15 @@ class Numbers:
         )
         return replace(result, parts=parts), found
 
-    def _answers(self, qid: str, name: str) -> tuple[list[str | None], list[Question]]:
+    def _everyone(self, qid: str) -> tuple[list[str | None], list[Question]]:
         """The lab (None) and every student whose numbers could be drawn, and their
-        question `qid`, gathered once per part for the whole class."""
-        if (qid, name) not in self._gathered:
+        question `qid`, gathered once for the whole class."""
+        if qid not in self._gathered:
             drawn = {s: self._drawable(s) for s in self.students}
             whose: list[str | None] = [None, *(s for s in self.students if qid in drawn[s])]
             found = [self.lab[qid], *(drawn[s][qid] for s in whose[1:] if s is not None)]
-            self._gathered[qid, name] = (whose, found)
-        return self._gathered[qid, name]
+            self._gathered[qid] = (whose, found)
+        return self._gathered[qid]
 
 
 def _fitting(part: Part, wire: Wire, questions: list[Question]) -> list[int]:
