@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.student import unanswered
 
-__all__ = ["check", "score"]
+__all__ = ["check", "given", "score"]
 
 unanswered.install()  # in a Jupyter kernel: an unanswered question is one line, not a traceback
 

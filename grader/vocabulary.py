@@ -11,6 +11,9 @@ sentence (the legend). Each word means one thing at its level:
 
 A question whose answer has one part says what that part says (a transposed answer is
 "unusable" on every surface); a blank notebook's questions are "unanswered" everywhere.
+"other numbers" is the batch grader's word for an answer that fits another set of inputs
+than the student's own (another student's, or the lab's: `optigrade.grade.numbers`); a
+student's page never says whose.
 A word used at two levels ("timeout", "unreadable", "internal-error") keeps its sign and
 colour; its sentence says what it means at each.
 """
@@ -26,6 +29,7 @@ PartStatus = Literal[
     "carried",
     "partial",
     "incorrect",
+    "other numbers",
     "unusable",
     "unanswered",
     "unconfirmed",
@@ -36,6 +40,7 @@ QuestionOutcome = Literal[
     "carried",
     "partial",
     "incorrect",
+    "other numbers",
     "unusable",
     "unanswered",
     "unconfirmed",
@@ -78,6 +83,9 @@ UNGRADED: tuple[str, ...] = (
 )
 #: Words only the student's local check says; the instructor's grader decides them.
 LOCAL: tuple[str, ...] = ("unconfirmed",)
+#: The word of an answer that fits other numbers than the student's own (only the
+#: instructor's grader, which knows the class's numbers, says it).
+OTHER_NUMBERS = "other numbers"
 #: Run statuses of a submission that never ran: no notebook could be read.
 UNREAD: tuple[str, ...] = ("no notebook", "unreadable", "refused")
 
@@ -100,6 +108,9 @@ _ANSWER: dict[str, Word] = {
     "carried": Word("↪", _GREEN, "right given your own earlier (wrong) answers: full points"),
     "partial": Word("~", _AMBER, "some of the points: a mistake that earns credit, or some parts"),
     "incorrect": Word("✗", _RED, "wrong: no points"),
+    "other numbers": Word(
+        "≠", _RED, "computed from other numbers than the ones you were given: no points"
+    ),
     "unusable": Word("!", _RED, "cannot be compared: the wrong type or shape, NaN, unreadable"),
     "unanswered": Word("○", _GREY, "no answer yet: the variable is not assigned, or is None"),
     "unconfirmed": Word(

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,8 @@ class Plan:
 
     #: (notebook index, source, is an autograder test cell) of each code cell
     cells: tuple[tuple[int, str, bool], ...]
+    #: The student's own numbers, {question id: {name: value}}, for `grader.given`
+    given: Mapping[str, Mapping[str, Any]]
     scratch: Path  # root-owned; holds work/ (the cwd) and record/ (answers)
     log_fd: int  # cell log (JSON lines)
     output_fd: int  # stdout and stderr
@@ -242,6 +244,7 @@ def _run(plan: Plan, shell: NotebookShell, main: int, count_leftover: bool) -> N
     from grader.student import api  # loaded by the runner already: no import cost
 
     genuine = {"module": grader, "score": api.score, "check": api.check}
+    api.provide_given(plan.given)  # the notebook's given cells read the student's own numbers
 
     os.environ.clear()
     os.environ.update(isolation.environment(str(plan.work), plan.keras_backend))

@@ -64,15 +64,22 @@ class RunnerSettings(Message):
 
 @dataclass(frozen=True)
 class RunJob(Message):
-    """One submission for a runner: its code cells, in notebook order."""
+    """One submission for a runner: its code cells, in notebook order, and the numbers its
+    questions give this student ({question id: {name: value as tagged JSON}}, see
+    `grader.compare.tagged`; none: every question gives the lab's), which the notebook's
+    given cells read (`grader.given`)."""
 
     KIND = "job"
 
     cells: tuple[Cell, ...]
+    given: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, cells: Iterable[Sequence[Any]]) -> RunJob:
-        return cls(tuple((int(i), str(source), bool(test)) for i, source, test in cells))
+    def of(
+        cls, cells: Iterable[Sequence[Any]], given: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> RunJob:
+        found = tuple((int(i), str(source), bool(test)) for i, source, test in cells)
+        return cls(found, dict(given or {}))
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ The local pool (`optigrade.grade.pool`) or a cluster's grading node starts it as
 (`grader_sandbox.jail`: `reference` and the bank's computations are not even in its view).
 It imports what notebooks use and the student side of the grader, gets the assignment's
 questions as specs (`grader.spec`: no expected value, no mistake, no probe output),
-then for each submission runs its code cells in a sandbox and replies with the run's
-outcome and the recorded answers as bytes. The judge grades them: children are forked
+then for each submission runs its code cells in a sandbox (its given cells reading the
+student's own numbers, sent with the job) and replies with the run's outcome and the
+recorded answers as bytes. The judge grades them: children are forked
 from a process that never held the answer key, so student code finds none in memory.
 
 Messages are typed JSON on two pipes (`grader_sandbox.messages`), never pickle.
@@ -115,7 +116,13 @@ class Runner:
         )
 
     def handle(self, job: RunJob) -> RunReply:
-        with self.sandbox.run(job.cells) as outcome:
+        from grader.compare import tagged
+
+        given = {
+            qid: {name: tagged.load(value) for name, value in values.items()}
+            for qid, values in job.given.items()
+        }
+        with self.sandbox.run(job.cells, given) as outcome:
             records = _packed(outcome.records) if outcome.records else {}
             return RunReply(replace(outcome, records=None), records)
 

@@ -91,14 +91,19 @@ class Sandbox:
             shutil.rmtree(self.base, ignore_errors=True)
 
     @contextmanager
-    def run(self, cells: Sequence[tuple[int, str, bool]]) -> Iterator[RunOutcome]:
-        """Run the code cells (notebook index, source, is a test cell) in a fresh child;
-        the outcome's records (a folder per test cell, named by `child.record_name`) are
-        removed when the block ends."""
+    def run(
+        self,
+        cells: Sequence[tuple[int, str, bool]],
+        given: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Iterator[RunOutcome]:
+        """Run the code cells (notebook index, source, is a test cell) in a fresh child,
+        whose `grader.given` returns the `given` numbers ({qid: {name: value}}; the others
+        are the lab's); the outcome's records (a folder per test cell, named by
+        `child.record_name`) are removed when the block ends."""
         scratch = Path(tempfile.mkdtemp(dir=self.base))
         fds: list[int] = []
         try:
-            plan, status_r = self._prepare(scratch, cells, fds)
+            plan, status_r = self._prepare(scratch, cells, fds, given or {})
             yield self._execute(plan, status_r, scratch, fds)
         finally:
             for fd in fds:
@@ -107,7 +112,11 @@ class Sandbox:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _prepare(
-        self, scratch: Path, cells: Sequence[tuple[int, str, bool]], fds: list[int]
+        self,
+        scratch: Path,
+        cells: Sequence[tuple[int, str, bool]],
+        fds: list[int],
+        given: Mapping[str, Mapping[str, Any]],
     ) -> tuple[child.Plan, int]:
         scratch.chmod(0o711)
         work, record = scratch / "work", scratch / "record"
@@ -135,6 +144,7 @@ class Sandbox:
         fds += [status_r, status_w]
         plan = child.Plan(
             cells=tuple(cells),
+            given=given,
             scratch=scratch,
             log_fd=log_fd,
             output_fd=output_fd,

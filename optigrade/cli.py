@@ -48,6 +48,35 @@ def _key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trace(args: argparse.Namespace) -> int:
+    from optigrade.grade import trace
+    from optigrade.grade.numbers import Numbers
+
+    _assignments(argparse.Namespace(assignments=[args.assignment]))
+    submitted = args.course / "submitted"
+    graded = sorted(p.name for p in submitted.iterdir() if p.is_dir()) if submitted.is_dir() else []
+    numbers = Numbers.of(args.assignment, args.course, graded)
+    if numbers is None:
+        print(
+            f"grader: error: {args.assignment} was not released with a roster in "
+            f"{args.course}: every student has the lab's numbers, so none can be traced",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        text = trace.text_of(args.file)
+    except OSError as error:
+        print(f"grader: error: {args.file}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    found = trace.trace(numbers, text)
+    if not found:
+        print(f"No student's numbers for {args.assignment} appear in {args.file}.")
+    for traced in found:
+        who = traced.student if traced.student is not None else "the lab's numbers"
+        print(f"{who}: {traced.numbers} numbers ({'; '.join(traced.found)})")
+    return 0
+
+
 def _assignments(args: argparse.Namespace) -> list[str]:
     from optigrade import bank
 
@@ -439,6 +468,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="a table for reading (default), or JSON for other tools",
     )
     key.set_defaults(run=_key)
+
+    traced = _command(
+        commands,
+        "trace",
+        "name the students whose own numbers (inputs or answers) a notebook or text uses",
+        "grader trace forward-pass posted-online.ipynb",
+        "grader trace forward-pass chat-message.txt --course ~/course",
+    )
+    traced.add_argument("assignment", help="assignment id, e.g. forward-pass")
+    traced.add_argument("file", type=Path, help="a notebook or a text file, read, never run")
+    _course_option(traced)
+    traced.set_defaults(run=_trace)
 
     grade = _command(
         commands,

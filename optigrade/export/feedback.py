@@ -7,7 +7,8 @@ outcome and points in one table; then the legend of the words the page uses (fro
 notebook (cells restored, and every cell that failed, timed out or printed too much,
 located by question and by its number in the student's own notebook); then each question
 with the grader's explanation (each part's verdict, points and message, the hint of a
-recognised mistake included) and the cells of that question that failed.
+recognised mistake included), the numbers it gave the student when each student has their
+own, and the cells of that question that failed.
 It shows nothing hidden: the engine's messages never quote a graded question's expected
 value or a hidden test's inputs, and text the student's own code produced (outputs,
 exception messages) is never copied in, since a hidden test may have made it quote its
@@ -18,6 +19,9 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from grader.compare.result import Result, joined
 from grader.question import Question
@@ -219,9 +223,31 @@ def _points(score: float, question: Question) -> str:
     )
 
 
-def _question(question: Question, found: QuestionEntry | None, failed: str | None) -> str:
+def _assigned(name: str, value: Any) -> str:
+    """`name = value`, an array's rows lined up under its first."""
+    if isinstance(value, np.ndarray):
+        prefix = f"{name} = "
+        return prefix + np.array2string(value, separator=", ", prefix=prefix)
+    return f"{name} = {value!r}"
+
+
+def _inputs(result: StudentResult, question: Question) -> str:
+    """The numbers the question gave this student (none: the lab's, as in the notebook),
+    in the order its given cell defines them."""
+    values = result.variant.values(question.id) if result.variant else {}
+    if not values:
+        return ""
+    order = [n for n in question.given if n in values] + sorted(set(values) - set(question.given))
+    lines = "\n".join(_assigned(name, values[name]) for name in order)
+    return f"<p>Your numbers for this question:</p>\n<pre>{escape(lines)}</pre>\n"
+
+
+def _question(
+    question: Question, result: StudentResult, found: QuestionEntry | None, failed: str | None
+) -> str:
     qid = escape(question.id)
     head = f'<section id="q-{qid}">\n<h2>{qid}: {escape(question.title)}</h2>\n'
+    head += _inputs(result, question)
     if found is None:
         return head + "<p>No result was stored for this question.</p>\n</section>"
     verdict = f"<p>{page.status(found.status)}: {_points(found.score, question)}</p>\n"
@@ -289,7 +315,7 @@ def render(graded: GradedClass, result: StudentResult) -> str:
         page.legend(_words(result)),
         "<h2>About your notebook</h2>",
         _notebook(graded, result),
-        *(_question(q, result.entry(q.id), failed.get(q.id)) for q in graded.questions),
+        *(_question(q, result, result.entry(q.id), failed.get(q.id)) for q in graded.questions),
     ]
     return page.document(f"Feedback: {graded.assignment}, {student}", "\n".join(body))
 

@@ -3,7 +3,8 @@ and who needs help.
 
 In the order a teaching team acts on it: the counts (every submission's run, the flags:
 `tally`, the same sentences `grader grade` ends with); the students who need attention
-(below a share of the points, a result in doubt: tampering, a patched grader, stopped by
+(below a share of the points, a result in doubt: tampering, a patched grader, answers
+computed from other numbers (`copies`, listed next with whose numbers fit), stopped by
 limits, a notebook that failed); the score distribution; the misconceptions ranked
 across the assignment by the students showing each, with those students (`misconceptions`);
 item analysis per question (mean, spread, discrimination, flags: `items`) with the
@@ -22,7 +23,7 @@ from urllib.parse import quote
 import numpy as np
 
 from grader.vocabulary import TABLE, word
-from optigrade.export import lateness, page, plots
+from optigrade.export import copies, lateness, page, plots
 from optigrade.export.classbook import GradedClass
 from optigrade.export.items import Item, analyse
 from optigrade.export.misconceptions import Misconception, rank
@@ -66,10 +67,17 @@ def _header(graded: GradedClass, counted: Tally) -> str:
     """The class in counts: every submission's run, the flags, the scores, who needs
     attention (the sentences `grader grade` ends with)."""
     lines = "".join(f"<li>{escape(line)}</li>" for line in counted.lines())
+    drawn = copies.variants(graded)
+    own = (
+        f" {drawn} variants graded: {_share(drawn, len(graded.results))} students against "
+        "their own numbers."
+        if drawn
+        else ""
+    )
     return (
         f'<div class="note"><ul class="plain">{lines}</ul>'
         f"<p>{len(graded.questions)} graded questions worth {page.points(graded.points)} "
-        "points.</p></div>"
+        f"points.{own}</p></div>"
     )
 
 
@@ -94,7 +102,8 @@ def _attention(graded: GradedClass, counted: Tally) -> str:
             heading,
             f"<p>Students below {BELOW:.0%} of the points, and students whose result a "
             "person should look at before trusting it: a test cell edited or deleted, "
-            "grader.score or grader.check replaced (no answer recorded), a cell or the "
+            "grader.score or grader.check replaced (no answer recorded), answers computed "
+            "from other numbers than the student's own, a cell or the "
             "notebook stopped by a limit, a notebook that did not run to its end or could "
             "not be read. Lowest total first.</p>",
             page.table(
@@ -102,6 +111,44 @@ def _attention(graded: GradedClass, counted: Tally) -> str:
                 rows_html,
                 "attention",
                 sortable=True,
+            ),
+        ]
+    )
+
+
+def _copies(graded: GradedClass) -> str:
+    """Who answered with other numbers than their own, and whose (only in a class with
+    variants)."""
+    if not copies.variants(graded):
+        return ""
+    heading = "<h2>Answers computed from other numbers</h2>"
+    found = copies.copies(graded)
+    if not found:
+        return f"{heading}\n<p>None: no wrong answer fits another student's numbers.</p>"
+    rows_html = [
+        f'<tr data-student="{escape(c.student)}"><th scope="row" class="id">'
+        f"{_student(graded, c.student)}</th>"
+        f'<td class="id">{_student(graded, c.source) if c.source else copies.LAB}</td>'
+        f'<td class="num">{len(c.parts)}</td>'
+        f"<td>{', '.join(_breakable(p) for p in c.parts)}</td></tr>"
+        for c in found
+    ]
+    return "\n".join(
+        [
+            heading,
+            "<p>Parts whose answer is wrong for the student's own numbers but right for a "
+            "classmate's, or for the lab's (0 points: the student's page says the answer "
+            "was computed from other numbers, naming nobody), by the number of parts that "
+            "agree.</p>",
+            page.table(
+                [
+                    page.column("Student"),
+                    page.column("Whose numbers fit"),
+                    page.column("Parts", numeric=True),
+                    page.column("Which"),
+                ],
+                rows_html,
+                "copies",
             ),
         ]
     )
@@ -375,6 +422,7 @@ def render(graded: GradedClass) -> str:
         _header(graded, counted),
         _unisolated(graded),
         _attention(graded, counted),
+        _copies(graded),
         lateness.section(graded),
         _distribution(graded, [r.total for r in table]),
         _misconceptions(graded, rank(graded)),

@@ -5,7 +5,8 @@ the late penalty. A warning marks a result a person should look at before trusti
 score; its kinds are `KINDS`, read from what the batch stored: repairs (a test cell
 edited or deleted, a given cell edited, and the harmless ones: a cell's type restored, a
 test cell put back after its answer), a replaced ``grader.score`` (put back before the
-test cell, or a test cell that recorded nothing), a limit reached (a cell stopped at its
+test cell, or a test cell that recorded nothing), answers computed from other numbers than
+the student's own (`optigrade.export.copies`), a limit reached (a cell stopped at its
 time limit, the notebook stopped), the memory cap reached, output cut (printed over the
 limit: the cell went on), questions left unanswered, a notebook that did not run to its
 end, a late penalty, and the questions whose points an instructor overrode
@@ -33,6 +34,7 @@ KINDS = (
     "test cell deleted",
     "given cell edited",
     "grader patched",
+    "other numbers",
     "limit reached",
     "memory cap",
     "output cut",
@@ -112,6 +114,7 @@ def warnings(questions: Sequence[Question], result: StudentResult) -> tuple[Stud
     found["grader patched"] = [
         q for q, e in entries.items() if e.restored or e.status == "not recorded"
     ]
+    found["other numbers"] = [q for q, e in entries.items() if e.fits]
     for cell in result.cells:
         if cell.status == "timeout":
             found["limit reached"].append("cell timeout")

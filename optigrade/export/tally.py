@@ -24,7 +24,13 @@ from optigrade.records.result import RETRY
 BELOW = 0.5
 #: Warnings (`scoresheet.KINDS`) that put a result's integrity in doubt, or say a limit
 #: stopped part of the notebook, or the whole notebook failed: each needs attention.
-INTEGRITY = ("test cell edited", "test cell deleted", "given cell edited", "grader patched")
+INTEGRITY = (
+    "test cell edited",
+    "test cell deleted",
+    "given cell edited",
+    "grader patched",
+    "other numbers",
+)
 LIMITS = ("limit reached", "memory cap")
 FLAGS = (*INTEGRITY, *LIMITS, "notebook failed")
 #: How a run without a stored result is counted (the batch lists it as failed).

@@ -31,6 +31,7 @@ from optigrade import bank
 from optigrade.assign.cells import grade_id
 from optigrade.grade import deadline, results, submissions
 from optigrade.grade.judge import Judged
+from optigrade.grade.numbers import Numbers
 from optigrade.grade.options import GradeOptions, GradePaths
 from optigrade.grade.places import Place, places
 from optigrade.grade.pool import Pool, WorkerPool
@@ -47,8 +48,10 @@ from optigrade.records.result import (
     RunStatus,
     StudentResult,
     SubmissionInfo,
+    Variant,
 )
 from optigrade.records.summary import ClassSummary, GradedQuestion
+from optigrade.variants import VariantError
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -75,6 +78,7 @@ class BatchSummary:
     failed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    variants: bool = False  # each student graded against their own numbers
     unisolated: str = ""  # why student code ran without isolation ("": it was isolated)
 
 
@@ -139,6 +143,7 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
     reference = _reference(release / assignment, src)
     found = submissions.discover(paths.submitted, assignment, reference=reference)
     students = [s.student for s in found.submissions]
+    numbers = Numbers.of(assignment, paths.course, students)
     due = deadline.resolve(
         assignment, options.due, options.late_policy, paths.course, out, students
     )
@@ -148,11 +153,14 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
         [q.id for q in src.questions],
         students,
         warnings=[*src.warnings, *found.warnings, *due.warnings],
+        variants=numbers is not None,
     )
     if not (release / assignment).is_dir():
         summary.warnings.append(f"no release folder {release / assignment}: no data files")
     log = Log(assignment, len(found.submissions), options.progress, limit=options.timeout)
-    to_run, unchanged = _to_run(found.submissions, src, folder, options.force, summary, due)
+    to_run, unchanged = _to_run(
+        found.submissions, src, folder, options.force, summary, due, numbers
+    )
     size = min(options.jobs or os.cpu_count() or 1, len(to_run))
     if not to_run:
         log.start(unchanged, size)
@@ -187,14 +195,14 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
         with (
             log.running(),
             _scratch(out) as scratch,
-            _pool(cluster, size, replace(settings, scratch=str(scratch))) as pool,
+            _pool(cluster, size, replace(settings, scratch=str(scratch)), numbers) as pool,
         ):
             log.start(unchanged, size)  # once the workers are up: a refusal says only why
             log.watch(pool.running)
             metas: dict[str, _Meta] = {}
 
             def jobs() -> Iterator[dict[str, Any]]:  # restored as the pool asks for them
-                for job, meta in _pending(to_run, src, folder, summary, log, due):
+                for job, meta in _pending(to_run, src, folder, summary, log, due, numbers):
                     metas[job["student"]] = meta
                     yield job
 
@@ -208,13 +216,16 @@ def grade_assignment(assignment: str, paths: GradePaths, options: GradeOptions) 
     return summary
 
 
-def _pool(cluster: str | Client | None, size: int, settings: RunnerSettings) -> Pool:
-    """The local pool of `size` workers, or the Dask cluster named by `cluster`."""
+def _pool(
+    cluster: str | Client | None, size: int, settings: RunnerSettings, numbers: Numbers | None
+) -> Pool:
+    """The local pool of `size` workers, or the Dask cluster named by `cluster`, judging
+    with the class's `numbers`."""
     if cluster is None:
-        return WorkerPool(size, settings)
+        return WorkerPool(size, settings, numbers)
     from optigrade.grade.cluster import ClusterPool  # Dask loads only for a cluster
 
-    return ClusterPool(cluster, settings)
+    return ClusterPool(cluster, settings, numbers)
 
 
 def _unisolated(summary: BatchSummary, why: str) -> None:
@@ -229,6 +240,7 @@ def _to_run(
     force: bool,
     summary: BatchSummary,
     due: deadline.Deadline,
+    numbers: Numbers | None,
 ) -> tuple[list[submissions.Submission], list[StudentResult]]:
     """The submissions to grade, and the results of those unchanged since an earlier run
     (skipped here, their lateness brought up to date: a new extension or policy needs no
@@ -236,7 +248,7 @@ def _to_run(
     to_run, unchanged = [], []
     for sub in found:
         earlier = None if force else files.read(folder, sub.student)
-        if earlier is not None and _unchanged(earlier, sub, src):
+        if earlier is not None and _unchanged(earlier, sub, src, numbers):
             summary.skipped.append(sub.student)
             unchanged.append(_relate(folder, earlier, due.lateness(sub)))
         else:
@@ -260,12 +272,16 @@ def _pending(
     summary: BatchSummary,
     log: Log,
     due: deadline.Deadline,
+    numbers: Numbers | None,
 ) -> Iterator[tuple[dict[str, Any], _Meta]]:
     """(job, what the result records besides the run) for each notebook to run, in turn;
     those that cannot be read or restored are recorded here instead."""
     for sub in to_run:
         try:
-            prepared = _prepare(sub, src)
+            prepared = _prepare(sub, src, numbers)
+        except VariantError as e:  # the bank's fault, not the notebook's: graded again
+            reason = f"the student's numbers could not be drawn: {e}"
+            prepared = _without_run(sub, src, "internal-error", reason, [])
         except Exception as e:  # a notebook that breaks restoring must not stop the batch
             reason = f"the notebook could not be prepared: {type(e).__name__}: {e}"
             prepared = _without_run(sub, src, "unreadable", reason, [])
@@ -290,11 +306,18 @@ def _scratch(out: Path) -> Iterator[Path]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _unchanged(earlier: StudentResult, sub: submissions.Submission, src: _Source) -> bool:
+def _unchanged(
+    earlier: StudentResult, sub: submissions.Submission, src: _Source, numbers: Numbers | None
+) -> bool:
+    try:
+        variant = numbers.variant(sub.student) if numbers else None
+    except VariantError:  # graded again, where the reason is recorded
+        return False
     return (
         earlier.submission.sha256 == sub.sha256
         and earlier.source_sha256 == src.sha256
         and earlier.status not in RETRY
+        and (earlier.variant and earlier.variant.sha256) == (variant and variant.sha256)
     )
 
 
@@ -302,13 +325,15 @@ def _unchanged(earlier: StudentResult, sub: submissions.Submission, src: _Source
 class _Meta:
     """What every result records besides the run: the student and their submission, the
     repairs restoring made (None: it was never restored), where each cell of the notebook
-    that runs is (`optigrade.grade.places`) and its lateness."""
+    that runs is (`optigrade.grade.places`), its lateness, and the student's own numbers
+    (None: the lab's)."""
 
     student: str
     submission: SubmissionInfo
     repairs: tuple[Repair, ...] | None = None
     places: dict[int, Place] = field(default_factory=dict)
     lateness: Lateness | None = None
+    variant: Variant | None = None
 
 
 def _meta(sub: submissions.Submission, notes: Sequence[str]) -> _Meta:
@@ -336,6 +361,7 @@ def _result(
         repairs=meta.repairs,
         run=run,
         lateness=meta.lateness,
+        variant=meta.variant,
     )
 
 
@@ -353,14 +379,16 @@ def _without_run(
 
 
 def _prepare(
-    sub: submissions.Submission, src: _Source
+    sub: submissions.Submission, src: _Source, numbers: Numbers | None
 ) -> tuple[dict[str, Any], _Meta] | StudentResult:
     """(the job for the workers, what the result records besides the run); without a
     readable notebook there is no job, only the finished result."""
     loaded = submissions.load(sub)
+    variant = numbers.variant(sub.student) if numbers else None
     if loaded.notebook is None:
         status = cast(RunStatus, loaded.status)  # "no notebook", "unreadable" or "refused"
-        return _without_run(sub, src, status, loaded.message, loaded.notes)
+        found = _without_run(sub, src, status, loaded.message, loaded.notes)
+        return replace(found, variant=variant)
     restored = restore(src.notebook, loaded.notebook)
     tests = set(restored.tests.values())
     code = [(i, c) for i, c in enumerate(restored.notebook.cells) if c.cell_type == "code"]
@@ -369,10 +397,13 @@ def _prepare(
         "cells": [[i, c.source, i in tests] for i, c in code],
         "tests": {q.id: restored.tests[grade_id(q.id)] for q in src.questions},
     }
+    if variant is not None:
+        job["given"] = variant.inputs
     meta = replace(
         _meta(sub, loaded.notes),
         repairs=tuple(restored.repairs),
         places=places(loaded.notebook, restored.notebook),
+        variant=variant,
     )
     return job, meta
 

@@ -34,6 +34,8 @@ from optigrade.grade.judge import Job, Judge, Judged, internal
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
 
+    from optigrade.grade.numbers import Numbers
+
 CONNECT_SECONDS = 10.0
 #: Tasks in flight per worker thread: 2 left the workers waiting on the client, and all
 #: at once holds a whole class in the scheduler (BENCHMARKS.md, runs 5 and 6)
@@ -122,10 +124,12 @@ class ClusterPool:
     per `settings` (the pool's settings; see the module doc). `target` is --cluster's text
     or a connected `distributed.Client` (a Dask Gateway's, say), which is left open."""
 
-    def __init__(self, target: str | Client, settings: RunnerSettings) -> None:
+    def __init__(
+        self, target: str | Client, settings: RunnerSettings, numbers: Numbers | None = None
+    ) -> None:
         self.cluster: LocalCluster | None = None
         self.client, self.owned = self._connect(target)  # first: an unanswered one fails fast
-        self.judge = Judge(settings.assignment)
+        self.judge = Judge(settings.assignment, numbers)
         self.unisolated = ""  # why a node ran student code without isolation (trusted)
         self.address = str(self.client.scheduler.address)
         # the questions as specs; each node decides its own jail, scratch folder and index
@@ -167,7 +171,7 @@ class ClusterPool:
         window, counted = self._window(), time.monotonic()
         for job in jobs:
             key = f"grade-{uuid.uuid4().hex}-{job['student']}"  # whose, on the dashboard
-            run = RunJob.of(job["cells"]).to_json()
+            run = RunJob.of(job["cells"], job.get("given")).to_json()
             task = self.client.submit(node.run, self.digest, self.settings, run, key=key)
             self.futures[task] = job
             self.sent[task] = time.monotonic()

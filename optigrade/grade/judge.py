@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from optigrade.grade import results
@@ -30,8 +31,10 @@ from optigrade.records.result import (
 
 if TYPE_CHECKING:
     from grader_sandbox.messages import RunReply
+    from optigrade.grade.numbers import Numbers
 
-#: The batch's job ("student", "cells", "tests": the test cell of each question id): what
+#: The batch's job ("student", "cells", "tests": the test cell of each question id, and in
+#: a class with variants "given": the student's numbers, `optigrade.grade.numbers`): what
 #: the pools get from the batch (`optigrade.grade.batch`); they yield it back `Judged`.
 Job = dict[str, Any]
 
@@ -63,13 +66,15 @@ def failed(e: Exception) -> Judged:
 
 
 class Judge:
-    """The assignment's questions, and each run's recorded answers graded with them."""
+    """The assignment's questions, and each run's recorded answers graded with them: with
+    the class's `numbers` (an assignment released with a roster), each student's own."""
 
-    def __init__(self, assignment: str) -> None:
+    def __init__(self, assignment: str, numbers: Numbers | None = None) -> None:
         from optigrade import bank
 
         self.assignment = assignment
         self.questions = {q.id: q for q in bank.questions(assignment)}
+        self.numbers = numbers
 
     def warm(self) -> None:
         """Pay the engine's imports and first gradings now (while the runners start), not
@@ -105,10 +110,13 @@ class Judge:
         if run.outcome is None:
             return internal(run.error)
         tests = {str(qid): int(i) for qid, i in job["tests"].items()}
-        questions = [self.questions[qid] for qid in tests]
+        student, numbers = str(job["student"]), self.numbers
+        own = numbers.questions(student) if numbers else self.questions
+        questions = [own[qid] for qid in tests]
         records = _decoded(run.records)
         outcome = run.outcome
-        entries = results.grade_run(questions, tests, outcome, records)
+        trace = partial(numbers.traced, student) if numbers else None
+        entries = results.grade_run(questions, tests, outcome, records, trace)
         seconds += time.monotonic() - started
         details = Run(
             cells=tuple(CellLog.from_json(c) for c in outcome.cells),

@@ -20,11 +20,14 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from grader_sandbox.channel import RunnerFailed, RunnerFatal, RunnerProcess
 from grader_sandbox.messages import RunJob, RunnerSettings, RunReply
 from optigrade.grade.judge import Job, Judge, Judged, internal
+
+if TYPE_CHECKING:
+    from optigrade.grade.numbers import Numbers
 
 ATTEMPTS = 2
 START_FAILURES = 3  # runners dying before they are ready, before the batch gives up
@@ -68,8 +71,8 @@ class WorkerPool:
 
     unisolated = ""  # the batch probed isolation before starting the pool
 
-    def __init__(self, size: int, settings: RunnerSettings) -> None:
-        self.judge = Judge(settings.assignment)
+    def __init__(self, size: int, settings: RunnerSettings, numbers: Numbers | None = None) -> None:
+        self.judge = Judge(settings.assignment, numbers)
         settings = replace(settings, specs=tuple(self.judge.specs()))
         self.isolation = settings.jail or "none"
         self.start_failures = 0
@@ -142,7 +145,7 @@ class WorkerPool:
                 job, attempt = queue.popleft()
                 attempts[id(job)] = attempt
                 slot.job = job
-                slot.runner.send(RunJob.of(job["cells"]))
+                slot.runner.send(RunJob.of(job["cells"], job.get("given")))
         return more
 
     def _ready(self, timeout: float) -> list[_Slot]:

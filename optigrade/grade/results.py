@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,13 +23,17 @@ from grader.question import Question
 from grader.vocabulary import QuestionOutcome, outcome
 from optigrade.records.files import points
 from optigrade.records.lateness import Lateness
-from optigrade.records.result import QuestionEntry, StudentResult
+from optigrade.records.result import Fit, QuestionEntry, StudentResult
 
 if TYPE_CHECKING:
-    from grader.compare.wire import Files
+    from grader.compare.wire import Files, Wire
     from grader_sandbox.sandbox import RunOutcome
 
 MESSAGE_CHARS = 1000
+
+#: A graded answer's result with the parts that fit other numbers than the student's own
+#: named, and whose they fit (`optigrade.grade.numbers`).
+Trace = Callable[[Question, "Wire", Result], tuple[Result, tuple[Fit, ...]]]
 
 
 def question_entry(
@@ -38,9 +42,16 @@ def question_entry(
     status: QuestionOutcome,
     message: str,
     result: Result | None = None,
+    fits: tuple[Fit, ...] = (),
 ) -> QuestionEntry:
     return QuestionEntry(
-        question.id, float(score), question.points, status, message[:MESSAGE_CHARS], result
+        question.id,
+        float(score),
+        question.points,
+        status,
+        message[:MESSAGE_CHARS],
+        result,
+        fits=fits,
     )
 
 
@@ -61,11 +72,12 @@ def summary(result: Result) -> str:
     return "; ".join(said)
 
 
-def graded_entry(question: Question, result: Result) -> QuestionEntry:
+def graded_entry(question: Question, result: Result, fits: tuple[Fit, ...] = ()) -> QuestionEntry:
     """The entry of a question whose recorded answer was graded: score, the word its parts
-    say (one part's own word: a transposed answer is "unusable"), summary, result."""
+    say (one part's own word: a transposed answer is "unusable"), summary, result, and
+    whose numbers its "other numbers" parts fit."""
     said = outcome((p.status for p in result.parts), result.score, question.points)
-    return question_entry(question, result.score, said, summary(result), result)
+    return question_entry(question, result.score, said, summary(result), result, fits)
 
 
 def grade_run(
@@ -73,10 +85,12 @@ def grade_run(
     tests: Mapping[str, int],
     outcome: RunOutcome,
     records: Mapping[str, Files],
+    trace: Trace | None = None,
 ) -> tuple[QuestionEntry, ...]:
     """Grade each question from its test cell's record (trusted side), or say why there is
     none; `tests` maps question id -> test cell index, `records` each test cell's record
-    folder name (`child.record_name`) -> its files."""
+    folder name (`child.record_name`) -> its files; `trace` (in a class with variants)
+    names the answers that fit other numbers than the student's."""
     # the engine loads once there is a run to grade: the tables' rebuild never needs it
     from grader import engine
     from grader.compare import wire
@@ -89,7 +103,11 @@ def grade_run(
         files = records.get(record_name(index), {})
         cell = cells.get(index)
         if f"{q.id}.json" in files:
-            entry = graded_entry(q, engine.grade(q, wire.load(files, q.id), hidden=True))
+            answer = wire.load(files, q.id)
+            result, fits = engine.grade(q, answer, hidden=True), ()
+            if trace is not None:
+                result, fits = trace(q, answer, result)
+            entry = graded_entry(q, result, fits)
         else:
             entry = question_entry(q, 0.0, *_unrecorded(cell, outcome, q.variable))
         restored = cell.get("restored") if cell else None

@@ -2,9 +2,11 @@
 
 `StudentResult` is the student's: which submission, how its run ended (`RunStatus`), one
 `QuestionEntry` per graded question (`QuestionOutcome`; a graded answer keeps the engine's
-full `Result`, whose parts have their own `PartStatus`), the repairs made before it ran
-(`optigrade.records.repairs`), when the notebook ran, the `Run`'s details, and against a
-deadline its `Lateness` (`optigrade.records.lateness`). The status words of the three
+full `Result`, whose parts have their own `PartStatus`, and the `Fit` of each part that
+fits other numbers than the student's own), the repairs made before it ran
+(`optigrade.records.repairs`), when the notebook ran, the `Run`'s details, against a
+deadline its `Lateness` (`optigrade.records.lateness`), and in a class with variants the
+student's own numbers (`Variant`). The status words of the three
 levels are `grader.vocabulary`'s, the table every surface renders them from. Each
 record's `to_json` writes the stored JSON and its `from_json` reads it back, refusing
 anything else (`checks.RecordError`), so a record read from a file writes back the same
@@ -18,10 +20,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+from grader.compare import tagged
 from grader.compare.result import Result
 from grader.vocabulary import (
     GRADED,
     LOCAL,
+    OTHER_NUMBERS,
     QUESTION_OUTCOMES,
     RUN_STATUSES,
     UNGRADED,
@@ -33,7 +37,9 @@ from optigrade.records.lateness import Lateness
 from optigrade.records.repairs import Repair
 
 #: The version of the stored result files; a file of another one is graded again.
-FORMAT = 3  #: 2: the vocabulary's words; 3: repairs and lateness too
+#: 2: the vocabulary's words; 3: repairs and lateness too; 4: each student's own numbers
+#: (variant) and whose numbers an answer fits
+FORMAT = 4
 
 #: Run statuses that are the grader's fault, so a rerun grades them again.
 RETRY: frozenset[RunStatus] = frozenset({"internal-error", "setup-failed"})
@@ -86,6 +92,32 @@ def _engine_result(data: object, what: str) -> Result:
 
 
 @dataclass(frozen=True)
+class Fit:
+    """A part of a student's answer that is not right for the student's own numbers but
+    is for others': the `students` whose numbers it fits (sorted) and whether it fits the
+    `lab`'s. For the instructor (the report); the student's page names nobody."""
+
+    part: str
+    students: tuple[str, ...] = ()
+    lab: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.students and not self.lab:
+            raise checks.RecordError(f"fit of part {self.part}: it fits nobody's numbers")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"part": self.part, "students": list(self.students), "lab": self.lab}
+
+    @classmethod
+    def from_json(cls, data: object) -> Fit:
+        d = checks.keys(data, "fit", ("part", "students", "lab"))
+        what = f"fit of part {d['part']!r}"
+        if not isinstance(d["lab"], bool):
+            raise checks.RecordError(f"{what}: lab is not true or false")
+        return cls(checks.text(d["part"], what), checks.texts(d["students"], what), d["lab"])
+
+
+@dataclass(frozen=True)
 class QuestionEntry:
     """One graded question of a student's result: `score` of `max` points, its outcome
     (`grader.vocabulary`: a graded answer's word from its parts, or why none was graded)
@@ -103,6 +135,8 @@ class QuestionEntry:
     #: What the notebook had replaced of the grader before this question's test cell,
     #: put back so that its answer was recorded (`grader_sandbox.child`): a flag, no penalty.
     restored: str | None = None
+    #: The parts whose answer fits other numbers than the student's own, and whose.
+    fits: tuple[Fit, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"question {self.id}"
@@ -114,6 +148,13 @@ class QuestionEntry:
             raise checks.RecordError(f"{where}: {had}, yet the outcome is {self.status}")
         if self.override is not None and self.score != self.override.points:
             raise checks.RecordError(f"{where}: overridden, yet not scored the override's points")
+        other = (
+            {p.name for p in self.result.parts if p.status == OTHER_NUMBERS}
+            if self.result
+            else set()
+        )
+        if {f.part for f in self.fits} != other or len(self.fits) != len(other):
+            raise checks.RecordError(f"{where}: its fits are not its parts of {OTHER_NUMBERS}")
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -129,12 +170,14 @@ class QuestionEntry:
             data["override"] = self.override.to_json()
         if self.restored is not None:
             data["restored"] = self.restored
+        if self.fits:
+            data["fits"] = [f.to_json() for f in self.fits]
         return data
 
     @classmethod
     def from_json(cls, data: object) -> QuestionEntry:
         required = ("id", "score", "max", "status", "message")
-        d = checks.keys(data, "question", required, ("result", "override", "restored"))
+        d = checks.keys(data, "question", required, ("result", "override", "restored", "fits"))
         what = f"question {d['id']!r}"
         return cls(
             id=checks.text(d["id"], what),
@@ -145,6 +188,7 @@ class QuestionEntry:
             result=_engine_result(d["result"], f"{what} result") if "result" in d else None,
             override=Applied.from_json(d["override"]) if "override" in d else None,
             restored=checks.text(d["restored"], f"{what} restored") if "restored" in d else None,
+            fits=tuple(Fit.from_json(f) for f in checks.array(d.get("fits", []), f"{what} fits")),
         )
 
 
@@ -284,6 +328,41 @@ class Run:
         )
 
 
+@dataclass(frozen=True)
+class Variant:
+    """The student's own numbers a result was graded against: the inputs each varying
+    question gave them (question id -> input name -> value as tagged JSON,
+    `grader.compare.tagged`), and `sha256`, a digest of what the grading depended on
+    besides the notebook and the source (these numbers, and the classmates whose numbers
+    answers were compared with): a rerun grades the student again when it changes."""
+
+    inputs: Mapping[str, Mapping[str, Any]]
+    sha256: str
+
+    def values(self, qid: str) -> dict[str, Any]:
+        """A question's inputs as values (none for a question that gave the lab's)."""
+        return {name: tagged.load(v) for name, v in self.inputs.get(qid, {}).items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"inputs": {q: dict(v) for q, v in self.inputs.items()}, "sha256": self.sha256}
+
+    @classmethod
+    def from_json(cls, data: object) -> Variant:
+        d = checks.keys(data, "variant", ("inputs", "sha256"))
+        inputs = d["inputs"]
+        if not isinstance(inputs, Mapping) or not all(
+            isinstance(v, Mapping) for v in inputs.values()
+        ):
+            raise checks.RecordError("variant inputs: not an object of objects")
+        found = cls({str(q): dict(v) for q, v in inputs.items()}, checks.text(d["sha256"], "sha"))
+        try:
+            for qid in found.inputs:
+                found.values(qid)
+        except (KeyError, TypeError, ValueError) as e:
+            raise checks.RecordError(f"variant inputs: not tagged values ({e})") from e
+        return found
+
+
 _RESULT_KEYS = (
     "format",
     "student",
@@ -306,7 +385,8 @@ class StudentResult:
     all; the repairs restoring made to the notebook (None: it could not be read), the
     `run` (None: nothing ran, or the grader failed) and the submission's `lateness` (None:
     no due date was declared). `earned` is the sum of the entries' scores (with the
-    instructor's overrides, once applied), `score` the total after the late `penalty`."""
+    instructor's overrides, once applied), `score` the total after the late `penalty`;
+    `variant`: the student's own numbers it was graded against (None: the lab's)."""
 
     student: str
     assignment: str
@@ -319,6 +399,7 @@ class StudentResult:
     repairs: tuple[Repair, ...] | None = None
     run: Run | None = None
     lateness: Lateness | None = None
+    variant: Variant | None = None  # None: graded against the lab's numbers
 
     def __post_init__(self) -> None:
         checks.word(self.status, RUN_STATUSES, f"{self.student}'s status")
@@ -374,11 +455,14 @@ class StudentResult:
             data |= self.run.to_json()
         if self.lateness is not None:
             data["lateness"] = self.lateness.to_json()
+        if self.variant is not None:
+            data["variant"] = self.variant.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: object) -> StudentResult:
-        d = checks.keys(data, "result", _RESULT_KEYS, ("repairs", "lateness", *Run.KEYS))
+        optional = ("repairs", "lateness", "variant", *Run.KEYS)
+        d = checks.keys(data, "result", _RESULT_KEYS, optional)
         if d["format"] != FORMAT:
             raise checks.RecordError(f"result: format {d['format']!r}, not {FORMAT}")
         ran = [k for k in Run.KEYS if k in d]
@@ -401,6 +485,7 @@ class StudentResult:
             ),
             run=Run.from_json(d) if ran else None,
             lateness=Lateness.from_json(d["lateness"]) if "lateness" in d else None,
+            variant=Variant.from_json(d["variant"]) if "variant" in d else None,
         )
         score = checks.number(d["score"], "score")
         if not math.isclose(score, found.score, rel_tol=0, abs_tol=_SLACK):

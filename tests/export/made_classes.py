@@ -18,6 +18,7 @@ from optigrade.records.overrides import Override, Overrides
 from optigrade.records.repairs import Repair
 from optigrade.records.result import (
     CellLog,
+    Fit,
     Protections,
     QuestionEntry,
     Run,
@@ -57,7 +58,9 @@ def entry(qid: str, answer: Answer) -> QuestionEntry:
         PartResult(p.name, p.label, p.points, p.points * share, status, "", mistake)  # type: ignore[arg-type]
         for p, (status, share, mistake) in zip(question.parts, answer.parts, strict=True)
     )
-    return results.graded_entry(question, Result(qid, question.title, parts))
+    # an answer computed from other numbers fits a classmate's
+    fits = tuple(Fit(p.name, ("a-classmate",)) for p in parts if p.status == "other numbers")
+    return results.graded_entry(question, Result(qid, question.title, parts), fits)
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,10 @@ WARNED = {
             {q: Answer(status="not recorded", message=_NO_ANSWER) for q in ("fp.1.1", "act.1")}
         ),
         ("fp.1.1", "act.1"),
+    ),
+    "other numbers": (
+        Student({"fp.1.1": Answer([("other numbers", 0.0, None)])}),
+        ("fp.1.1",),
     ),
     "limit reached": (Student({}, cells=[_TIMEOUT]), ("cell timeout",)),
     "memory cap": (Student({}, cells=[_MEMORY]), ("cell MemoryError",)),

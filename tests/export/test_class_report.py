@@ -497,6 +497,7 @@ def test_the_report_says_who_needs_attention_and_why():
         "test-cell-deleted": ["test cell deleted: act.1"],
         "test-cell-edited": ["test cell edited: fp.1.2"],
         "given-cell-edited": ["given cell edited: setup"],
+        "other-numbers": ["other numbers: fp.1.1"],
     }
     assert [r["data-student"] for r in rows(html, "attention")][:3] == [
         "low",  # lowest total first
@@ -507,12 +508,14 @@ def test_the_report_says_who_needs_attention_and_why():
         assert row.find("a")["href"] == f"feedback/{made.pages[row['data-student']]}"
     counts = [li.get_text() for li in html.find("div", class_="note")("li")]
     assert counts == [
-        "14 submissions: 13 ran to their end, 1 stopped before their end (1 crashed).",
-        "Flagged: 7 students (test cell edited: 1, test cell deleted: 1, given cell edited: 1, "
-        "grader patched: 1, limit reached: 1, memory cap: 1, notebook failed: 1).",
-        # totals 0, 1, 1, 2, 3.2 (late), 3.5 and eight times 4: sum 42.7 over 14
-        "Scores: mean 3.05, median 4 of 4 points.",
-        "Needs attention: 9 students (below 50% of the points, flagged, or not graded).",
+        "15 submissions: 14 ran to their end, 1 stopped before their end (1 crashed).",
+        "Flagged: 8 students (test cell edited: 1, test cell deleted: 1, given cell edited: 1, "
+        "grader patched: 1, other numbers: 1, limit reached: 1, memory cap: 1, "
+        "notebook failed: 1).",
+        # totals 0, 1, 1, 2, 3 (other numbers), 3.2 (late), 3.5 and eight times 4: sum 45.7
+        # over 15
+        "Scores: mean 3.047, median 4 of 4 points.",
+        "Needs attention: 10 students (below 50% of the points, flagged, or not graded).",
     ]
 
 

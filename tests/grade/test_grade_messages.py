@@ -62,6 +62,10 @@ EXAMPLES = [
     Stop(),
     NodeResult(REPLY, isolation="root", seconds=2.25),
     NodeResult(refused="the grading node n1 cannot isolate: no bwrap", unisolated="no bwrap"),
+    # a student's own numbers for the notebook's given cells, as tagged JSON
+    RunJob.of(
+        [[0, "x = 1", False]], {"fp.1.1": {"b": {"array": [0.5], "shape": [1], "dtype": "<f8"}}}
+    ),
 ]
 
 
@@ -102,8 +106,20 @@ MALFORMED = [
     ),
     ("bool-is-no-int", RunnerSettings, _edited(SETTINGS, "index", True), "index", "an integer"),
     ("optional", RunnerSettings, _edited(SETTINGS, "scratch", 3), "scratch", "text or null"),
-    ("cell", RunJob, '{"kind": "job", "cells": [[0, "x = 1", 1]]}', "cells[0][2]", "true or false"),
-    ("cell-length", RunJob, '{"kind": "job", "cells": [[0, "x = 1"]]}', "cells[0]", "a list of 3"),
+    (
+        "cell",
+        RunJob,
+        '{"kind": "job", "cells": [[0, "x = 1", 1]], "given": {}}',
+        "cells[0][2]",
+        "true or false",
+    ),
+    (
+        "cell-length",
+        RunJob,
+        '{"kind": "job", "cells": [[0, "x = 1"]], "given": {}}',
+        "cells[0]",
+        "a list of 3",
+    ),
     (
         "records",
         RunReply,
@@ -270,8 +286,11 @@ def test_settings_that_are_not_settings_are_a_reason_not_to_start(serving):
     [
         (b"\x80not json", "message: not JSON"),
         (b"[]", "message: expected an object, got a list"),
-        (b'{"kind": "job", "cells": [[0, "x = 1", "yes"]]}', "cells[0][2]: expected true or"),
-        (b'{"kind": "job", "cells": [], "student": "s1"}', "student: unknown field"),
+        (
+            b'{"kind": "job", "cells": [[0, "x = 1", "yes"]], "given": {}}',
+            "cells[0][2]: expected true or",
+        ),
+        (b'{"kind": "job", "cells": [], "given": {}, "student": "s1"}', "student: unknown field"),
         (b'{"kind": "job"}', "cells: missing"),
         (b'{"kind": "settings", "assignment": "x"}', 'kind: expected job or stop, got "settings"'),
     ],

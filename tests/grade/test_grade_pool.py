@@ -164,8 +164,14 @@ def test_a_runner_answers_a_bad_message_with_its_error_and_goes_on(tmp_path):
     runner.start()
     try:
         for bad, says in [
-            (b'{"kind": "job", "cells": [[0, "x = 1", 1]]}', "cells[0][2]: expected true"),
-            (b'{"kind": "job", "cells": [], "student": "s1"}', "student: unknown field"),
+            (
+                b'{"kind": "job", "cells": [[0, "x = 1", 1]], "given": {}}',
+                "cells[0][2]: expected true",
+            ),
+            (
+                b'{"kind": "job", "cells": [], "given": {}, "student": "s1"}',
+                "student: unknown field",
+            ),
             (b"\xff", "message: not JSON"),
         ]:
             runner.outbox.send_bytes(bad)
