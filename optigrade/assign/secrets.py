@@ -8,7 +8,9 @@
   (`grader assign release --new-salt`), so last term's digests say nothing of this one's.
   The salt is public once released (every sealed key holds it): it makes each release's
   digests its own, it hides nothing by itself.
-- ``course``: a random secret from which each student's own numbers are drawn.
+- ``course``: a random secret from which each student's own numbers are drawn;
+- ``rosters``: the students each assignment was released to with their own numbers
+  (absent: released without a roster, the lab's numbers for everyone).
 
 nbgrader releases only `release/<assignment>/`, and the leak scan checks that no secret
 reaches it; the grading sandbox sees nothing of the course folder.
@@ -36,12 +38,14 @@ class SecretsError(ValueError):
 class Secrets:
     course: bytes
     salts: dict[str, bytes] = field(default_factory=dict)
+    rosters: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {
             "format": FORMAT,
             "course": self.course.hex(),
             "salts": {a: s.hex() for a, s in sorted(self.salts.items())},
+            "rosters": {a: list(r) for a, r in sorted(self.rosters.items())},
         }
 
     @classmethod
@@ -51,11 +55,14 @@ class Secrets:
                 raise ValueError("not a secrets file this grader reads")
             course = bytes.fromhex(str(data["course"]))
             salts = {str(a): bytes.fromhex(str(s)) for a, s in dict(data["salts"]).items()}
+            rosters = {
+                str(a): [str(s) for s in list(r)] for a, r in dict(data.get("rosters", {})).items()
+            }
         except (KeyError, TypeError, ValueError) as e:
             raise SecretsError(f"{FILE}: {e}") from None
         if len(course) != _BYTES or any(len(s) != _BYTES for s in salts.values()):
             raise SecretsError(f"{FILE}: every secret is {_BYTES} bytes")
-        return cls(course, salts)
+        return cls(course, salts, rosters)
 
 
 def path(course: Path) -> Path:
