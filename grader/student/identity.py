@@ -1,6 +1,7 @@
 """Who runs a notebook, so that it shows and checks that student's own numbers.
 
-In this order: the student of nbgrader's ``autograded/<student>/<assignment>/`` folder
+In this order: the student of nbgrader's ``submitted/<student>/<assignment>/`` (where
+`nbgrader autograde` runs a submission) or ``autograded/<student>/<assignment>/`` folder
 when the notebook runs there (the submission's, never what the notebook claims: the
 instructor's `JUPYTERHUB_USER` is set there too); ``JUPYTERHUB_USER`` (what JupyterHub
 sets); the id set once with `grader.login("ID")`, remembered in the release folder
@@ -19,7 +20,7 @@ from pathlib import Path
 
 ENV = "JUPYTERHUB_USER"
 LOGIN = ".optigrade-login"
-AUTOGRADED = "autograded"
+GRADED = ("submitted", "autograded")  #: nbgrader's folders of one student's submission
 VARIANTS = "variants"  #: the folder of the per-student files, beside the sealed key
 
 _said: set[str] = set()
@@ -27,9 +28,9 @@ _said: set[str] = set()
 
 def autograded(folder: Path | None = None) -> tuple[Path, str] | None:
     """(the course folder, the student) where `folder` (default: the working directory)
-    is nbgrader's ``<course>/autograded/<student>/<assignment>/``; None elsewhere."""
+    is nbgrader's ``<course>/{submitted,autograded}/<student>/<assignment>/``; else None."""
     here = (folder or Path.cwd()).resolve()
-    if len(here.parents) >= 3 and here.parents[1].name == AUTOGRADED:
+    if len(here.parents) >= 3 and here.parents[1].name in GRADED:
         return here.parents[2], here.parent.name
     return None
 
