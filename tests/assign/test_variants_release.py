@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nbgrader.api import Gradebook
 
 from grader.compare import sealed as sealing
 from grader.compare.layout import assemble
 from grader.spec import to_spec
 from grader.student import api, identity, known, sealedkey
 from grader.variation import Same, Uniform
-from optigrade import bank, variants
-from optigrade.assign import leaks, roster, seal, secrets
+from optigrade import bank, cli, variants
+from optigrade.assign import leaks, release, roster, seal, secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "forward-pass"
@@ -155,3 +156,33 @@ def test_the_sealed_key_and_files_keep_the_course_secret(course):
     for path in (course / "release" / ASSIGNMENT).rglob("*.json"):
         assert found not in path.read_text(encoding="utf-8")
     assert sealedkey.here()[0].varies["fp.1.1"] == ("X", "b", "w")
+
+
+def test_a_roster_may_be_the_students_of_nbgrader_s_gradebook(tmp_path):
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        for student in ODD:
+            gradebook.add_student(student)
+    assert sorted(roster.read(tmp_path, roster.GRADEBOOK)) == sorted(ODD)
+
+
+def test_grader_assign_release_with_a_roster(tmp_path, monkeypatch, capsys):
+    """The command: sync (the given cells of varying questions call grader.given),
+    nbgrader's generation, the students' files, the leak scan; the drift check ignores
+    the students' files; released again without a roster, no variants."""
+    monkeypatch.setattr(bank, "questions", _varying)
+    monkeypatch.setattr(sealing, "COST", sealing.Cost(n=2, r=1))
+    course = release.copy_course(ROOT, tmp_path)
+    (course / "roster.csv").write_text("student_id\n" + "\n".join(ODD) + "\n", encoding="utf-8")
+    argv = ["assign", "release", ASSIGNMENT, "--course", str(course)]
+    assert cli.main([*argv, "--roster", str(course / "roster.csv")]) == 0
+    assert f"{ASSIGNMENT}: release/ and solutions/ generated, 4 students' own numbers" in (
+        capsys.readouterr().out
+    )
+    folder = course / "release" / ASSIGNMENT
+    assert len(list((folder / identity.VARIANTS).iterdir())) == 4
+    notebook = (folder / f"{ASSIGNMENT}.ipynb").read_text(encoding="utf-8")
+    assert 'X, w, b = grader.given(\\"fp.1.1\\", \\"X\\", \\"w\\", \\"b\\")' in notebook
+    plain = shutil.copytree(folder, tmp_path / "plain", ignore=shutil.ignore_patterns("variants"))
+    assert release._differences(plain, folder, ASSIGNMENT) == []  # drift: the files are not
+    assert cli.main(argv) == 0
+    assert not (folder / identity.VARIANTS).exists()
