@@ -6,12 +6,14 @@ Measured in a temporary course (the committed release folder of forward-pass cop
 
 - the per-student files of a release for a roster of `--students` made-up ids, sealed in
   `--jobs` processes (`optigrade.assign.seal.write_variants`: what `grader assign release
-  --roster` adds to nbgrader's generation), and the leak scan of those files (goal: the
+  --roster` adds to nbgrader's generation; wall time, and the workers' CPU time: the wall
+  time on idle cores), and the leak scan of those files (goal: the
   whole release under 5 minutes on 2 cores);
 - the local check's latency with variants: `grader.check` of a student's own right answer
   to every varying question, from the release folder with the student's identity
   (``JUPYTERHUB_USER``), over `--checks` students, and on a classmate's answer (a miss):
-  the median of each (goal <= 50 ms).
+  the median of each (goal <= 50 ms), beside the same checks of the lab's right answers
+  with no identity (no variants).
 
 The questions that vary are the bank's declarations; where the bank declares none, every
 given input of forward-pass's graded questions is drawn from U(-2, 2) for the benchmark.
@@ -23,6 +25,7 @@ import argparse
 import contextlib
 import io
 import os
+import resource
 import shutil
 import statistics
 import tempfile
@@ -94,12 +97,16 @@ def main() -> None:
         files = _timed(
             lambda: seal.write_variants(course, course / "release", ASSIGNMENT, roster, args.jobs)
         )
+        # the workers' CPU time: the wall time on `jobs` cores of its own, whatever else runs
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        busy = cpu.ru_utime + cpu.ru_stime
         scan = _timed(lambda: leaks.scan_variants(course, ASSIGNMENT))
         size = sum(p.stat().st_size for p in (folder / identity.VARIANTS).iterdir())
         print(f"shared sealed key (lab's seals): {shared:.1f} s")
         print(
             f"{args.students} students' files in {args.jobs} processes: {files:.1f} s "
-            f"({files / args.students * 1000:.0f} ms a student; {size / 1e6:.1f} MB)"
+            f"({files / args.students * 1000:.0f} ms a student; {size / 1e6:.1f} MB); the "
+            f"workers' CPU {busy:.1f} s, {busy / args.jobs:.1f} s on {args.jobs} idle cores"
         )
         print(f"leak scan of the students' files: {scan:.1f} s")
         print(f"release with variants, beyond nbgrader's generation: {shared + files + scan:.1f} s")
@@ -115,12 +122,21 @@ def main() -> None:
                 if q.varies:
                     right.append(_check(qid, assemble(q, q.answer)))
                     miss.append(_check(qid, assemble(theirs[qid], theirs[qid].answer)))
-        ms = {name: [t * 1000 for t in found] for name, found in (("right", right), ("miss", miss))}
+        del os.environ[identity.ENV]  # no identity: the lab's numbers, the same questions
+        lab = [
+            _check(q.id, assemble(q, q.answer))
+            for q in bank.questions(ASSIGNMENT)
+            for _ in range(args.checks)
+            if q.varies
+        ]
+        found = {"right": right, "miss": miss, "lab": lab}
+        ms = {name: [t * 1000 for t in times] for name, times in found.items()}
         print(
             f"local check with variants, {len(right)} checks: median "
             f"{statistics.median(ms['right']):.0f} ms on the student's right answer (max "
             f"{max(ms['right']):.0f}), {statistics.median(ms['miss']):.0f} ms on a classmate's "
-            f"(max {max(ms['miss']):.0f})"
+            f"(max {max(ms['miss']):.0f}); the lab's right answers, no variants: median "
+            f"{statistics.median(ms['lab']):.0f} ms (max {max(ms['lab']):.0f})"
         )
 
 
