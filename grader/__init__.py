@@ -5,6 +5,8 @@ In a notebook::
     import grader
     grader.check("fp.1.1", z)      # explained feedback while you work
     grader.score("fp.1.1", z)      # a float in [0, points] (nbgrader test cells)
+    X, w = grader.given("fp.1.1", "X", "w")  # the question's numbers: your own, if any
+    grader.login("YOUR ID")        # once, where JupyterHub does not say who you are
 
 This package is what a student installs, and holds no answer key: the questions'
 vocabulary (`grader.question`, `grader.spec`), the part kinds (`grader.kinds`), the
@@ -16,7 +18,7 @@ from typing import Any
 
 from grader.student import unanswered
 
-__all__ = ["check", "given", "score"]
+__all__ = ["check", "given", "login", "score"]
 
 unanswered.install()  # in a Jupyter kernel: an unanswered question is one line, not a traceback
 

@@ -9,17 +9,25 @@ installed, read from the installed distributions' metadata: a file beside a note
 (a student's own ``reference.py`` or ``optigrade.py``) changes nothing. Where the metadata
 is visible but the key's modules are not (the grading sandbox masks them), an entry point
 that cannot be loaded counts as not installed.
+
+With the bank, the instructor's package may declare (group `VARIANTS`, entry point
+``questions``) how to draw one student's questions from the course secret: nbgrader's
+autograde runs a notebook in the instructor's environment, where `grader.given` and
+`grader.score` then use the student's own numbers (`student_questions`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from importlib import import_module
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from grader.question import Assignment, Question
 
 GROUP = "optigrade.assignments"
+VARIANTS = "optigrade.variants"
 
 
 class UnknownQuestion(KeyError):
@@ -79,3 +87,17 @@ def get(qid: str) -> Question:
             if q.id == qid:
                 return q
     raise UnknownQuestion(f"unknown question id {qid!r}")
+
+
+def student_questions(course: Path, assignment: str, student: str) -> Mapping[str, Question]:
+    """One student's questions of `assignment` by id, drawn by the installed package from
+    the secrets of `course` (the lab's where the assignment was released without a
+    roster); none where no package declares how (`VARIANTS`)."""
+    for point in entry_points(group=VARIANTS, name="questions"):
+        try:
+            draw = point.load()
+        except ImportError:
+            continue
+        found: Mapping[str, Question] = draw(course, assignment, student)
+        return found
+    return {}

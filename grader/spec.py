@@ -4,8 +4,10 @@ A `Question` of the bank holds its *key* too: the reference computations, the mi
 the probes' expected values. The spec keeps only what encoding an answer needs (id,
 variable, layout, part names and kinds, and each part's own fields, which its kind in
 `grader.kinds` writes and reads: tolerances, shape policies, symbols, probe inputs, time
-limits, a model's criteria; and the notebook's data it computes with, which the notebook
-gives anyway, so that a test cell can say when an earlier cell changed it) so that a
+limits, a model's criteria; the notebook's data it computes with, with the lab's values,
+which the notebook gives anyway, so that a test cell can say when an earlier cell changed
+it and a notebook with no student's numbers falls back to them; and the names of the
+inputs that vary from student to student, never how they are drawn) so that a
 process running student code can be given questions without the key. `to_spec` runs on
 the trusted side; `from_spec` rebuilds a `Question` whose computations are withheld
 (calling one raises `Withheld`).
@@ -24,7 +26,7 @@ from grader.compare import tagged
 from grader.kinds.model import Model
 from grader.question import Part, Question, Withheld, withheld
 
-__all__ = ["FORMAT", "Withheld", "from_spec", "to_spec"]
+__all__ = ["FORMAT", "Withheld", "from_spec", "to_spec", "varies"]
 
 FORMAT = 2  #: 1 had no notebook data (given, uses)
 
@@ -47,7 +49,14 @@ def to_spec(question: Question, hidden: bool = False) -> dict[str, Any]:
         "inputs": {k: tagged.dump(question.inputs[k]) for k in sorted(needed)},
         "given": [[k, tagged.dump(question.inputs[k])] for k in question.given],
         "uses": [[k, tagged.dump(question.inputs[k])] for k in question.uses],
+        "varies": sorted(question.varies),
     }
+
+
+def varies(spec: Mapping[str, Any]) -> tuple[str, ...]:
+    """The names of a spec's inputs that vary from student to student (none: the lab's
+    numbers for everyone). `from_spec` keeps no draws: they stay with the instructor."""
+    return tuple(str(name) for name in spec.get("varies", ()))
 
 
 def _part(part: Part, hidden: bool) -> dict[str, Any]:

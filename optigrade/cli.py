@@ -100,18 +100,28 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from optigrade.assign import leaks, release, sync
+    from optigrade.assign import leaks, release, roster, seal, sync
 
+    try:
+        students = roster.read(args.course, args.roster) if args.roster else None
+    except roster.RosterError as e:
+        print(f"grader assign release: {e}", file=sys.stderr)
+        return EXIT_USAGE
     status = 0
     for assignment in _assignments(args):
         sync.sync(args.course, assignment)
         release.generate(args.course, assignment)
+        files = seal.write_variants(
+            args.course, args.course / "release", assignment, students, args.jobs
+        )
         problems = leaks.scan(args.course, assignment)
         for problem in problems:
             print(f"LEAK {problem}", file=sys.stderr)
         status |= bool(problems)
+        variants = f", {files} students' own numbers" if files else ""
         print(
-            f"{assignment}: release/ and solutions/ generated" + (" WITH LEAKS" if problems else "")
+            f"{assignment}: release/ and solutions/ generated{variants}"
+            + (" WITH LEAKS" if problems else "")
         )
     return status
 
@@ -576,6 +586,21 @@ def build_parser() -> argparse.ArgumentParser:
         step.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
         _course_option(step)
         step.set_defaults(run=run)
+        if name == "release":
+            step.add_argument(
+                "--roster",
+                metavar="ROSTER",
+                help="give each student their own numbers: a CSV with a student_id column, or "
+                "'gradebook' for the students of nbgrader's gradebook (default: the lab's "
+                "numbers for everyone)",
+            )
+            step.add_argument(
+                "--jobs",
+                type=int,
+                default=0,
+                metavar="N",
+                help="processes sealing the students' numbers (default: one per core)",
+            )
         if name == "verify":
             step.add_argument(
                 "--skip",

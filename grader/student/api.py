@@ -1,4 +1,6 @@
-"""What a notebook calls: `check` for explained feedback, `score` for autograder test cells.
+"""What a notebook calls: `check` for explained feedback, `score` for autograder test cells,
+`given` for the numbers a question gives (the student's own where they have some), `login`
+to say once who the student is (`grader.student.identity`).
 
 Both run ``grade(question, encode(question, answer))`` in-process: the code the batch
 grader runs on recorded answers, so a student sees what the instructor will compute.
@@ -21,6 +23,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +35,16 @@ from grader.compare.result import Result
 from grader.compare.wire import dump
 from grader.engine import encode, grade
 from grader.question import Question
-from grader.student import known, sealedkey
+from grader.student import identity, known, sealedkey
 
 #: Where `score` records answers; None outside the batch-grading sandbox.
 _recording: Path | None = None
 #: Questions given as specs (`grader.spec`), where the bank's computations are not
 #: installed: the batch-grading sandbox, which records answers for its judge.
 _provided: dict[str, Question] = {}
+#: A student's numbers given to this process (the batch-grading sandbox: the submission's
+#: student's, whatever the notebook claims), by question and input name.
+_given: dict[str, dict[str, Any]] = {}
 
 
 def provide(questions: Mapping[str, Question]) -> None:
@@ -46,25 +52,54 @@ def provide(questions: Mapping[str, Question]) -> None:
     _provided.update(questions)
 
 
-#: Each question's given numbers provided to this process ({qid: {name: value}}): the
-#: batch-grading sandbox gives a notebook its student's own numbers this way.
-_given: dict[str, dict[str, Any]] = {}
-
-
 def provide_given(numbers: Mapping[str, Mapping[str, Any]]) -> None:
-    """From now on `given` returns these numbers for these questions."""
+    """The inputs `given` returns and answers are recorded against (see `_given`)."""
     _given.update({qid: dict(values) for qid, values in numbers.items()})
 
 
-def given(qid: str, *names: str) -> tuple[Any, ...]:
-    """The numbers a question gives, one per name, as copies: those provided to the
-    process (`provide_given`), else the question's own (its spec's, or the bank's)."""
-    values = _given.get(qid) or _question(qid).inputs
-    return tuple(copy.deepcopy(values[name]) for name in names)
-
-
 def _question(qid: str) -> Question:
-    return _provided[qid] if qid in _provided else installed.get(qid)
+    """The question as this process judges it: provided, else the installed bank's with
+    the student's own numbers under nbgrader autograde, else the bank's."""
+    if qid in _provided:
+        question = _provided[qid]
+    else:
+        question = installed.get(qid)
+        found = identity.autograded()
+        if found is not None:
+            course, student = found
+            drawn = installed.student_questions(course, question.assignment, student)
+            question = drawn.get(qid, question)
+    if qid in _given:
+        question = replace(question, inputs={**question.inputs, **_given[qid]})
+    return question
+
+
+def given(qid: str, *names: str) -> tuple[Any, ...]:
+    """The numbers question `qid` gives, one per name, as copies: the student's own
+    where this notebook has them (see the module doc), else the lab's."""
+    if qid in _given or qid in _provided or not known.sealed():
+        inputs = _question(qid).inputs
+    else:
+        key = next((k for k in sealedkey.here() if qid in k.questions), None)
+        if key is None:
+            raise LookupError(sealedkey.NOT_HERE.format(qid=qid))
+        inputs = sealedkey.numbers(key, qid).question.inputs
+    unknown = [name for name in names if name not in inputs]
+    if unknown:
+        raise KeyError(f"{qid} gives no {', '.join(map(repr, unknown))}")
+    return tuple(copy.deepcopy(inputs[name]) for name in names)
+
+
+def login(student_id: str) -> None:
+    """Remember who you are in this folder (the release folder): from now on its
+    notebooks show and check your own numbers."""
+    student = identity.login(student_id)
+    print(f"You are {student!r} in this folder: run the notebook's cells again for your numbers.")
+    for key in sealedkey.here():
+        folder = key.folder or Path.cwd()
+        mine = identity.variant_file(folder, key.assignment, student)
+        if (folder / identity.VARIANTS).is_dir() and not mine.is_file():
+            identity.say_once(sealedkey.LATE.format(student=student))
 
 
 def start_recording(directory: str | os.PathLike[str]) -> None:
@@ -129,7 +164,7 @@ def check(qid: str, answer: Any) -> Result | None:
             result = _local(qid, answer, namespace)
     else:
         try:
-            question = installed.get(qid)
+            question = _question(qid)
         except (installed.UnknownQuestion, TypeError, AttributeError):
             result = _unknown(qid, [q.id for q in installed.all_questions()])
         else:

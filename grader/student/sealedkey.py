@@ -15,7 +15,15 @@ by the grader's own criteria (layers, compilation, early stopping, metric thresh
 its metrics measured on rows the student has (`Model.public`). Worked examples carry
 their answer in the clear, so their check is the full one.
 
-The file is read as data: JSON, seals validated by `Seal.from_json`, expression
+A release with a roster (`grader assign release --roster`) holds, beside the sealed key,
+one file per student (`Variant`, found from the student's id: `grader.student.identity`):
+their inputs of the questions that vary and those questions' parts sealed from their own
+numbers. A check of such a question uses them; a notebook with no identity uses the lab's
+numbers and says so once; a student missing from the roster (late enrolment) is told to
+ask for a new release and gets no local "correct" or "incorrect" there (`unconfirmed`),
+as the grade will judge their own numbers, which this folder does not hold.
+
+The files are read as data: JSON, seals validated by `Seal.from_json`, expression
 definitions rebuilt from whitelisted trees.
 """
 
@@ -23,7 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,12 +39,13 @@ from typing import Any
 import numpy as np
 
 from grader import kinds
-from grader.compare import state
+from grader.compare import state, tagged
 from grader.compare.result import Result, Verdict, scored
 from grader.engine import encode, grade
 from grader.kinds.base import CHECK_BUDGET, Budget, SealedPart
 from grader.question import Part, Question
-from grader.spec import from_spec
+from grader.spec import from_spec, varies
+from grader.student import identity
 
 SUFFIX = ".sealed.json"
 FORMAT = 2  #: of the sealed key this check reads (`optigrade.assign.seal`)
@@ -51,6 +60,18 @@ FOLLOW_THROUGH = (
 
 
 Seals = Mapping[str, Any]  # one part's entry of the sealed key
+
+VARIANT_FORMAT = 1  #: of a student's file of a release (`Variant`)
+NO_ID = (
+    "This notebook uses the lab's numbers, not your own: set your id once with "
+    'grader.login("YOUR ID") (your instructor\'s student id), then run it again.'
+)
+LATE = (
+    "Your id {student!r} is not in this release's roster, so it holds none of your own "
+    "numbers: ask your instructor for a new release. Until then the numbers shown are the "
+    "lab's, and the checks of questions whose numbers vary confirm nothing (your grade "
+    "uses your own numbers)."
+)
 
 
 #: What a check says where no sealed key is (a notebook run outside its release folder).
@@ -68,16 +89,18 @@ class SealedKey:
     salt: bytes
     questions: Mapping[str, Question]
     parts: Mapping[str, Mapping[str, Mapping[str, Any]]]  # qid -> part -> its seals
+    varies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # qid -> names
+    folder: Path | None = None  # the release folder it was read from
 
     @classmethod
     def read(cls, path: Path) -> SealedKey:
         try:
-            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")), path.parent)
         except ValueError as e:
             raise ValueError(f"{path}: {e}") from None
 
     @classmethod
-    def from_json(cls, data: Any) -> SealedKey:
+    def from_json(cls, data: Any, folder: Path | None = None) -> SealedKey:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(
                 f"not a sealed key this grader reads (format {FORMAT}): ask for the "
@@ -85,7 +108,90 @@ class SealedKey:
             )
         questions = {qid: from_spec(q["spec"]) for qid, q in data["questions"].items()}
         parts = {qid: q["parts"] for qid, q in data["questions"].items()}
-        return cls(str(data["assignment"]), bytes.fromhex(data["salt"]), questions, parts)
+        varying = {qid: varies(q["spec"]) for qid, q in data["questions"].items()}
+        salt = bytes.fromhex(data["salt"])
+        return cls(str(data["assignment"]), salt, questions, parts, varying, folder)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One student's file of a release: per varying question, the student's inputs and
+    its parts sealed from them (with the release's salt)."""
+
+    assignment: str
+    inputs: Mapping[str, Mapping[str, Any]]  # qid -> input name -> the student's value
+    parts: Mapping[str, Mapping[str, Mapping[str, Any]]]  # qid -> part -> its seals
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": VARIANT_FORMAT,
+            "assignment": self.assignment,
+            "questions": {
+                qid: {
+                    "inputs": [[k, tagged.dump(v)] for k, v in self.inputs[qid].items()],
+                    "parts": dict(self.parts[qid]),
+                }
+                for qid in sorted(self.inputs)
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Variant:
+        if not isinstance(data, dict) or data.get("format") != VARIANT_FORMAT:
+            raise ValueError(f"not a student's file this grader reads (format {VARIANT_FORMAT})")
+        found = data["questions"]
+        if not isinstance(found, dict) or not all(
+            isinstance(q, dict) and isinstance(q.get("parts"), dict) for q in found.values()
+        ):
+            raise ValueError("a student's file has no questions")
+        inputs = {
+            str(qid): {str(k): tagged.load(v) for k, v in q["inputs"]} for qid, q in found.items()
+        }
+        parts = {str(qid): q["parts"] for qid, q in found.items()}
+        return cls(str(data["assignment"]), inputs, parts)
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """The numbers a question is checked with here: the student's, or the lab's."""
+
+    question: Question  # with the student's inputs where they have their own
+    seals: Mapping[str, Mapping[str, Any]]  # part -> its seals, from the same numbers
+    confirmable: bool = True  # False: late enrolment, the grade uses numbers not here
+
+
+@cache
+def _variant(path: Path, stamp: float) -> Variant:
+    try:
+        return Variant.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+def numbers(key: SealedKey, qid: str) -> Numbers:
+    """The numbers `qid` is checked with in the key's folder (see the module doc)."""
+    lab = Numbers(key.questions[qid], key.parts[qid])
+    if (
+        not key.varies.get(qid)
+        or key.folder is None
+        or not (key.folder / identity.VARIANTS).is_dir()
+    ):
+        return lab  # released without a roster: the lab's numbers are everyone's
+    student = identity.student(key.folder)
+    if student is None:
+        identity.say_once(NO_ID)
+        return lab
+    path = identity.variant_file(key.folder, key.assignment, student)
+    if not path.is_file():
+        identity.say_once(LATE.format(student=student))
+        return replace(lab, confirmable=False)
+    mine = _variant(path, path.stat().st_mtime)
+    if qid not in mine.inputs:
+        return lab
+    question = key.questions[qid]
+    return Numbers(
+        replace(question, inputs={**question.inputs, **mine.inputs[qid]}), mine.parts[qid]
+    )
 
 
 @cache
@@ -104,8 +210,8 @@ def check(
 ) -> Result:
     """The local verdict on an answer (see the module doc); `namespace`: the calling
     cell's, where the notebook's data the question computes with is."""
-    question = key.questions[qid]
-    seals = key.parts[qid]
+    checked = numbers(key, qid)
+    question, seals = checked.question, checked.seals
     given = state.recorded(question, namespace or {})
     if question.practice:  # a worked example: its answer is in the clear, check it fully
         shown = {p.name: _shown(seals[p.name].get("shown")) for p in question.parts}
@@ -130,8 +236,19 @@ def check(
             verdict = Verdict("unconfirmed", 0.0, FOLLOW_THROUGH)
         verdicts[part.name] = verdict
     verdicts = state.diagnosed(question, wire, verdicts)
+    if not checked.confirmable:
+        late = LATE.format(student=identity.student(key.folder))
+        verdicts = {n: _unconfirmed(v, late) for n, v in verdicts.items()}
     parts = tuple(scored(part, verdicts[part.name]) for part in question.parts)
     return Result(question.id, question.title, parts, tuple(wire.notes), False, False)
+
+
+def _unconfirmed(verdict: Verdict, why: str) -> Verdict:
+    """A verdict on numbers the grade will not use: what the answer's form says stays
+    (unanswered, unusable), anything about its value is unconfirmed."""
+    if verdict.status in ("unanswered", "unusable"):
+        return verdict
+    return Verdict("unconfirmed", 0.0, why)
 
 
 def _here(question: Question) -> Question:

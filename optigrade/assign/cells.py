@@ -60,9 +60,22 @@ def literal(value: Any) -> str:
 
 
 def given_source(question: Question) -> str:
-    lines = [f"# Given for {question.id} (written from the question bank)"]
-    lines += [f"{name} = {literal(question.inputs[name])}" for name in question.given]
-    return "\n".join(lines)
+    """The lab's numbers written out; where they vary, the student's own from
+    `grader.given` (their release file, or the grader's), shown as the cell's output."""
+    if not (question.varies and question.given):
+        lines = [f"# Given for {question.id} (written from the question bank)"]
+        lines += [f"{name} = {literal(question.inputs[name])}" for name in question.given]
+        return "\n".join(lines)
+    names = ", ".join(question.given)
+    quoted = ", ".join(f'"{name}"' for name in question.given)
+    target = f"({names},)" if len(question.given) == 1 else names
+    return "\n".join(
+        [
+            f"# Given for {question.id}: your own numbers (grader.given reads them)",
+            f'{target} = grader.given("{question.id}", {quoted})',
+            *(f'print("{name} =", repr({name}))' for name in question.given),
+        ]
+    )
 
 
 def check_source(question: Question) -> str:

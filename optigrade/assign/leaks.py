@@ -1,7 +1,9 @@
 """The release scan: nothing a student should not see reaches `release/`.
 
 Looks for nbgrader markers, solution and hidden-test code from the source notebook,
-cell outputs, and the values of graded answers written out in code or markdown.
+cell outputs, and the values of graded answers written out in code or markdown; in every
+file of the release, the course secret; in each student's file of a release with a roster
+(`optigrade.assign.seal.write_variants`), the values of that student's graded answers.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import numpy as np
 
 from grader.kinds import Numeric
 from grader.question import Question
-from optigrade import bank
+from grader.student.identity import VARIANTS, variant_file
+from optigrade import bank, variants
+from optigrade.assign import secrets
 from optigrade.assign.cells import HIDDEN_BEGIN, HIDDEN_END
 
 MARKERS = (
@@ -103,14 +107,46 @@ def scan_notebook(
     for question in questions:
         if question.practice:
             continue
-        for v in _distinctive_floats(question):
-            spellings = _spellings(v)
-            if not spellings:
-                continue
-            pattern = "|".join(re.escape(s) for s in sorted(spellings))
-            for index, text in _texts(release):
-                if re.search(rf"(?<![\d.])(?:{pattern})(?!\d)", text):
-                    problems.append(f"cell {index}: the value of a graded answer of {question.id}")
+        for index, text in _texts(release):
+            if _answer_in(question, text):
+                problems.append(f"cell {index}: the value of a graded answer of {question.id}")
+    return problems
+
+
+def _answer_in(question: Question, text: str) -> bool:
+    """Whether a distinctive value of a graded answer of `question` is written in `text`."""
+    for v in _distinctive_floats(question):
+        spellings = _spellings(v)
+        if not spellings:
+            continue
+        pattern = "|".join(re.escape(s) for s in sorted(spellings))
+        if re.search(rf"(?<![\d.])(?:{pattern})(?!\d)", text):
+            return True
+    return False
+
+
+def scan_variants(course: Path, assignment: str) -> list[str]:
+    """Leaks in the files of `release/<assignment>/` beside its notebooks: the course
+    secret anywhere; a student's own answers in their file (roster kept in the secrets)."""
+    folder = course / "release" / assignment
+    kept = secrets.load(course)
+    problems = [
+        f"release/{assignment}/{path.relative_to(folder)}: the course secret"
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+        and (kept.course in (data := path.read_bytes()) or kept.course.hex().encode() in data)
+    ]
+    for student in kept.rosters.get(assignment, []) if (folder / VARIANTS).is_dir() else []:
+        path = variant_file(folder, assignment, student)
+        if not path.is_file():
+            problems.append(f"release/{assignment}/{VARIANTS}: no file for {student!r}")
+            continue
+        text = path.read_text(encoding="utf-8")
+        with np.errstate(all="ignore"):  # a draw whose mistakes overflow is drawn again
+            drawn = variants.questions(assignment, kept.course, student)
+        for q in drawn.values():
+            if q.varies and not q.practice and _answer_in(q, text):
+                problems.append(f"{path.name}: the value of a graded answer of {q.id}")
     return problems
 
 
@@ -126,4 +162,4 @@ def scan(course: Path, assignment: str) -> list[str]:
         source_nb = nbformat.read(source_path, as_version=4)
         found = scan_notebook(release_nb, source_nb, bank.questions(assignment))
         problems += [f"release/{assignment}/{path.name}: {p}" for p in found]
-    return problems
+    return problems + scan_variants(course, assignment)

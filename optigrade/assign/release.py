@@ -1,7 +1,9 @@
 """Generate `release/` and `solutions/` with the real nbgrader, and detect drift.
 
 nbgrader writes its gradebook next to `nbgrader_config.py`; generation for a drift check
-runs in a temporary copy of the course so the instructor's gradebook is never touched.
+runs in a temporary copy of the course so the instructor's gradebook is never touched. The
+students' files of a release with a roster (`variants/`) are not compared: they are drawn
+from the course secret, not from exercises/ (the leak scan reads them).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader.student.identity import VARIANTS
 from optigrade.assign import seal, secrets
 
 OUTPUTS = ("release", "solutions")
@@ -62,7 +65,7 @@ def _differences(expected: Path, actual: Path, prefix: str) -> list[str]:
     """Files that differ, are missing or are extra, comparing file contents."""
     if not actual.is_dir():
         return [f"{prefix}: missing"]
-    compared = filecmp.dircmp(expected, actual)
+    compared = filecmp.dircmp(expected, actual, ignore=[*filecmp.DEFAULT_IGNORES, VARIANTS])
     found = [f"{prefix}/{name}: missing" for name in compared.left_only]
     found += [f"{prefix}/{name}: not generated from exercises/" for name in compared.right_only]
     _, mismatch, errors = filecmp.cmpfiles(expected, actual, compared.common_files, shallow=False)

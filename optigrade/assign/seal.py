@@ -15,11 +15,21 @@ hidden probes stay with the instructor); an expression as its values at fixed sa
 points. A Keras model has no value to seal: its criteria are in its spec, and the local
 check measures its metrics on rows the student has. Worked examples (practice questions)
 carry their answer in the clear, as their check shows it anyway.
+
+Released with a roster (`write_variants`), the folder also holds one file per student
+(``variants/<token>.json``, `grader.student.sealedkey.Variant`): their inputs of the
+questions that vary and those questions' parts sealed from their own numbers, with the
+same salt. The shared sealed key keeps the lab's seals, for a notebook with no identity.
+Sealing is scrypt's work, so the students are sealed in parallel processes.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +40,10 @@ from grader.engine import reference
 from grader.kinds.base import Sealing
 from grader.question import Part, Question
 from grader.spec import to_spec
-from optigrade import bank
-from optigrade.assign import secrets
+from grader.student.identity import VARIANTS, token
+from grader.student.sealedkey import Variant
+from optigrade import bank, variants
+from optigrade.assign import roster, secrets
 
 FORMAT = 2  #: of the sealed key (1: cells 4 tolerances wide, float32 seals, a fixed salt)
 SUFFIX = ".sealed.json"
@@ -74,3 +86,47 @@ def write(course: Path, release: Path, assignment: str, new_salt: bool = False) 
     data = sealed_key(assignment, secrets.salt(course, assignment, new_salt))
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def variant(assignment: str, secret: bytes, salt: bytes, student: str) -> Variant:
+    """One student's file: their inputs and seals of the questions that vary."""
+    inputs, parts = {}, {}
+    with np.errstate(all="ignore"):  # a draw whose mistakes overflow is drawn again
+        drawn = variants.questions(assignment, secret, student)
+    for q in drawn.values():
+        if not q.varies:
+            continue
+        inputs[q.id] = {name: q.inputs[name] for name in q.notebook_data if name in q.varies}
+        sealing = Sealing(q, salt)
+        parts[q.id] = {part.name: _part(q, part, sealing) for part in q.parts}
+    return Variant(assignment, inputs, parts)
+
+
+def _written(folder: Path, assignment: str, secret: bytes, salt: bytes, student: str) -> str:
+    path = folder / f"{token(assignment, student)}.json"
+    data = variant(assignment, secret, salt, student).to_json()
+    path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    return student
+
+
+def write_variants(
+    course: Path, release: Path, assignment: str, students: list[str] | None, jobs: int = 0
+) -> int:
+    """Write each student's file of a release with a roster (none: remove them, a release
+    without variants) in `jobs` processes (0: one per core), keep the roster with the
+    instructor; the number of files written."""
+    folder = release / assignment / VARIANTS
+    shutil.rmtree(folder, ignore_errors=True)
+    roster.keep(course, assignment, students)
+    if not students or not any(q.varies for q in bank.questions(assignment)):
+        return 0
+    folder.mkdir(parents=True)
+    found = secrets.load(course)
+    salt = secrets.salt(course, assignment)
+    write = partial(_written, folder, assignment, found.course, salt)
+    workers = min(jobs or os.cpu_count() or 1, len(students))
+    if workers == 1:
+        return len([write(s) for s in students])
+    with ProcessPoolExecutor(workers) as pool:
+        chunk = max(1, len(students) // (4 * workers))
+        return len(list(pool.map(write, students, chunksize=chunk)))

@@ -21,7 +21,9 @@ import pytest
 from nbclient import NotebookClient
 
 from grader.kinds import NumberSet, Numeric
-from optigrade import bank
+from optigrade import bank, variants
+from optigrade.assign import seal, secrets
+from tests.student import varying
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = ROOT / "release"
@@ -212,3 +214,39 @@ def test_a_student_s_own_reference_and_helper_modules_change_nothing(venv, tmp_p
     checked = _run(venv, "grader", "check", "forward-pass.ipynb", cwd=folder)
     assert checked.returncode == 0, checked.stderr
     assert "Total: 0/18" in checked.stdout
+
+
+def test_a_student_s_own_numbers_are_checked_in_the_runtime(venv, tmp_path, monkeypatch):
+    """Issue 19: released with a roster, the runtime (run from the release folder) shows
+    each student their own numbers once they log in, says "correct" to their own right
+    answer and not to a classmate's; with no identity it says so and uses the lab's."""
+    monkeypatch.setattr(bank, "questions", varying.questions)  # fp.1.1 varies
+    secrets.save(tmp_path, secrets.Secrets(bytes(range(32))))
+    folder = tmp_path / "release" / "forward-pass"
+    shutil.copytree(RELEASE / "forward-pass", folder)
+    seal.write(tmp_path, tmp_path / "release", "forward-pass")
+    roster = ["jane_doe", "o'brien"]
+    assert seal.write_variants(tmp_path, tmp_path / "release", "forward-pass", roster) == 2
+    mine = {s: variants.questions("forward-pass", bytes(range(32)), s)["fp.1.1"] for s in roster}
+    answers = {s: json.dumps(q.answer["z"].tolist()) for s, q in mine.items()}
+    code = (
+        "import json, sys, grader\n"
+        "if sys.argv[1]: grader.login(sys.argv[1])\n"
+        "(X,) = grader.given('fp.1.1', 'X')\n"
+        "said = [grader.check('fp.1.1', json.loads(a)).parts[0].status for a in sys.argv[2:]]\n"
+        "print(json.dumps([X.tolist(), said]))"
+    )
+    for student, other in (roster, roster[::-1]):
+        run = _run(
+            venv, "python", "-c", code, student, answers[student], answers[other], cwd=folder
+        )
+        assert run.returncode == 0, run.stderr
+        shown, said = json.loads(run.stdout.splitlines()[-1])
+        assert shown == mine[student].inputs["X"].tolist()
+        assert said[0] == "correct" and said[1] != "correct"
+    (folder / ".optigrade-login").unlink()
+    lab = json.dumps(bank.get("fp.1.1").answer["z"].tolist())
+    run = _run(venv, "python", "-c", code, "", lab, cwd=folder)
+    assert run.returncode == 0, run.stderr
+    assert "grader.login" in run.stdout
+    assert json.loads(run.stdout.splitlines()[-1])[1] == ["correct"]
