@@ -42,14 +42,19 @@ def test_sync_writes_given_check_and_test_cells_with_the_banks_points():
     assert synced(result, "forward-pass") == result  # idempotent
 
 
-def test_given_cells_hold_the_banks_inputs_as_literals():
+def test_given_cells_hold_the_lab_s_inputs_or_read_the_student_s_own():
+    """A question that keeps the lab's numbers writes them as literals; a varying one reads
+    the student's own with grader.given (the lab's, here: no roster, no identity)."""
     result = synced(_draft("forward-pass"), "forward-pass")
-    given = next(c for c in result.cells if cells.managed_key(c) == ("fp.1.2", "given"))
-    namespace: dict = {}
-    exec("import numpy as np\n" + given.source, namespace)  # trusted: generated from the bank
-    q = bank.get("fp.1.2")
-    for name in q.given:
-        assert (namespace[name] == q.inputs[name]).all()
+    for qid, literal in (("fp.example", True), ("fp.1.2", False)):
+        given = next(c for c in result.cells if cells.managed_key(c) == (qid, "given"))
+        assert ("grader.given(" not in given.source) is literal
+        namespace: dict = {}
+        # trusted: generated from the bank
+        exec("import numpy as np\nimport grader\n" + given.source, namespace)
+        q = bank.get(qid)
+        for name in q.given:
+            assert (namespace[name] == q.inputs[name]).all()
 
 
 def test_a_missing_answer_cell_is_named():
