@@ -35,8 +35,10 @@ if TYPE_CHECKING:
     from grader.compare.wire import Wire
 
 #: A part's verdicts that another set of numbers may explain (a right answer needs none; an
-#: unusable or missing one fits no numbers).
-_WRONG = ("incorrect", "partial")
+#: unusable or missing one fits no numbers). "carried" too: a step right only given the
+#: earlier steps the student pasted (a classmate's trajectory with the same learning
+#: rate) must not earn what computing it would.
+_WRONG = ("incorrect", "partial", "carried")
 #: What the student's page says of such a part: whose numbers is the instructor's to know.
 SAID = f"{word(OTHER_NUMBERS).meaning[0].upper()}{word(OTHER_NUMBERS).meaning[1:]}"
 
