@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from optigrade.demo.classes import HOSTILE, NOT_HOSTILE, make_class
+from optigrade.demo.classes import COPIES, HOSTILE, NOT_HOSTILE, make_class
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {"forward-pass": 200, "backpropagation": 20}
@@ -53,7 +53,7 @@ GOAL = 0.85  # the cluster's throughput over the pool's, at least
 def submit(root: Path, assignment: str, n: int) -> None:
     """n submissions in root/submitted (see the module doc)."""
     if assignment == "forward-pass":
-        make_class(ROOT, assignment, root, size=n + len(HOSTILE), kinds=NOT_HOSTILE)
+        make_class(ROOT, assignment, root, size=n + len(HOSTILE) + len(COPIES), kinds=NOT_HOSTILE)
         return
     name = f"{assignment}.ipynb"
     for i in range(1, n + 1):

@@ -36,7 +36,7 @@ from grader_sandbox import jail
 from optigrade import bank
 from optigrade.assign import secrets
 from optigrade.assign.cells import managed_key
-from optigrade.demo.classes import HOSTILE, NOT_HOSTILE, make_class
+from optigrade.demo.classes import COPIES, HOSTILE, NOT_HOSTILE, make_class
 from optigrade.grade.batch import grade_assignment
 from optigrade.grade.options import GradeOptions, GradePaths
 from optigrade.records import files
@@ -134,7 +134,9 @@ def main() -> int:
         trust = True
     with tempfile.TemporaryDirectory() as tmp:
         root = course(Path(tmp))
-        students = make_class(root, ASSIGNMENT, root, size=args.n + len(HOSTILE), kinds=NOT_HOSTILE)
+        students = make_class(
+            root, ASSIGNMENT, root, size=args.n + len(HOSTILE) + len(COPIES), kinds=NOT_HOSTILE
+        )
         roster = [s.id for s in students]
         os.chdir(root)  # the course's private folders, relative to the working folder
         load = os.getloadavg()[0]

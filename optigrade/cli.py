@@ -355,7 +355,9 @@ def _demo(args: argparse.Namespace) -> int:
     from optigrade.demo import classes, demo
 
     try:
-        return demo.main(args.course, _assignments(args), args.out, args.jobs, args.size)
+        # the default is the demo's, imported only when it runs
+        size = classes.DEFAULT_SIZE if args.size is None else args.size
+        return demo.main(args.course, _assignments(args), args.out, args.jobs, size)
     except (demo.NotACourse, classes.ClassTooSmall) as error:
         print(f"grader: error: {error}", file=sys.stderr)
         return 1
@@ -544,7 +546,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, metavar="N", help="submissions graded at once (default: the cores)"
     )
     demo.add_argument(
-        "--size", type=int, default=24, metavar="N", help="students per class (default 24)"
+        "--size",
+        type=int,
+        metavar="N",
+        help="students per class (default: the demo's, 26)",
     )
     demo.set_defaults(run=_demo)
 

@@ -12,7 +12,16 @@ concludes about them (`Expected`, checked with `optigrade.demo.expect.unmet`):
 - ``mistakes``: one student per common mistake (`optigrade.demo.mistakes`), each with
   several mistakes planted in the solution;
 - ``hostile``: malformed JSON, an endless loop, ``os._exit`` and a segfault midway, a
-  memory hog, a flood of output, an edited test cell, a patched ``grader.score``.
+  memory hog, a flood of output, an edited test cell, a patched ``grader.score``;
+- ``copies``: one student pastes the correct classmate's answers as literals, one the
+  lab's numbers' answers: the parts that differ from their own score 0 as "other
+  numbers", and the report names whose numbers they fit.
+
+Given a course secret (the demo's fixed `SECRET`), the class is one released with a roster
+(`optigrade.demo.demo` keeps it): each student has their own numbers, and every answer
+typed as a literal (a planted mistake, a copy) is computed from the student's own
+questions. Without one (the benchmarks, the comparison with nbgrader) everyone has the
+lab's numbers and nobody copies.
 
 Answers that call Keras train a model (10-30 s each, and importing Keras takes seconds):
 only the correct student keeps them; every other student built on the solution skipped
@@ -23,6 +32,7 @@ import, which is what keeps a demo of the whole course within minutes.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
@@ -31,14 +41,19 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from grader.question import Question
+from optigrade import variants
 from optigrade.assign.cells import managed_key
 from optigrade.demo import mistakes
-from optigrade.demo.expect import Expected
+from optigrade.demo.expect import Copied, Expected
 
-KINDS = ("correct", "blank", "partial", "mistakes", "hostile")
-#: The students both nbgrader and our grader can be compared on (nbgrader has no sandbox).
-NOT_HOSTILE = KINDS[:-1]
-DEFAULT_SIZE = 24
+KINDS = ("correct", "blank", "partial", "mistakes", "hostile", "copies")
+#: The students both nbgrader and our grader can be compared on (nbgrader has no sandbox,
+#: nor each student's own numbers).
+NOT_HOSTILE = KINDS[:4]
+DEFAULT_SIZE = 26
+#: The demo course's secret: fixed, so that the class is the same byte for byte.
+SECRET = hashlib.sha256(b"optigrade demo course").digest()
 #: An answer that calls Keras (``keras.`` in its solution) trains a model.
 _KERAS = re.compile(r"\bkeras\.")
 _IMPORT_KERAS = re.compile(r"^import keras\n", re.MULTILINE)
@@ -142,15 +157,26 @@ def _zeroed(e: Expected, questions: Collection[str]) -> Expected:
 class _Builder:
     """The drafts of one assignment's class."""
 
-    def __init__(self, course: Course) -> None:
+    def __init__(self, course: Course, secret: bytes | None) -> None:
         self.course = course
+        self.secret = secret
         self.all = course.questions
         self.stubs = {
             q: course.release.cells[i].source for q, i in _answers(course.release).items()
         }
         middle = len(self.all) // 2
         self.first, self.second = self.all[:middle], self.all[middle:]
-        self.plants = mistakes.plants(self.all)
+        self.plants = mistakes.plants(self.all)  # chosen on the lab's numbers
+        self._drawn: dict[str | None, dict[str, Question]] = {}
+        self.numbers: dict[str, Question] = {}  # the own questions of the student written
+        self.others: dict[str, list[Question]] = {}  # each question, everyone else's
+
+    def drawn(self, student: str | None) -> dict[str, Question]:
+        """The student's questions (None, or a class without a secret: the lab's)."""
+        if student not in self._drawn:
+            own = student if self.secret is not None else None
+            self._drawn[student] = variants.questions(self.course.assignment, self.secret, own)
+        return self._drawn[student]
 
     def solution(self) -> _Draft:
         """The release notebook with every answer cell as the solution has it: what a
@@ -186,6 +212,7 @@ class _Builder:
     def plant(self, draft: _Draft, plant: mistakes.Plant) -> None:
         """Plant a wrong answer; in a skipped Keras answer, the planted literal is the
         whole cell (typed in rather than trained)."""
+        plant = mistakes.redrawn(plant, self.numbers[plant.question], self.others[plant.question])
         if plant.question in self.course.keras:
             draft.answer(plant.question, plant.code)
         else:
@@ -316,7 +343,34 @@ HOSTILE: tuple[tuple[str, Make], ...] = (
     ("edits-test-cell", _edits_test),
     ("patches-grader-score", _patches_score),
 )
-FIXED = 3 + len(HOSTILE)  # students besides the mistake students
+CLASSMATE = "s01-correct"  # whose answers the copier pastes
+
+
+def _copies(whose: str | None) -> Make:
+    """A student who pastes `whose` answers (a classmate's, None: the lab's numbers') as
+    literals over their own, on every question but the Keras ones."""
+
+    def make(b: _Builder) -> tuple[str, _Draft]:
+        draft = b.base()
+        theirs = b.drawn(whose)
+        copied = []
+        for qid in b.all:
+            found = None if qid in b.course.keras else mistakes.pasted(b.numbers[qid], theirs[qid])
+            if found is not None:
+                draft.append(qid, found[0])
+                copied += [Copied(qid, part, whose) for part in found[1]]
+        # later answers computed from pasted ones are someone else's too: no full marks
+        draft.expected = replace(draft.expected, full=(), copied=tuple(copied))
+        return f"pasted {whose or 'the lab'}'s answers as literals", draft
+
+    return make
+
+
+COPIES: tuple[tuple[str, Make], ...] = (
+    ("copies-classmate", _copies(CLASSMATE)),
+    ("copies-lab", _copies(None)),
+)
+FIXED = 3 + len(HOSTILE) + len(COPIES)  # students besides the mistake students
 
 
 def _mistaken(plants: list[mistakes.Plant]) -> Make:
@@ -342,6 +396,8 @@ def _roster(b: _Builder, size: int) -> list[tuple[str, str, Make]]:
         # hostile before mistakes: the endless loop starts early, beside the correct run
         *((name, "hostile", make) for name, make in HOSTILE),
         *((f"mistakes-{key}", "mistakes", _mistaken(plants)) for key, plants in chosen),
+        # last: every other student keeps the id it had before there were copiers
+        *((name, "copies", make) for name, make in COPIES),
     ]
 
 
@@ -351,17 +407,26 @@ def make_class(
     into: Path,
     size: int = DEFAULT_SIZE,
     kinds: Collection[str] = KINDS,
+    secret: bytes | None = None,
 ) -> list[Student]:
     """Write a synthetic class of `size` students for `assignment` (from the course's
     solutions/ and release/ notebooks) into ``<into>/submitted`` (see the module doc);
-    students of other `kinds` are left out (ids keep their place in the full roster)."""
-    builder = _Builder(Course.read(course, assignment))
+    students of other `kinds` are left out (ids keep their place in the full roster).
+    With the course `secret`, each student has their own numbers, to be graded with the
+    written students as the roster; without, everyone has the lab's and nobody copies."""
+    builder = _Builder(Course.read(course, assignment), secret)
     skipped = ", ".join(sorted(builder.course.keras))
+    written = [
+        (f"s{n:02d}-{name}", kind, make)
+        for n, (name, kind, make) in enumerate(_roster(builder, size), start=1)
+        if kind in kinds and (secret is not None or kind != "copies")
+    ]
     students = []
-    for n, (name, kind, make) in enumerate(_roster(builder, size), start=1):
-        if kind not in kinds:
-            continue
-        sid = f"s{n:02d}-{name}"
+    for sid, kind, make in written:
+        builder.numbers = builder.drawn(sid)
+        # whose answers a wrong value may fit (graded without a roster: nobody's)
+        others = [builder.drawn(None), *(builder.drawn(s) for s, _, _ in written if s != sid)]
+        builder.others = {q: [o[q] for o in others] if secret else [] for q in builder.all}
         description, draft = make(builder)
         if draft.skipped_keras:
             description += f" (skipped the Keras questions {skipped})"

@@ -2,12 +2,13 @@
 
 Run from the repository checkout (the course: exercises/, release/, solutions/ and
 nbgrader_config.py). For each assignment it writes a synthetic class
-(`optigrade.demo.classes`) into ``<out>/<assignment>/submitted``, grades it with the batch
-grader into ``<out>/<assignment>/graded`` (results, grades.csv, report.html, feedback/)
-and checks every student's result against what the class generator says a correct
-grader concludes. Limits are short so that the endless loop costs seconds: 10 s per
-cell, or 60 s where the correct student trains Keras models (each submission gets five
-times that).
+(`optigrade.demo.classes`) into ``<out>/<assignment>/submitted``, keeps its roster in
+``<out>/<assignment>``'s secrets (as a release with a roster would: each student graded
+against their own numbers), grades it with the batch grader into
+``<out>/<assignment>/graded`` (results, grades.csv, report.html, feedback/) and checks
+every student's result against what the class generator says a correct grader concludes.
+Limits are short so that the endless loop costs seconds: 10 s per cell, or 60 s where the
+correct student trains Keras models (each submission gets five times that).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from grader_sandbox import jail
-from optigrade.demo.classes import DEFAULT_SIZE, Course, Student, make_class
+from optigrade.assign import secrets
+from optigrade.demo.classes import DEFAULT_SIZE, SECRET, Course, Student, make_class
 from optigrade.demo.expect import unmet
 from optigrade.export.run import FEEDBACK, REPORT, write_all
 from optigrade.grade.batch import BatchSummary, grade_assignment
@@ -89,7 +91,11 @@ def grade_class(
     result against its expectation."""
     started = time.monotonic()
     folder = out / assignment
-    students = make_class(course, assignment, folder, size)
+    students = make_class(course, assignment, folder, size, secret=SECRET)
+    # released with a roster, as `grader assign release --roster` keeps it (the folder
+    # stands for the course's secrets: the repository's own are left alone)
+    rosters = {assignment: [s.id for s in students]}
+    secrets.save(folder, secrets.Secrets(SECRET, rosters=rosters))
     limit = limit or cell_timeout(Course.read(course, assignment))
     graded = folder / "graded"
     summary = grade_assignment(
@@ -99,6 +105,7 @@ def grade_class(
             source=course / "exercises",
             release=course / "release",
             out=graded,
+            course=folder,
         ),
         GradeOptions(
             jobs=jobs,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from grader.vocabulary import OTHER_NUMBERS
 from optigrade.records.repairs import Repair
 
 EPS = 1e-9
@@ -31,6 +32,19 @@ class Diagnosis:
 
 
 @dataclass(frozen=True)
+class Copied:
+    """A part the student pasted from other numbers: 0 points as "other numbers", and the
+    instructor told whose (`source`: a classmate's id, None for the lab's numbers)."""
+
+    question: str
+    part: str
+    source: str | None
+
+    def __str__(self) -> str:
+        return f"{self.question}/{self.part}: from {self.source or 'the lab'}'s numbers"
+
+
+@dataclass(frozen=True)
 class Expected:
     """The conclusions a correct grader reaches about one submission."""
 
@@ -43,6 +57,7 @@ class Expected:
     statuses: tuple[tuple[str, str], ...] = ()  # (question, its status)
     note: str = ""  # in a repair, as the feedback page says it
     restored: tuple[str, ...] = ()  # questions whose test cell had the grader put back
+    copied: tuple[Copied, ...] = ()
 
 
 def _questions(result: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -60,6 +75,19 @@ def _diagnosis_unmet(diagnosis: Diagnosis, question: Mapping[str, Any] | None) -
         return f"{diagnosis}: scored {part['score']:g}/{part['points']:g}"
     if diagnosis.mistake is not None and part.get("mistake") != diagnosis.mistake:
         return f"{diagnosis}: diagnosed as {part.get('mistake')!r} ({part['message']})"
+    return None
+
+
+def _copied_unmet(copied: Copied, question: Mapping[str, Any] | None) -> str | None:
+    if question is None:
+        return f"{copied.question} was not graded"
+    parts = {p["name"]: p for p in (question.get("result") or {}).get("parts", [])}
+    part = parts.get(copied.part, {})
+    if part.get("status") != OTHER_NUMBERS or part["score"] > EPS:
+        return f"{copied}: {part.get('status')!r}, {part.get('score')} points"
+    fit = next((f for f in question.get("fits", []) if f["part"] == copied.part), {})
+    if copied.source not in [*fit.get("students", []), *([None] if fit.get("lab") else [])]:
+        return f"{copied}: fits {fit or 'nobody'}"
     return None
 
 
@@ -83,6 +111,10 @@ def unmet(expected: Expected, result: Mapping[str, Any]) -> list[str]:
                 found.append(f"{qid}: {got}, expected {wanted}")
     for diagnosis in expected.diagnoses:
         problem = _diagnosis_unmet(diagnosis, questions.get(diagnosis.question))
+        if problem:
+            found.append(problem)
+    for copied in expected.copied:
+        problem = _copied_unmet(copied, questions.get(copied.question))
         if problem:
             found.append(problem)
     cells = {c.get("status") for c in result.get("cells", [])}

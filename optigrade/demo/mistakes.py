@@ -9,19 +9,21 @@ Two sources, both ending as code appended to a question's answer cell:
   overflows, a gradient summed instead of averaged), which must lose points.
 
 Both are keyed by the misconception they plant (`optigrade.bank.slips`), so one synthetic
-student makes one misconception on every question it applies to.
+student makes one misconception on every question it applies to. Which student plants what
+is chosen on the lab's questions (`plants`, `spread`); each plant is then written with the
+student's own numbers (`redrawn`). `pasted` writes a copier's answer: another's numbers'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from grader import engine, kinds
 from grader.compare.layout import assemble
-from grader.kinds import Function, Model
-from grader.question import Question
+from grader.kinds import Function, Model, Numeric
+from grader.question import Part, Question
 from optigrade import bank
 from optigrade.demo.expect import Diagnosis
 from optigrade.demo.literals import Own, source
@@ -37,6 +39,7 @@ class Plant:
     part: str
     code: str
     named: bool = True
+    nth: int = 0  # which of the part's mistakes with this key (a slip made at one step or another)
 
     @property
     def diagnosis(self) -> Diagnosis:
@@ -126,37 +129,48 @@ def _reach(question: Question, name: str) -> str:
     return question.variable + "".join(f"[{key!r}]" for key in name.split("/"))
 
 
-def _answer_with(question: Question, name: str, value: Any) -> str:
-    """``variable = <literal>``: the reference answer with part `name` replaced; function
-    and model parts stay the notebook's own."""
+def _literal(question: Question, answer: Mapping[str, Any], **changed: Any) -> str:
+    """``variable = <literal>``: `answer` (the question's, or another's numbers') with the
+    `changed` parts replaced; function and model parts stay the notebook's own."""
     values = {
-        p.name: Own(_reach(question, p.name))
-        if isinstance(p, Function | Model)
-        else question.answer[p.name]
+        p.name: Own(_reach(question, p.name)) if isinstance(p, Function | Model) else answer[p.name]
         for p in question.parts
     }
-    return f"{question.variable} = {source(assemble(question, {**values, name: value}))}"
+    return f"{question.variable} = {source(assemble(question, {**values, **changed}))}"
+
+
+def _answer_with(question: Question, name: str, value: Any) -> str:
+    """The reference answer with part `name` replaced, as a literal."""
+    return _literal(question, question.answer, **{name: value})
+
+
+def _told_apart(question: Question, part: Part) -> Iterator[tuple[str, Any]]:
+    """(key, value) of each catalogued mistake of `part` the grader can tell apart: its
+    value differs from the right one (`engine.diagnosable`) and from the part's earlier
+    mistakes."""
+    same = kinds.of(part).same
+    seen: list[Any] = []
+    for mistake in engine.diagnosable(question, part):
+        value = mistake.compute(question.inputs, question.answer)
+        clash = any(same(value, v, part) for v in seen)
+        seen.append(value)
+        if not clash:
+            yield mistake.key, value
 
 
 def catalogued(question: Question) -> Iterator[Plant]:
-    """A plant per catalogued mistake the grader can tell apart: its value differs from
-    the right one (`engine.diagnosable`) and from the part's earlier mistakes."""
+    """A plant per catalogued mistake the grader can tell apart (`_told_apart`)."""
     for part in question.parts:
         if not part.mistakes:
             continue
-        same = kinds.of(part).same
-        seen: list[Any] = []
-        for mistake in engine.diagnosable(question, part):
-            value = mistake.compute(question.inputs, question.answer)
-            clash = any(same(value, v, part) for v in seen)
-            seen.append(value)
-            if clash:
-                continue
+        keys: list[str] = []
+        for key, value in _told_apart(question, part):
+            keys.append(key)
             try:
                 code = _answer_with(question, part.name, value)
             except TypeError:  # a value no student could type
                 continue
-            yield Plant(mistake.key, question.id, part.name, code)
+            yield Plant(key, question.id, part.name, code, nth=keys.count(key) - 1)
 
 
 def buggy(question: Question) -> Iterator[Plant]:
@@ -179,6 +193,40 @@ def plants(questions: Sequence[str]) -> list[Plant]:
         question = bank.get(qid)
         found += [*buggy(question), *catalogued(question)]
     return found
+
+
+def redrawn(plant: Plant, question: Question, others: Sequence[Question]) -> Plant:
+    """`plant` for the student's own `question`: the same mistake computed from their
+    numbers (a buggy function holds no numbers). A value that is right for one of the
+    `others` (classmates' numbers, the lab's) is taken for theirs ("other numbers"), not
+    named: it need only lose points."""
+    if not plant.named:
+        return plant
+    part = question.part(plant.part)
+    value = [v for key, v in _told_apart(question, part) if key == plant.key][plant.nth]
+    same = kinds.of(part).same
+    named = not any(same(value, other.answer[part.name], part) for other in others)
+    return replace(plant, code=_answer_with(question, plant.part, value), named=named)
+
+
+def pasted(question: Question, theirs: Question) -> tuple[str, tuple[str, ...]] | None:
+    """`theirs` answer (a classmate's numbers, or the lab's) pasted as a literal into the
+    student's `question`, and its numeric parts that are wrong for the student's own
+    numbers; None when none is, or it cannot be typed. A part following earlier ones is
+    left out: pasted with them, it is right given them (carried forward)."""
+    wrong = tuple(
+        p.name
+        for p in question.parts
+        if isinstance(p, Numeric)
+        and not p.follows
+        and not kinds.of(p).same(theirs.answer[p.name], question.answer[p.name], p)
+    )
+    if not wrong:
+        return None
+    try:
+        return _literal(question, theirs.answer), wrong
+    except TypeError:  # a value no student could type
+        return None
 
 
 def spread(found: Sequence[Plant], count: int, least: int = 3) -> list[tuple[str, list[Plant]]]:

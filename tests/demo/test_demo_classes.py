@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import sympy
 
-from optigrade import bank
+from optigrade import bank, variants
 from optigrade.bank.slips import SLIPS
 from optigrade.demo import classes, mistakes
 from optigrade.demo.expect import Diagnosis, Expected, unmet
@@ -23,7 +23,9 @@ COURSE = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[classes.Student]]:
     into = tmp_path_factory.mktemp("classes")
-    return {a: classes.make_class(COURSE, a, into) for a in bank.assignments()}
+    return {
+        a: classes.make_class(COURSE, a, into, secret=classes.SECRET) for a in bank.assignments()
+    }
 
 
 @pytest.mark.parametrize("assignment", list(bank.assignments()))
@@ -81,12 +83,48 @@ def test_mistake_students_carry_their_mistake_as_a_literal(generated):
         if c.metadata.get("grader", {}).get("role") == "answer"
     }
     first = student.expected.diagnoses[0]
-    q = bank.get(first.question)
+    own = variants.questions("forward-pass", classes.SECRET, student.id)[first.question]
     planted = answers[first.question].rsplit("\n", 1)[-1]
-    assert planted.startswith(f"{q.variable} = np.array(")
-    no_bias = next(m for m in q.part("z").mistakes if m.key == "no-bias")
+    assert planted.startswith(f"{own.variable} = np.array(")
+    no_bias = next(m for m in own.part("z").mistakes if m.key == "no-bias")
     value = eval(planted.split(" = ", 1)[1], {"np": np})
-    np.testing.assert_array_equal(value, no_bias.compute(q.inputs, q.answer))
+    np.testing.assert_array_equal(value, no_bias.compute(own.inputs, own.answer))  # their own
+    lab = bank.get(first.question)
+    assert not np.allclose(value, no_bias.compute(lab.inputs, lab.answer))
+
+
+def _planted(student: classes.Student, qid: str) -> object:
+    """The value the student's answer cell to `qid` ends by assigning."""
+    notebook = nbformat.read(student.path, as_version=4)
+    (cell,) = (
+        c for c in notebook.cells if c.metadata.get("grader") == {"role": "answer", "question": qid}
+    )
+    return eval(cell.source.rsplit("\n", 1)[-1].split(" = ", 1)[1], {"np": np})
+
+
+def test_copiers_paste_a_classmate_s_answers_and_the_lab_s(generated):
+    by_name = {s.id.split("-", 1)[1]: s for s in generated["forward-pass"]}
+    lab = {q.id: q for q in bank.questions("forward-pass")}
+    classmate = variants.questions("forward-pass", classes.SECRET, classes.CLASSMATE)
+    assert classes.CLASSMATE in {s.id for s in generated["forward-pass"]}
+    for name, whose, theirs in (
+        ("copies-classmate", classes.CLASSMATE, classmate),
+        ("copies-lab", None, lab),
+    ):
+        student = by_name[name]
+        copied = student.expected.copied
+        assert len({c.question for c in copied}) >= 5 and {c.source for c in copied} == {whose}
+        assert student.expected.full == ()
+        np.testing.assert_array_equal(_planted(student, "fp.1.1"), theirs["fp.1.1"].answer["z"])
+
+
+def test_without_a_secret_everyone_has_the_lab_s_numbers_and_nobody_copies(tmp_path):
+    students = classes.make_class(COURSE, "forward-pass", tmp_path)
+    assert "copies" not in {s.kind for s in students}
+    student = next(s for s in students if s.id.endswith("mistakes-no-bias"))
+    q = bank.get(student.expected.diagnoses[0].question)
+    no_bias = next(m for m in q.part("z").mistakes if m.key == "no-bias")
+    np.testing.assert_array_equal(_planted(student, q.id), no_bias.compute(q.inputs, q.answer))
 
 
 def test_hostile_notebooks(generated):
@@ -104,7 +142,7 @@ def test_hostile_notebooks(generated):
 
 
 def test_the_class_is_the_same_byte_for_byte(tmp_path, generated):
-    again = classes.make_class(COURSE, "forward-pass", tmp_path)
+    again = classes.make_class(COURSE, "forward-pass", tmp_path, secret=classes.SECRET)
     first = generated["forward-pass"]
     assert [s.id for s in again] == [s.id for s in first]
     assert [s.path.read_bytes() for s in again] == [s.path.read_bytes() for s in first]

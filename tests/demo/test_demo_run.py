@@ -17,6 +17,7 @@ from optigrade import bank
 from optigrade.demo import classes
 from optigrade.demo.demo import cell_timeout
 from optigrade.demo.expect import unmet
+from optigrade.export.copies import LAB
 from optigrade.export.scoresheet import warnings
 from optigrade.records.files import read
 
@@ -44,7 +45,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         timeout=600,
     )
     again = tmp_path_factory.mktemp("again")  # the same classes, to know what to expect
-    students = {a: classes.make_class(COURSE, a, again / a) for a in ASSIGNMENTS}
+    students = {
+        a: classes.make_class(COURSE, a, again / a, secret=classes.SECRET) for a in ASSIGNMENTS
+    }
     return SimpleNamespace(out=out, run=run, students=students)
 
 
@@ -64,7 +67,8 @@ def test_the_demo_ends_well_and_says_where_the_reports_are(demo):
     lines = [line.split("│") for line in demo.run.stdout.splitlines() if line.startswith("│")]
     rows = ["│".join(cells) for cells in lines if cells[1].strip()]
     assert [row.split("│")[1].strip() for row in rows] == list(ASSIGNMENTS)
-    assert [row.split("│")[5].strip() for row in rows] == ["24/24", "24/24"]
+    every = f"{classes.DEFAULT_SIZE}/{classes.DEFAULT_SIZE}"
+    assert [row.split("│")[5].strip() for row in rows] == [every, every]
     assert "NOT AS EXPECTED" not in demo.run.stdout
 
 
@@ -120,6 +124,20 @@ def test_hostile_students_get_a_specific_reason_and_the_rest_completes(demo, ass
     assert sorted(summary["failed"]) == sorted(
         s.id for s in demo.students[assignment] if s.expected.status != "graded"
     )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_student_has_their_own_numbers_and_the_report_names_the_copiers(demo, assignment):
+    by_name = {s.id.split("-", 1)[1]: s.id for s in demo.students[assignment]}
+    for sid in by_name.values():
+        assert "variant" in _result(demo, assignment, sid), sid
+    copier = _result(demo, assignment, by_name["copies-classmate"])
+    fits = [fit for q in copier["questions"] for fit in q.get("fits", [])]
+    assert fits and all(classes.CLASSMATE in fit["students"] for fit in fits)
+    report = (demo.out / assignment / "graded" / "report.html").read_text()
+    copies = report[report.index("Answers computed from other numbers") :]
+    assert by_name["copies-classmate"] in copies and classes.CLASSMATE in copies
+    assert by_name["copies-lab"] in copies and LAB in copies
 
 
 def test_outside_the_repository_the_demo_says_where_to_run_it(tmp_path):
