@@ -35,10 +35,12 @@ if TYPE_CHECKING:
     from grader.compare.wire import Wire
 
 #: A part's verdicts that another set of numbers may explain (a right answer needs none; an
-#: unusable or missing one fits no numbers). "carried" too: a step right only given the
-#: earlier steps the student pasted (a classmate's trajectory with the same learning
-#: rate) must not earn what computing it would.
-_WRONG = ("incorrect", "partial", "carried")
+#: unusable or missing one fits no numbers).
+_WRONG = ("incorrect", "partial")
+#: A step right only given the student's earlier steps: traced too where an earlier step
+#: fits other numbers (a pasted trajectory must not earn what computing it would), never
+#: alone (a relu of a wrong z may equal a classmate's by chance).
+_CARRIED = ("carried",)
 #: What the student's page says of such a part: whose numbers is the instructor's to know.
 SAID = f"{word(OTHER_NUMBERS).meaning[0].upper()}{word(OTHER_NUMBERS).meaning[1:]}"
 
@@ -106,17 +108,12 @@ class Numbers:
         """`result` (the answer `wire` graded against the student's `own` question) with
         each wrong part that is right for a classmate's numbers, or the lab's, made
         "other numbers" (no points; the page names nobody), and whose numbers fit each."""
-        wrong = [p.name for p in result.parts if p.status in _WRONG]
-        if not wrong or own.id not in self.varying:
+        if own.id not in self.varying:
             return result, ()
-        fits: dict[str, list[str | None]] = {}
-        for name in wrong:
-            whose, answers = self._everyone(own.id)
-            for i in _fitting(own.part(name), wire, answers):
-                if whose[i] != student:
-                    fits.setdefault(name, []).append(whose[i])
+        fits = self._fits(student, own, wire, result, _WRONG)
         if not fits:
             return result, ()
+        fits.update(self._fits(student, own, wire, result, _CARRIED))
         parts = tuple(_other(p) if p.name in fits else p for p in result.parts)
         found = tuple(
             Fit(p.name, tuple(s for s in fits[p.name] if s is not None), None in fits[p.name])
@@ -124,6 +121,20 @@ class Numbers:
             if p.name in fits
         )
         return replace(result, parts=parts), found
+
+    def _fits(
+        self, student: str, own: Question, wire: Wire, result: Result, statuses: tuple[str, ...]
+    ) -> dict[str, list[str | None]]:
+        """Each part with one of `statuses` whose answer is right for others' numbers (None:
+        the lab's), and whose."""
+        fits: dict[str, list[str | None]] = {}
+        whose, answers = self._everyone(own.id)
+        for part in result.parts:
+            if part.status in statuses:
+                for i in _fitting(own.part(part.name), wire, answers):
+                    if whose[i] != student:
+                        fits.setdefault(part.name, []).append(whose[i])
+        return fits
 
     def _everyone(self, qid: str) -> tuple[list[str | None], list[Question]]:
         """The lab (None) and every student whose numbers could be drawn, and their
